@@ -1,0 +1,353 @@
+"""The normalized claim and remittance model: Arrow schemas every reader writes and every
+edit, recovery step and writer reads.
+
+Readers (X12 837P/837I/835, CSV, FHIR) produce a :class:`ClaimBatch` or :class:`RemitBatch`,
+one Arrow table per entity below. Tables join on string keys:
+
+* ``file_id``        one input file (its sha256 prefix + name), see ``FILES``;
+* ``transaction_id`` one ST/SE transaction (``<file_id>:<ISA13>:<GS06>:<ST02>``);
+* ``claim_id``       one claim (``<transaction_id>:<ordinal of CLM in the transaction>``);
+* ``remit_claim_id`` one CLP claim payment, built the same way.
+
+Conventions:
+
+* money is ``decimal128(18, 2)``, quantities (units, NDC quantity) ``decimal128(18, 3)``:
+  billing decisions ("is 60.5 units fractional?") need exact values;
+* dates are ``date32``; codes are upper-case strings without dots (ICD-10 ``M810``);
+* NDCs are kept as the claim gave them in ``ndc`` and normalized to 11 digits in ``ndc11``
+  (null when they cannot be normalized; the edit catalog reports it);
+* a column a source cannot fill is null, never a made-up default.
+
+Adding a column is fine (document it in docs/data-model.md); renaming one breaks edits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+MONEY = pa.decimal128(18, 2)
+QUANTITY = pa.decimal128(18, 3)
+
+FILES = pa.schema(
+    [
+        ("file_id", pa.string()),
+        ("path", pa.string()),
+        ("sha256", pa.string()),
+        ("bytes", pa.int64()),
+        ("format", pa.string()),  # x12, csv, xlsx, fhir
+    ]
+)
+
+#: one row per ST/SE transaction (X12) or per file (CSV, FHIR)
+TRANSACTIONS = pa.schema(
+    [
+        ("transaction_id", pa.string()),
+        ("file_id", pa.string()),
+        ("transaction_type", pa.string()),  # 837P, 837I, 835
+        ("implementation", pa.string()),  # ST03 / GS08, e.g. 005010X222A1
+        ("sender_id", pa.string()),  # ISA06
+        ("receiver_id", pa.string()),  # ISA08
+        ("interchange_control", pa.string()),  # ISA13
+        ("group_control", pa.string()),  # GS06
+        ("transaction_control", pa.string()),  # ST02
+        ("created", pa.date32()),  # BHT04 / GS04
+        ("submitter_name", pa.string()),  # 1000A NM103
+        ("submitter_id", pa.string()),
+        ("receiver_name", pa.string()),  # 1000B NM103
+        ("segment_count", pa.int32()),
+    ]
+)
+
+CLAIMS = pa.schema(
+    [
+        ("claim_id", pa.string()),
+        ("transaction_id", pa.string()),
+        ("file_id", pa.string()),
+        ("claim_type", pa.string()),  # professional | institutional
+        ("patient_control_number", pa.string()),  # CLM01
+        ("total_charge", MONEY),  # CLM02
+        ("place_of_service", pa.string()),  # CLM05-1 on 837P
+        ("facility_type_code", pa.string()),  # CLM05-1 on 837I (type of bill digits 1-2)
+        ("type_of_bill", pa.string()),  # 837I: CLM05-1 + CLM05-3, e.g. 131
+        ("frequency_code", pa.string()),  # CLM05-3: 1 original, 7 replacement, 8 void
+        ("original_claim_number", pa.string()),  # REF*F8 (payer claim control number)
+        ("prior_auth_number", pa.string()),  # REF*G1
+        ("referral_number", pa.string()),  # REF*9F
+        ("statement_from", pa.date32()),  # 837I DTP*434
+        ("statement_to", pa.date32()),
+        ("admission_date", pa.date32()),
+        # billing provider (2010AA) and rendering/attending provider (2310B / 2310A)
+        ("billing_npi", pa.string()),
+        ("billing_name", pa.string()),
+        ("billing_tax_id", pa.string()),
+        ("billing_address", pa.string()),  # N3 + N4 joined with ", "
+        ("rendering_npi", pa.string()),
+        ("facility_npi", pa.string()),  # 2310C / 2310E service facility
+        # payer (2010BB) and subscriber (2000B/2010BA)
+        ("payer_id", pa.string()),
+        ("payer_name", pa.string()),
+        ("payer_responsibility", pa.string()),  # SBR01: P, S, T...
+        ("claim_filing_indicator", pa.string()),  # SBR09: MB Medicare B, MC Medicaid, CI commercial...
+        ("group_number", pa.string()),  # SBR03
+        ("subscriber_id", pa.string()),  # 2010BA NM109
+        ("subscriber_last_name", pa.string()),
+        ("subscriber_first_name", pa.string()),
+        ("relationship_code", pa.string()),  # SBR02 (18 = self) or PAT01
+        # patient: the subscriber when SBR02 = 18, else 2010CA
+        ("patient_id", pa.string()),  # the member id used to match history
+        ("patient_last_name", pa.string()),
+        ("patient_first_name", pa.string()),
+        ("patient_birth_date", pa.date32()),
+        ("patient_sex", pa.string()),
+        ("note", pa.string()),  # 2300 NTE
+    ]
+)
+
+DIAGNOSES = pa.schema(
+    [
+        ("claim_id", pa.string()),
+        ("position", pa.int16()),  # 1-based order across HI segments (pointer target)
+        ("qualifier", pa.string()),  # ABK principal, ABF other, ABJ admitting, APR reason for visit; BK/BF ICD-9
+        ("code", pa.string()),  # no dot, upper case
+        ("present_on_admission", pa.string()),
+    ]
+)
+
+LINES = pa.schema(
+    [
+        ("claim_id", pa.string()),
+        ("line_number", pa.int32()),  # LX01
+        ("line_control_number", pa.string()),  # REF*6R
+        ("service_date", pa.date32()),  # DTP*472 (from)
+        ("service_date_to", pa.date32()),  # DTP*472 RD8 end
+        ("procedure_qualifier", pa.string()),  # SV101-1 / SV202-1: HC, ...
+        ("procedure_code", pa.string()),
+        ("modifier_1", pa.string()),
+        ("modifier_2", pa.string()),
+        ("modifier_3", pa.string()),
+        ("modifier_4", pa.string()),
+        ("description", pa.string()),  # SV101-7 / SV202-7 (NOC drug description)
+        ("revenue_code", pa.string()),  # SV201 (837I)
+        ("charge", MONEY),  # SV102 / SV203
+        ("unit_basis", pa.string()),  # SV103 / SV204: UN, MJ, DA
+        ("units", QUANTITY),  # SV104 / SV205
+        ("place_of_service", pa.string()),  # SV105 (overrides CLM05-1 when present)
+        ("dx_pointer_1", pa.int16()),  # SV107-1..4 -> DIAGNOSES.position
+        ("dx_pointer_2", pa.int16()),
+        ("dx_pointer_3", pa.int16()),
+        ("dx_pointer_4", pa.int16()),
+        ("ndc_qualifier", pa.string()),  # LIN02 (N4)
+        ("ndc", pa.string()),  # LIN03 as given
+        ("ndc11", pa.string()),  # normalized 11 digits, null when not normalizable
+        ("ndc_quantity", QUANTITY),  # CTP04
+        ("ndc_unit", pa.string()),  # CTP05-1: UN, ML, GR, F2, ME
+        ("rendering_npi", pa.string()),  # 2420A
+        ("prior_auth_number", pa.string()),  # 2400 REF*G1
+        ("note", pa.string()),  # 2400 NTE
+    ]
+)
+
+#: one row per 835 transaction: the payment (BPR/TRN) and its parties (1000A/1000B)
+PAYMENTS = pa.schema(
+    [
+        ("transaction_id", pa.string()),
+        ("file_id", pa.string()),
+        ("handling_code", pa.string()),  # BPR01: I, H, C, D, P, U, X
+        ("payment_amount", MONEY),  # BPR02
+        ("credit_debit", pa.string()),  # BPR03
+        ("payment_method", pa.string()),  # BPR04: ACH, CHK, NON, BOP, FWT
+        ("payment_date", pa.date32()),  # BPR16
+        ("trace_number", pa.string()),  # TRN02: check or EFT number
+        ("payer_tax_id", pa.string()),  # TRN03
+        ("production_date", pa.date32()),  # DTM*405
+        ("payer_name", pa.string()),  # N1*PR
+        ("payer_id", pa.string()),  # N1*PR N104 or REF*2U
+        ("payee_name", pa.string()),  # N1*PE
+        ("payee_id_qualifier", pa.string()),
+        ("payee_id", pa.string()),  # NPI (XX) or tax id (FI)
+    ]
+)
+
+REMIT_CLAIMS = pa.schema(
+    [
+        ("remit_claim_id", pa.string()),
+        ("transaction_id", pa.string()),
+        ("file_id", pa.string()),
+        ("patient_control_number", pa.string()),  # CLP01 = CLM01 of the original claim
+        ("claim_status", pa.string()),  # CLP02: 1, 2, 3, 4 denied, 19-23, 22 reversal, 25
+        ("total_charge", MONEY),  # CLP03
+        ("paid", MONEY),  # CLP04
+        ("patient_responsibility", MONEY),  # CLP05
+        ("claim_filing_indicator", pa.string()),  # CLP06
+        ("payer_claim_control_number", pa.string()),  # CLP07 (ICN/DCN)
+        ("facility_code", pa.string()),  # CLP08
+        ("frequency_code", pa.string()),  # CLP09
+        ("patient_id", pa.string()),  # NM1*QC NM109
+        ("patient_last_name", pa.string()),
+        ("patient_first_name", pa.string()),
+        ("rendering_npi", pa.string()),  # NM1*82
+        ("statement_from", pa.date32()),  # DTM*232
+        ("statement_to", pa.date32()),  # DTM*233
+        ("received_date", pa.date32()),  # DTM*050
+        ("coverage_amount", MONEY),  # AMT*AU (informational)
+        ("interest_amount", MONEY),  # AMT*I
+    ]
+)
+
+REMIT_LINES = pa.schema(
+    [
+        ("remit_claim_id", pa.string()),
+        ("line_index", pa.int32()),  # 1-based order of SVC within the CLP
+        ("line_control_number", pa.string()),  # REF*6R = 837 REF*6R
+        ("procedure_qualifier", pa.string()),  # SVC01-1
+        ("procedure_code", pa.string()),  # SVC01-2 adjudicated
+        ("modifier_1", pa.string()),
+        ("modifier_2", pa.string()),
+        ("modifier_3", pa.string()),
+        ("modifier_4", pa.string()),
+        ("charge", MONEY),  # SVC02
+        ("paid", MONEY),  # SVC03
+        ("revenue_code", pa.string()),  # SVC04
+        ("units_paid", QUANTITY),  # SVC05 (blank = 1 per TR3)
+        ("original_procedure_code", pa.string()),  # SVC06-2 when the payer changed the code
+        ("original_modifier_1", pa.string()),
+        ("original_modifier_2", pa.string()),
+        ("original_modifier_3", pa.string()),
+        ("original_modifier_4", pa.string()),
+        ("original_units", QUANTITY),  # SVC07
+        ("service_date", pa.date32()),  # DTM*472 (or 150)
+        ("service_date_to", pa.date32()),  # DTM*151
+        ("allowed_amount", MONEY),  # AMT*B6 (informational)
+    ]
+)
+
+#: CAS triplets, claim level (line_index null) and line level
+ADJUSTMENTS = pa.schema(
+    [
+        ("remit_claim_id", pa.string()),
+        ("line_index", pa.int32()),  # null = claim-level CAS (2100)
+        ("group_code", pa.string()),  # CO, PR, OA, PI, CR
+        ("reason_code", pa.string()),  # CARC
+        ("amount", MONEY),  # positive decreases payment
+        ("quantity", QUANTITY),
+    ]
+)
+
+#: RARCs from LQ (line), MOA / MIA (claim)
+REMARKS = pa.schema(
+    [
+        ("remit_claim_id", pa.string()),
+        ("line_index", pa.int32()),  # null = claim level
+        ("source", pa.string()),  # LQ, MOA, MIA
+        ("code", pa.string()),
+    ]
+)
+
+#: PLB: provider-level adjustments, one row per (reason, amount) pair
+PROVIDER_ADJUSTMENTS = pa.schema(
+    [
+        ("transaction_id", pa.string()),
+        ("file_id", pa.string()),
+        ("provider_id", pa.string()),  # PLB01
+        ("fiscal_period_date", pa.date32()),  # PLB02
+        ("reason_code", pa.string()),  # PLB03-1: WO, 72, FB, L6, CS...
+        ("reference", pa.string()),  # PLB03-2
+        ("amount", MONEY),  # positive decreases payment
+    ]
+)
+
+#: problems found while reading: never a silent drop
+READ_ISSUES = pa.schema(
+    [
+        ("file_id", pa.string()),
+        ("path", pa.string()),
+        ("severity", pa.string()),  # error (something skipped) | warning (read, but suspect)
+        ("code", pa.string()),  # stable id, e.g. X12-SE-COUNT, X12-BALANCE-CLAIM, CSV-MISSING-COLUMN
+        ("message", pa.string()),  # what was expected; never patient data
+        ("segment_index", pa.int64()),  # 1-based segment number in the file (X12)
+        ("byte_offset", pa.int64()),  # offset of the segment start in the file
+        ("line", pa.int64()),  # CSV/NDJSON line
+        ("column", pa.string()),  # CSV column / FHIR path / X12 element (e.g. CLP03)
+        ("loop", pa.string()),  # X12 loop, e.g. 2300, 2110
+        ("segment_id", pa.string()),
+        ("claim_key", pa.string()),  # CLM01/CLP01 when known (an identifier the user holds)
+        ("skipped", pa.string()),  # what was not loaded: claim, transaction, file, line, nothing
+    ]
+)
+
+CLAIM_TABLES = {
+    "files": FILES,
+    "transactions": TRANSACTIONS,
+    "claims": CLAIMS,
+    "diagnoses": DIAGNOSES,
+    "lines": LINES,
+    "read_issues": READ_ISSUES,
+}
+
+REMIT_TABLES = {
+    "files": FILES,
+    "transactions": TRANSACTIONS,
+    "payments": PAYMENTS,
+    "remit_claims": REMIT_CLAIMS,
+    "remit_lines": REMIT_LINES,
+    "adjustments": ADJUSTMENTS,
+    "remarks": REMARKS,
+    "provider_adjustments": PROVIDER_ADJUSTMENTS,
+    "read_issues": READ_ISSUES,
+}
+
+
+def empty(schema: pa.Schema) -> pa.Table:
+    return schema.empty_table()
+
+
+@dataclass
+class _Batch:
+    """Named Arrow tables with the schemas above; concatenates across files."""
+
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    SCHEMAS: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for name, schema in self.SCHEMAS.items():
+            table = self.tables.get(name)
+            self.tables[name] = schema.empty_table() if table is None else table.cast(schema)
+        unknown = set(self.tables) - set(self.SCHEMAS)
+        if unknown:
+            raise ValueError(f"unknown tables {sorted(unknown)}")
+
+    def __getitem__(self, name: str) -> pa.Table:
+        return self.tables[name]
+
+    def extend(self, other: "_Batch") -> None:
+        for name in self.SCHEMAS:
+            self.tables[name] = pa.concat_tables([self.tables[name], other.tables[name]])
+
+    @classmethod
+    def concat(cls, batches: list["_Batch"]):
+        out = cls()
+        for name, schema in out.SCHEMAS.items():
+            parts = [b.tables[name] for b in batches]
+            out.tables[name] = pa.concat_tables(parts).combine_chunks() if parts else schema.empty_table()
+        return out
+
+
+@dataclass
+class ClaimBatch(_Batch):
+    """Submitted claims: files, transactions, claims, diagnoses, lines, read_issues."""
+
+    def __post_init__(self) -> None:
+        self.SCHEMAS = CLAIM_TABLES
+        super().__post_init__()
+
+
+@dataclass
+class RemitBatch(_Batch):
+    """Remittances: files, transactions, payments, remit_claims, remit_lines, adjustments,
+    remarks, provider_adjustments, read_issues."""
+
+    def __post_init__(self) -> None:
+        self.SCHEMAS = REMIT_TABLES
+        super().__post_init__()
