@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite. Tests read ../shared (official reference files, real X12 samples)
-# and fail loudly when it is missing.
+# and fail loudly when it is missing. Services the tests need (PostgreSQL) are started by
+# scripts/test-services.sh and stopped when the run ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RECLAIM_SHARED=${RECLAIM_SHARED:-$(cd "${SHARED:-../shared}" && pwd)}
-exec .venv/bin/python -m pytest -n 2 "$@"
+if [ -f scripts/test-services.sh ]; then
+  # shellcheck source=/dev/null
+  source scripts/test-services.sh
+fi
+.venv/bin/python -m pytest -n 2 "$@"
