@@ -44,6 +44,10 @@ class Settings:
     format: str = "text"
     #: threshold (dollars) below which an underpayment is not worth a worklist row
     underpayment_threshold: float = 5.0
+    #: web app: largest accepted upload, in megabytes (bigger files are refused with 413)
+    max_upload_mb: int = 200
+    #: web app: a signed-in session expires after this many minutes without a request
+    session_minutes: int = 480
 
     @property
     def home_path(self) -> Path:
