@@ -10,6 +10,7 @@ Interfaces hold no logic: every command calls a library function and formats its
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 import click
