@@ -36,3 +36,15 @@ def refdata_dir(shared: Path) -> Path:
 @pytest.fixture(scope="session")
 def x12_samples(shared: Path) -> Path:
     return shared / "x12-samples"
+
+
+@pytest.fixture(scope="session")
+def ref_store(refdata_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Settings whose ``home`` holds a reference store built once per session from ``refdata_dir``
+    (open it with ``reclaim.refdata.store.RefStore.open(ref_store)``; path: ``ref_store.store_path``)."""
+    from reclaim.config import Settings
+    from reclaim.refdata.store import import_dir
+
+    settings = Settings(home=str(tmp_path_factory.mktemp("reclaim-home")))
+    import_dir(refdata_dir, settings.store_path)
+    return settings
