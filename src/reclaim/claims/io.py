@@ -1,0 +1,268 @@
+"""Read claim and remittance files of any supported format into one batch.
+
+:func:`read_claims` and :func:`read_remits` take many paths (files or folders), sniff each
+file's format from its first bytes (never from its extension alone), hand it to the reader
+for that format and concatenate the batches. A file that cannot be read at all becomes a
+``read_issues`` row (severity ``error``, skipped ``file``); the other files still load.
+
+Formats:
+
+========  ==========================================================  =================
+format    recognised by                                               reader
+========  ==========================================================  =================
+x12       ``ISA`` (or a bare ``ST*837``/``ST*835``) at the start        ``x12.read_837`` / ``x12.read_835``
+xlsx      a ZIP container holding ``xl/workbook.xml``                  ``csv.read_xlsx``
+fhir      JSON object with ``resourceType`` (Bundle, Claim, EOB)        ``fhir.read_fhir``
+ndjson    one JSON resource per line                                   ``fhir.read_fhir``
+csv       anything else that decodes as delimited text                  ``csv.read_csv``
+========  ==========================================================  =================
+
+This module also holds the small helpers every non-X12 reader shares: the file identity
+(``file_id``) and the builder of ``read_issues`` rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import pyarrow as pa
+
+from ..errors import InputFormatError
+from .model import READ_ISSUES, ClaimBatch, RemitBatch
+
+#: progress(done_files, total_files, path) is called after each file
+Progress = Callable[[int, int, Path], None]
+
+#: how many leading bytes :func:`sniff_format` looks at
+_SNIFF_BYTES = 4096
+
+
+# --------------------------------------------------------------------------- file identity
+
+
+def file_identity(path: Path, data: bytes | None = None) -> dict:
+    """The ``FILES`` row of one input: ``file_id`` is the sha256 prefix and the file name,
+    so the same content under the same name always gets the same id."""
+    path = Path(path)
+    if data is None:
+        digest = hashlib.sha256()
+        size = 0
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+                size += len(chunk)
+        sha = digest.hexdigest()
+    else:
+        sha, size = hashlib.sha256(data).hexdigest(), len(data)
+    return {"file_id": f"{sha[:12]}-{path.name}", "path": str(path), "sha256": sha, "bytes": size}
+
+
+def files_table(identity: dict, fmt: str) -> pa.Table:
+    from .model import FILES
+
+    return pa.Table.from_pylist([{**identity, "format": fmt}], schema=FILES)
+
+
+# --------------------------------------------------------------------------- read issues
+
+
+def make_issues(
+    identity: dict,
+    *,
+    code: str,
+    message,
+    severity: str = "error",
+    skipped: str = "nothing",
+    line=None,
+    column=None,
+    claim_key=None,
+    segment_index=None,
+    byte_offset=None,
+    loop=None,
+    segment_id=None,
+) -> pa.Table:
+    """``read_issues`` rows for one problem. Every keyword may be a scalar or an Arrow array
+    (one value per row), so a bad column in a million-row CSV is one call, not a loop."""
+    values = {
+        "file_id": identity["file_id"],
+        "path": identity["path"],
+        "severity": severity,
+        "code": code,
+        "message": message,
+        "segment_index": segment_index,
+        "byte_offset": byte_offset,
+        "line": line,
+        "column": column,
+        "loop": loop,
+        "segment_id": segment_id,
+        "claim_key": claim_key,
+        "skipped": skipped,
+    }
+    lengths = {len(v) for v in values.values() if isinstance(v, (pa.Array, pa.ChunkedArray))}
+    if len(lengths) > 1:
+        raise ValueError(f"issue columns of different lengths {sorted(lengths)}")
+    n = lengths.pop() if lengths else 1
+    arrays = []
+    for field in READ_ISSUES:
+        v = values[field.name]
+        if isinstance(v, (pa.Array, pa.ChunkedArray)):
+            arrays.append(v.cast(field.type))
+        else:
+            arrays.append(pa.array([v] * n, type=field.type))
+    return pa.Table.from_arrays(arrays, schema=READ_ISSUES)
+
+
+def concat_issues(parts: Sequence[pa.Table]) -> pa.Table:
+    return pa.concat_tables(list(parts)).combine_chunks() if parts else READ_ISSUES.empty_table()
+
+
+# --------------------------------------------------------------------------- sniffing
+
+
+def sniff_format(path: Path | str | bytes) -> str | None:
+    """'x12', 'xlsx', 'fhir' (a JSON document), 'ndjson', 'csv', or None (empty/unreadable).
+
+    Looks at content, not the extension: exports are often misnamed (.txt 837s, .csv xlsx).
+    """
+    if isinstance(path, (bytes, bytearray)):
+        head = bytes(path[:_SNIFF_BYTES])
+        is_zip = head.startswith(b"PK\x03\x04")
+        zip_names: list[str] = []
+        if is_zip:
+            import io as _io
+
+            try:
+                zip_names = zipfile.ZipFile(_io.BytesIO(path)).namelist()
+            except zipfile.BadZipFile:
+                return None
+    else:
+        with Path(path).open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+        is_zip = head.startswith(b"PK\x03\x04")
+        zip_names = []
+        if is_zip:
+            try:
+                with zipfile.ZipFile(path) as zf:
+                    zip_names = zf.namelist()
+            except zipfile.BadZipFile:
+                return None
+    if is_zip:
+        return "xlsx" if "xl/workbook.xml" in zip_names else None
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if not text:
+        return None
+    if text[:3] == b"ISA" or text[:6] in (b"ST*837", b"ST*835", b"GS*HC*", b"GS*HP*"):
+        return "x12"
+    if text[:1] == b"{":
+        first_line = text.split(b"\n", 1)[0].strip()
+        # NDJSON: the first line is a whole object and another object follows
+        if first_line.endswith(b"}") and b"\n{" in text.replace(b"\r\n", b"\n"):
+            return "ndjson"
+        return "fhir"
+    if text[:1] == b"[":
+        return "fhir"
+    return "csv"
+
+
+def _x12_kind(path: Path) -> str | None:
+    from .x12 import sniff  # the X12 reader's own sniff says 837P / 837I / 835
+
+    return sniff(path)
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def _expand(paths: Iterable[Path | str]) -> list[Path]:
+    """Files as given; folders become their files (sorted, hidden files skipped)."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")))
+        else:
+            out.append(p)
+    return out
+
+
+def _unreadable(path: Path, message: str, code: str) -> pa.Table:
+    identity = {"file_id": None, "path": str(path)}
+    try:
+        identity = file_identity(path)
+    except OSError:
+        pass
+    return make_issues(identity, code=code, message=message, skipped="file")
+
+
+def _read_one(path: Path, want: str) -> ClaimBatch | RemitBatch | pa.Table:
+    """One file -> a batch of the wanted kind ('claims' | 'remits'), or an issues table."""
+    if not path.is_file():
+        return _unreadable(path, "no such file", "IO-NOT-FOUND")
+    try:
+        fmt = sniff_format(path)
+    except OSError as exc:
+        return _unreadable(path, f"cannot open the file: {exc.strerror}", "IO-UNREADABLE")
+    if fmt is None:
+        return _unreadable(
+            path,
+            "empty or not a claim file: expected X12 (ISA...), CSV text, an .xlsx workbook, "
+            "or FHIR JSON / NDJSON",
+            "IO-UNKNOWN-FORMAT",
+        )
+    if fmt == "x12":
+        kind = _x12_kind(path)
+        if kind is None:
+            return _unreadable(path, "X12 file whose transaction type is neither 837 nor 835", "IO-X12-TYPE")
+        if want == "claims" and kind == "835":
+            return _unreadable(path, "this is an 835 remittance; expected an 837 claim file here", "IO-WRONG-KIND")
+        if want == "remits" and kind != "835":
+            return _unreadable(path, f"this is an {kind} claim file; expected an 835 remittance here", "IO-WRONG-KIND")
+        from . import x12
+
+        return x12.read_837(path) if want == "claims" else x12.read_835(path)
+    if fmt in ("csv", "xlsx"):
+        if want == "remits":
+            return _unreadable(path, f"{fmt.upper()} remittances are not supported: give an X12 835 or FHIR EOB", "IO-WRONG-KIND")
+        from . import csv as claim_csv
+
+        return claim_csv.read_xlsx(path) if fmt == "xlsx" else claim_csv.read_csv(path)
+    from . import fhir
+
+    claims, remits = fhir.read_fhir(path)
+    return claims if want == "claims" else remits
+
+
+def _read_many(paths, want: str, progress: Progress | None):
+    batch_type = ClaimBatch if want == "claims" else RemitBatch
+    files = _expand(paths)
+    if not files:
+        raise InputFormatError("no input files given (or the folders given are empty)")
+    batches = []
+    for done, path in enumerate(files, 1):
+        try:
+            result = _read_one(path, want)
+        except InputFormatError as exc:  # a reader says the whole file is unreadable
+            result = _unreadable(path, str(exc), "IO-UNREADABLE")
+        if isinstance(result, pa.Table):
+            result = batch_type(tables={"read_issues": result})
+        batches.append(result)
+        if progress is not None:
+            progress(done, len(files), path)
+    return batch_type.concat(batches)
+
+
+def read_claims(paths: Iterable[Path | str], *, progress: Progress | None = None) -> ClaimBatch:
+    """Claims from X12 837P/837I, CSV, XLSX and FHIR Claim files (and folders of them).
+
+    Every problem is a ``read_issues`` row naming the file and place; an unreadable file
+    does not stop the others. ``progress(done, total, path)`` is called after each file.
+    """
+    return _read_many(paths, "claims", progress)
+
+
+def read_remits(paths: Iterable[Path | str], *, progress: Progress | None = None) -> RemitBatch:
+    """Remittances from X12 835 and FHIR ExplanationOfBenefit files (and folders of them)."""
+    return _read_many(paths, "remits", progress)
