@@ -8,7 +8,8 @@ dropped, so both formats yield Level II procedure codes and modifiers only.
 
 ``is_drug``: any pricing indicator ``51`` ("Drugs" in the layout's code table) or a drug BETOS
 (``O1D`` chemotherapy, ``O1E`` other drugs, ``D1G`` drugs administered through DME). Indicator 51
-alone misses carrier-priced drugs such as ``J3490`` (unclassified drugs, indicator 57, BETOS O1E).
+alone misses 275 drug codes of the 2025-10 file, e.g. the OPPS pass-through C-codes (C9027
+pembrolizumab: indicator 53, BETOS O1E) and carrier-priced ones (A9150, indicator 57).
 For drugs the billing unit is parsed from the long descriptor by
 :func:`reclaim.refdata.units.parse_billing_unit`; descriptors it cannot parse keep null units
 and are counted in the release notes (and listed by the store view ``hcpcs_unparsed_units``).

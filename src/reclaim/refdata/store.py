@@ -84,7 +84,7 @@ def recognize(path: Path) -> Callable[[Path], list[Loaded]] | str:
     suffix = path.suffix.lower()
     name = path.name
     if name in ("MANIFEST.csv", "README.md", "LIST.csv") or name.startswith("."):
-        return "mirror documentation"
+        return "documentation (not a dataset)"
     if "_DERIVED" in name:
         return "derived summary (documentation, not data)"
     if suffix == ".xlsx":
