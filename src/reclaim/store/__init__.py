@@ -1,0 +1,299 @@
+"""Worklist persistence: items, their status, assignee, notes and history (SQLAlchemy 2.x).
+
+SQLite by default (the ``database_url`` setting: a file in reclaim's home), PostgreSQL for a
+team (``postgresql://user@host/db``, driver psycopg 3). The schema is created and migrated in
+code: ``schema_version`` records each applied step of :data:`MIGRATIONS`.
+
+Items are keyed by a natural key (payer, CLP01, CLP07, CLP02, line, kind, reason; see
+:mod:`reclaim.recovery.worklist`), so re-importing the same 835 changes nothing. Statuses follow
+:data:`TRANSITIONS`; every change (status, assignee, note) is a row in ``item_history``.
+Item rows hold claim identifiers the user already has (CLM01, payer claim number) and no
+patient names, birth dates or member ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any, Iterable
+
+import pyarrow as pa
+from sqlalchemy import (
+    Boolean, Column, Date, DateTime, Float, ForeignKey, Integer, MetaData, Numeric, String, Table, Text,
+    create_engine, func, insert, select, update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from ..errors import ReclaimError
+
+STATUSES = ("new", "in_progress", "submitted", "recovered", "written_off")
+#: allowed status changes; recovered and written_off are final
+TRANSITIONS = {
+    "new": ("in_progress", "written_off"),
+    "in_progress": ("submitted", "written_off", "new"),
+    "submitted": ("recovered", "written_off", "in_progress"),
+    "recovered": (),
+    "written_off": (),
+}
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, primary_key=True),
+    Column("description", String(200), nullable=False),
+    Column("applied_at", DateTime, nullable=False),
+)
+
+items = Table(
+    "worklist_items", metadata,
+    Column("id", String(12), primary_key=True),
+    Column("natural_key", String(400), nullable=False, unique=True),
+    Column("status", String(20), nullable=False, default="new"),
+    Column("assignee", String(100)),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("reason", String(200)),
+    Column("amount", Numeric(18, 2), nullable=False),
+    Column("recovered_amount", Numeric(18, 2)),
+    Column("priority", Float, nullable=False),
+    Column("odds", Float),
+    Column("action", String(40)),
+    Column("deadline", Date),
+    Column("payer_id", String(80)),
+    Column("payer_name", String(200)),
+    Column("patient_control_number", String(80)),
+    Column("payer_claim_control_number", String(80)),
+    Column("procedure_code", String(20)),
+    Column("service_date", Date),
+    Column("preventable", Boolean),
+    Column("explanation", Text),
+    Column("root_cause", Text),
+    #: the full worklist row as JSON (letters and exports are rebuilt from it)
+    Column("data", Text, nullable=False),
+)
+
+history = Table(
+    "item_history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(12), ForeignKey("worklist_items.id"), nullable=False, index=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(100)),
+    Column("field", String(40), nullable=False),  # created, status, assignee, note, recovered_amount
+    Column("old_value", Text),
+    Column("new_value", Text),
+)
+
+#: (version, description, tables created by that step)
+MIGRATIONS = [
+    (1, "worklist items and history", (items, history)),
+]
+
+
+class WorklistError(ReclaimError):
+    """A worklist operation was refused (unknown item, invalid status change...)."""
+
+
+def engine_url(url: str) -> str:
+    """``postgresql://`` -> ``postgresql+psycopg://`` (psycopg 3); other URLs unchanged."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+class WorklistStore:
+    """The worklist database. ``WorklistStore(url)`` creates or migrates the schema."""
+
+    def __init__(self, url: str, *, engine: Engine | None = None):
+        self.url = url
+        try:
+            self.engine = engine or create_engine(engine_url(url), future=True)
+        except (ArgumentError, ImportError) as exc:
+            raise WorklistError(f"worklist database URL not usable: {exc}",
+                                hint="Use sqlite:///path/file.sqlite or postgresql://user@host/db") from None
+        if self.engine.dialect.name == "sqlite":
+            path = self.engine.url.database
+            if path and path != ":memory:":
+                import pathlib
+
+                pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.migrate()
+        except OperationalError as exc:
+            raise WorklistError(f"cannot open the worklist database ({self.engine.url.render_as_string(hide_password=True)}): "
+                                f"{str(exc.orig).strip().splitlines()[0]}") from None
+
+    # -- schema -----------------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Apply missing migrations; return the schema version."""
+        schema_version.create(self.engine, checkfirst=True)
+        with self.engine.begin() as conn:
+            done = {r[0] for r in conn.execute(select(schema_version.c.version))}
+            for version, description, tables in MIGRATIONS:
+                if version in done:
+                    continue
+                for table in tables:
+                    table.create(conn, checkfirst=True)
+                conn.execute(insert(schema_version).values(version=version, description=description, applied_at=_now()))
+            return max(done | {v for v, _, _ in MIGRATIONS})
+
+    def version(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(schema_version.c.version))).scalar_one()
+
+    # -- import -----------------------------------------------------------------------------
+    def upsert_items(self, table: pa.Table, *, actor: str = "reclaim recover") -> dict[str, int]:
+        """Insert worklist rows whose natural key is new; known keys are left as they are
+        (status, notes and history belong to the people working them)."""
+        rows = table.to_pylist()
+        keys = [r["natural_key"] for r in rows]
+        now = _now()
+        with self.engine.begin() as conn:
+            known: set[str] = set()
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                known |= {r[0] for r in conn.execute(select(items.c.natural_key).where(items.c.natural_key.in_(chunk)))}
+            new = [r for r in rows if r["natural_key"] not in known]
+            seen: set[str] = set()
+            values, events = [], []
+            for r in new:
+                if r["natural_key"] in seen:
+                    continue
+                seen.add(r["natural_key"])
+                values.append({
+                    "id": r["item_id"], "natural_key": r["natural_key"], "status": "new", "assignee": None,
+                    "created_at": now, "updated_at": now, "kind": r["kind"], "reason": r.get("reason"),
+                    "amount": r["amount"], "priority": float(r["priority"] or 0), "odds": r.get("odds"),
+                    "action": r.get("action"), "deadline": r.get("deadline"), "payer_id": r.get("payer_id"),
+                    "payer_name": r.get("payer_name"), "patient_control_number": r.get("patient_control_number"),
+                    "payer_claim_control_number": r.get("payer_claim_control_number"),
+                    "procedure_code": r.get("procedure_code"), "service_date": r.get("service_date"),
+                    "preventable": r.get("preventable"), "explanation": r.get("explanation"),
+                    "root_cause": r.get("root_cause"),
+                    "data": json.dumps({k: _jsonable(v) for k, v in r.items()}, sort_keys=True),
+                })
+                events.append({"item_id": r["item_id"], "at": now, "actor": actor, "field": "created",
+                               "old_value": None, "new_value": "new"})
+            if values:
+                conn.execute(insert(items), values)
+                conn.execute(insert(history), events)
+        return {"inserted": len(values), "unchanged": len(rows) - len(values)}
+
+    # -- queries ----------------------------------------------------------------------------
+    def list(self, *, status: Iterable[str] | None = None, assignee: str | None = None,
+             kind: str | None = None, payer: str | None = None, action: str | None = None,
+             limit: int | None = None) -> list[dict[str, Any]]:
+        """Items, best priority first (then the soonest deadline)."""
+        q = select(items).order_by(items.c.priority.desc(), items.c.deadline.asc(), items.c.id)
+        if status:
+            statuses = list(status)
+            for s in statuses:
+                self._check_status(s)
+            q = q.where(items.c.status.in_(statuses))
+        if assignee:
+            q = q.where(items.c.assignee == assignee)
+        if kind:
+            q = q.where(items.c.kind == kind)
+        if action:
+            q = q.where(items.c.action == action)
+        if payer:
+            q = q.where((items.c.payer_id == payer) | (items.c.payer_name == payer))
+        if limit:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def get(self, item_id: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(items).where(items.c.id == item_id)).first()
+            if row is None:
+                raise WorklistError(f"no worklist item {item_id!r}", hint="`reclaim worklist list` shows the ids.")
+            item = dict(row._mapping)
+            item["history"] = [dict(h._mapping) for h in conn.execute(
+                select(history).where(history.c.item_id == item_id).order_by(history.c.id))]
+        item["data"] = json.loads(item["data"])
+        return item
+
+    # -- changes ----------------------------------------------------------------------------
+    def _check_status(self, status: str) -> None:
+        if status not in STATUSES:
+            raise WorklistError(f"unknown status {status!r}: one of {', '.join(STATUSES)}")
+
+    def _change(self, item_id: str, field: str, new: Any, actor: str | None, **values: Any) -> dict[str, Any]:
+        current = self.get(item_id)
+        with self.engine.begin() as conn:
+            if values:
+                conn.execute(update(items).where(items.c.id == item_id).values(updated_at=_now(), **values))
+            else:
+                conn.execute(update(items).where(items.c.id == item_id).values(updated_at=_now()))
+            conn.execute(insert(history).values(item_id=item_id, at=_now(), actor=actor, field=field,
+                                                old_value=None if field == "note" else _str(current.get(field)),
+                                                new_value=_str(new)))
+        return self.get(item_id)
+
+    def set_status(self, item_id: str, status: str, *, actor: str | None = None,
+                   recovered_amount: Decimal | float | None = None) -> dict[str, Any]:
+        """Move an item along ``new -> in_progress -> submitted -> recovered / written_off``."""
+        self._check_status(status)
+        current = self.get(item_id)["status"]
+        if status == current:
+            raise WorklistError(f"item {item_id} is already {status}")
+        if status not in TRANSITIONS[current]:
+            allowed = ", ".join(TRANSITIONS[current]) or "none (final status)"
+            raise WorklistError(f"item {item_id}: cannot go from {current} to {status} (allowed: {allowed})")
+        values: dict[str, Any] = {"status": status}
+        if status == "recovered":
+            values["recovered_amount"] = Decimal(str(recovered_amount)) if recovered_amount is not None \
+                else self.get(item_id)["amount"]
+        return self._change(item_id, "status", status, actor, **values)
+
+    def assign(self, item_id: str, user: str, *, actor: str | None = None) -> dict[str, Any]:
+        return self._change(item_id, "assignee", user, actor, assignee=user)
+
+    def add_note(self, item_id: str, text: str, *, actor: str | None = None) -> dict[str, Any]:
+        if not text.strip():
+            raise WorklistError("a note needs some text")
+        return self._change(item_id, "note", text.strip(), actor)
+
+    # -- history-based odds and summary ------------------------------------------------------
+    def observed_outcomes(self) -> pa.Table:
+        """Resolved items per (payer_id, kind, reason): recovered and resolved counts."""
+        recovered = func.sum(func.cast(items.c.status == "recovered", Integer))
+        q = (select(items.c.payer_id, items.c.kind, items.c.reason,
+                    recovered.label("recovered"), func.count().label("resolved"))
+             .where(items.c.status.in_(("recovered", "written_off")))
+             .group_by(items.c.payer_id, items.c.kind, items.c.reason))
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+        schema = pa.schema([("payer_id", pa.string()), ("kind", pa.string()), ("reason", pa.string()),
+                            ("recovered", pa.int64()), ("resolved", pa.int64())])
+        return pa.Table.from_pylist([{**r, "recovered": int(r["recovered"] or 0)} for r in rows], schema=schema)
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Dollars at stake and recovered per status and kind."""
+        q = (select(items.c.status, items.c.kind, func.count().label("items"),
+                    func.sum(items.c.amount).label("amount"),
+                    func.sum(items.c.recovered_amount).label("recovered"))
+             .group_by(items.c.status, items.c.kind).order_by(items.c.status, items.c.kind))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)

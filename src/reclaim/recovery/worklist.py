@@ -1,0 +1,206 @@
+"""Worklist items: one row per recoverable item, with action, deadline and priority.
+
+Items come from five sources (``kind``):
+
+* ``denial`` / ``partial_denial`` / ``unmapped``: a remit line (or claim-level CAS) with money
+  in those categories; the largest adjustment names the reason;
+* ``patient_responsibility``: the PR total of a claim (bill the secondary payer or patient);
+* ``underpayment``: a paid line whose shortfall exceeds the threshold;
+* ``recoupment``: a reversal (CLP02 = 22) not fully re-paid in the same remittances, or a
+  positive PLB amount (money offset at provider level).
+
+Action: the taxonomy's Medicare or commercial action, by the payer's terms. Deadline: the
+terms' rule for that action, counted from the remittance date (BPR16, else DTM*405) or the
+date of service. Priority score = amount at stake x odds of recovery x urgency, where urgency
+is 1 with no deadline or more than 90 days left, rising linearly to 2 on the deadline day, and
+0 once the deadline has passed (the item stays listed, marked ``deadline_passed``).
+
+Natural key (re-importing the same 835 changes nothing): payer id, CLP01, CLP07, CLP02, the
+line (REF*6R, else SVC position), the kind and the reason code: what identifies the same
+problem in the payer's terms, not the file it came in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+#: default odds for the kinds the taxonomy does not price (industry practice, UNVERIFIED:
+#: domain-facts 9.2 "U"); observed rates replace them once the worklist has history
+DEFAULT_ODDS = {"underpayment": 0.60, "recoupment": 0.20}
+#: days before a deadline when urgency starts rising
+URGENCY_WINDOW_DAYS = 90
+#: resolved items a (payer, kind, reason) needs before observed rates weigh as much as defaults
+PRIOR_WEIGHT = 5
+
+ITEMS_SQL = """
+create or replace temp table item_base as
+with loss as (
+    select d.remit_claim_id, d.line_index, d.category as kind,
+           sum(d.amount) over w as amount,
+           d.group_code || '-' || d.reason_code as reason,
+           string_agg(distinct d.group_code || '-' || d.reason_code, ' ') over w as reasons,
+           d.rarcs, d.denial_reason, d.edit_category, d.medicare_action, d.commercial_action,
+           d.default_odds, d.explanation, d.reason_code as carc
+    from dollars d
+    where d.source = 'CAS' and d.category in ('denial', 'partial_denial', 'unmapped')
+    window w as (partition by d.remit_claim_id, d.line_index, d.category)
+    qualify row_number() over (partition by d.remit_claim_id, d.line_index, d.category
+                               order by d.amount desc, d.reason_code) = 1
+), pr as (
+    select remit_claim_id, null::integer as line_index, 'patient_responsibility' as kind,
+           sum(amount) as amount, arg_max(group_code || '-' || reason_code, amount) as reason,
+           string_agg(distinct group_code || '-' || reason_code, ' ') as reasons,
+           null as rarcs, null as denial_reason, null as edit_category,
+           'bill_patient_or_secondary' as medicare_action, 'bill_patient_or_secondary' as commercial_action,
+           max(default_odds) as default_odds,
+           'Patient responsibility (deductible, coinsurance, copay): bill the secondary payer, or the patient.' as explanation,
+           arg_max(reason_code, amount) as carc
+    from dollars where category = 'patient_responsibility' and source = 'CAS'
+    group by remit_claim_id having sum(amount) > 0
+), under as (
+    select remit_claim_id, line_index, 'underpayment' as kind, shortfall as amount,
+           'expected ' || expected_paid || ', paid ' || paid as reason, null as reasons, null as rarcs,
+           'underpayment' as denial_reason, 'payment' as edit_category,
+           'dispute_underpayment' as medicare_action, 'dispute_underpayment' as commercial_action,
+           {under_odds} as default_odds,
+           'Paid ' || paid || ' but the ' || coalesce(terms_name, 'payer') || ' terms give '
+             || expected_paid || ' (' || units_allowed::double || ' units at '
+             || coalesce(payment_limit::varchar, fee::varchar) || ' per unit'
+             || case when coinsurance_mode = 'asp_file'
+                     then ', coinsurance ' || coinsurance_pct || '% from ASP ' || asp_release
+                          || ', sequestration ' || sequestration_pct || '%' else '' end
+             || ').' as explanation,
+           null as carc
+    from underpayments where shortfall > {threshold}
+), reversal as (
+    select rv.remit_claim_id, null::integer as line_index, 'recoupment' as kind,
+           (-rv.paid - coalesce(sum(rp.paid), 0))::decimal(18, 2) as amount,
+           'CLP02-22' as reason, null as reasons, null as rarcs, 'reversal' as denial_reason, null as edit_category,
+           'review_recoupment' as medicare_action, 'review_recoupment' as commercial_action,
+           {recoup_odds} as default_odds,
+           'Previous payment reversed (CLP02 = 22) and not re-paid in full in these remittances: check the payer''s reason and dispute it if the original payment was right.' as explanation,
+           null as carc
+    from remit_claims rv
+    left join remit_claims rp
+      on rp.patient_control_number = rv.patient_control_number and rp.claim_status <> '22'
+     and rp.remit_claim_id <> rv.remit_claim_id
+    where rv.claim_status = '22'
+    group by rv.remit_claim_id, rv.paid
+    having -rv.paid - coalesce(sum(rp.paid), 0) > 0
+)
+select * from loss union all by name select * from pr
+union all by name select * from under union all by name select * from reversal
+"""
+
+ENRICH_SQL = """
+create or replace temp table items as
+with base as (
+    select b.*, rc.patient_control_number, rc.payer_claim_control_number, rc.claim_status,
+           rc.file_id, rc.transaction_id, p.payer_id, p.payer_name,
+           coalesce(p.payment_date, p.production_date) as remit_date, p.trace_number,
+           rl.line_control_number, rl.procedure_code, rl.modifier_1, rl.modifier_2,
+           coalesce(rl.units_paid, rl.original_units) as units_paid, rl.charge as line_charge, rl.paid as line_paid,
+           coalesce(rl.service_date, lm_line.service_date, rc.statement_from, first_dos.dos) as service_date,
+           cm.claim_id, lm.line_number, rt.terms_id, tp.terms_name, tp.coinsurance_mode
+    from item_base b
+    join remit_claims rc using (remit_claim_id)
+    left join payments p using (transaction_id)
+    left join remit_lines rl on rl.remit_claim_id = b.remit_claim_id and rl.line_index = b.line_index
+    left join claim_match cm on cm.remit_claim_id = b.remit_claim_id
+    left join line_match lm on lm.remit_claim_id = b.remit_claim_id and lm.line_index = b.line_index
+    left join lines lm_line on lm_line.claim_id = lm.claim_id and lm_line.line_number = lm.line_number
+    left join (select remit_claim_id, min(service_date) as dos from remit_lines group by all) first_dos
+           on first_dos.remit_claim_id = b.remit_claim_id
+    left join remit_terms rt on rt.remit_claim_id = b.remit_claim_id
+    left join terms_pricing tp on tp.terms_id = rt.terms_id
+), act as (
+    select *, case when coinsurance_mode = 'asp_file' then medicare_action else commercial_action end as action
+    from base
+), dl as (
+    select a.*, d.source as deadline_rule,
+           case when d.from_ = 'determination' then a.remit_date
+                when d.from_ = 'service_date' then a.service_date end as deadline_start,
+           d.days, d.months
+    from act a left join terms_deadlines d on d.terms_id = a.terms_id and d.action = a.action
+)
+select *,
+       (deadline_start + to_days(coalesce(days, 0)) + to_months(coalesce(months, 0)))::date as deadline
+from dl
+"""
+
+PLB_ITEMS_SQL = """
+insert into items by name
+select 'PLB:' || p.transaction_id || ':' || p.reason_code || ':' || coalesce(p.reference, '') as remit_claim_id,
+       'recoupment' as kind, p.amount, 'PLB-' || p.reason_code as reason,
+       'provider_level' as denial_reason, 'review_recoupment' as action,
+       'review_recoupment' as medicare_action, 'review_recoupment' as commercial_action,
+       {recoup_odds} as default_odds,
+       'Provider-level adjustment (PLB ' || p.reason_code || coalesce(', reference ' || p.reference, '')
+         || '): money offset from this payment. Check which claim it recovers and dispute it if not owed.' as explanation,
+       p.file_id, p.transaction_id, pay.payer_id, pay.payer_name,
+       coalesce(pay.payment_date, pay.production_date) as remit_date, pay.trace_number,
+       p.reason_code as carc
+from provider_adjustments p left join payments pay using (transaction_id)
+where p.amount > 0
+"""
+
+
+def build_items(con: duckdb.DuckDBPyConnection, *, threshold: float) -> None:
+    """Create ``items`` (before root cause, odds and priority) on ``con``."""
+    con.execute(ITEMS_SQL.format(threshold=float(threshold), under_odds=DEFAULT_ODDS["underpayment"],
+                                 recoup_odds=DEFAULT_ODDS["recoupment"]))
+    con.execute(ENRICH_SQL)
+    con.execute(PLB_ITEMS_SQL.format(recoup_odds=DEFAULT_ODDS["recoupment"]))
+
+
+KEY_SQL = """
+create or replace temp table items_keyed as
+select *,
+       concat_ws('|', coalesce(payer_id, ''), coalesce(patient_control_number, ''),
+                 coalesce(payer_claim_control_number, ''), coalesce(claim_status, ''),
+                 coalesce(line_control_number, line_index::varchar, ''), kind,
+                 case when kind = 'recoupment' and remit_claim_id like 'PLB:%'
+                      then remit_claim_id || ':' || amount::varchar
+                      when kind = 'underpayment' then ''
+                      else coalesce(reason, '') end) as natural_key
+from items
+"""
+
+
+def prioritize(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, observed=None) -> None:
+    """Add ``natural_key``, ``item_id``, ``odds``, ``days_left``, ``deadline_passed`` and
+    ``priority`` to the items (table ``worklist``), best first.
+
+    ``observed``: an Arrow table (payer_id, kind, reason, recovered, resolved) of past outcomes
+    from the worklist store; odds = (recovered + PRIOR_WEIGHT x default) / (resolved + PRIOR_WEIGHT).
+    """
+    con.execute(KEY_SQL)
+    if observed is None:
+        con.execute("create or replace temp table observed as select null::varchar as payer_id, "
+                    "null::varchar as kind, null::varchar as reason, 0 as recovered, 0 as resolved where false")
+    else:
+        con.register("observed_arrow", observed)
+        con.execute("create or replace temp table observed as select * from observed_arrow")
+    con.execute(f"""
+    create or replace temp table worklist as
+    with o as (
+        select i.*, coalesce(ob.recovered, 0) as observed_recovered, coalesce(ob.resolved, 0) as observed_resolved,
+               (coalesce(ob.recovered, 0) + {PRIOR_WEIGHT} * i.default_odds)
+                 / (coalesce(ob.resolved, 0) + {PRIOR_WEIGHT}) as odds,
+               (i.deadline - date '{as_of.isoformat()}')::integer as days_left
+        from items_keyed i
+        left join observed ob on ob.payer_id is not distinct from i.payer_id and ob.kind = i.kind
+             and ob.reason is not distinct from i.reason
+    )
+    select substr(sha256(natural_key), 1, 12) as item_id, *,
+           coalesce(days_left < 0, false) as deadline_passed,
+           round(amount::double * odds *
+                 case when days_left is null then 1.0
+                      when days_left < 0 then 0.0
+                      when days_left >= {URGENCY_WINDOW_DAYS} then 1.0
+                      else 1.0 + ({URGENCY_WINDOW_DAYS} - days_left) / {URGENCY_WINDOW_DAYS}.0 end, 2) as priority
+    from o
+    order by priority desc, deadline nulls last, amount desc, item_id
+    """)
