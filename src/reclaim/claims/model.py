@@ -102,6 +102,8 @@ CLAIMS = pa.schema(
         ("patient_birth_date", pa.date32()),
         ("patient_sex", pa.string()),
         ("note", pa.string()),  # 2300 NTE
+        ("attending_npi", pa.string()),  # 837I 2310A NM1*71 (added by the X12 reader)
+        ("referring_npi", pa.string()),  # 2310A (837P) NM1*DN
     ]
 )
 
@@ -112,6 +114,11 @@ DIAGNOSES = pa.schema(
         ("qualifier", pa.string()),  # ABK principal, ABF other, ABJ admitting, APR reason for visit; BK/BF ICD-9
         ("code", pa.string()),  # no dot, upper case
         ("present_on_admission", pa.string()),
+        # HI carries more than diagnoses (837I occurrence/value/condition codes...): keep them all;
+        # position counts within (claim, category), so diagnosis positions stay pointer targets
+        ("category", pa.string()),  # diagnosis, procedure, occurrence, occurrence_span, value, condition, other
+        ("date", pa.date32()),  # HIxx-4 when HIxx-3 = D8 (occurrence / procedure dates)
+        ("amount", MONEY),  # HIxx-5 (value codes)
     ]
 )
 
@@ -220,6 +227,8 @@ REMIT_LINES = pa.schema(
         ("service_date", pa.date32()),  # DTM*472 (or 150)
         ("service_date_to", pa.date32()),  # DTM*151
         ("allowed_amount", MONEY),  # AMT*B6 (informational)
+        ("prior_auth_number", pa.string()),  # 2110 REF*G1
+        ("location_number", pa.string()),  # 2110 REF*LU
     ]
 )
 
@@ -242,6 +251,7 @@ REMARKS = pa.schema(
         ("line_index", pa.int32()),  # null = claim level
         ("source", pa.string()),  # LQ, MOA, MIA
         ("code", pa.string()),
+        ("qualifier", pa.string()),  # LQ01: HE = RARC, RX = NCPDP reject code; null for MOA/MIA
     ]
 )
 
