@@ -1,0 +1,202 @@
+"""Column helpers shared by the 837 and 835 readers: loop context by forward fill, typed
+values with read issues, and "first value per key" joins. Everything works on whole
+columns; the only Python loops run over envelope segments and issue rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..model import MONEY, QUANTITY, READ_ISSUES
+from .tokenizer import SegmentBlock
+
+_NULL_STR = pa.scalar(None, pa.string())
+_AMOUNT = r"^-?(\d{1,15}(\.\d{0,10})?|\.\d{1,10})$"
+_ISSUE_FIELDS = [f for f in READ_ISSUES if f.name not in ("file_id", "path")]
+
+
+def ffill(mask: np.ndarray, values: np.ndarray, carry):
+    """Each row gets ``values`` at the last row where ``mask`` is true (at or before it),
+    else ``carry`` (the value left by the previous block). Returns (filled, new carry)."""
+    n = len(mask)
+    idx = np.where(mask, np.arange(n), -1)
+    np.maximum.accumulate(idx, out=idx)
+    out = np.where(idx >= 0, values[np.maximum(idx, 0)] if n else values, carry)
+    return out, (out[-1] if n else carry)
+
+
+class Issues:
+    """read_issues rows without file columns (added when the file identity is known)."""
+
+    def __init__(self) -> None:
+        self.parts: list[pa.Table] = []
+
+    def add(self, code, message, *, severity="error", segment_index=None, byte_offset=None, column=None,
+            loop=None, segment_id=None, claim_key=None, skipped="nothing") -> None:
+        values = dict(severity=severity, code=code, message=message, segment_index=segment_index,
+                      byte_offset=byte_offset, line=None, column=column, loop=loop, segment_id=segment_id,
+                      claim_key=claim_key, skipped=skipped)
+        lengths = {len(v) for v in values.values() if isinstance(v, (pa.Array, np.ndarray))}
+        n = lengths.pop() if lengths else 1
+        if n == 0:
+            return
+        arrays = []
+        for f in _ISSUE_FIELDS:
+            v = values[f.name]
+            if isinstance(v, np.ndarray):
+                arrays.append(pa.array(v, type=f.type))
+            elif isinstance(v, pa.Array):
+                arrays.append(v.cast(f.type))
+            else:
+                arrays.append(pa.array([v] * n, type=f.type))
+        self.parts.append(pa.Table.from_arrays(arrays, schema=pa.schema(_ISSUE_FIELDS)))
+
+    def add_dict(self, d: dict) -> None:
+        self.add(d["code"], d["message"], severity=d.get("severity", "error"),
+                 segment_index=d.get("segment_index"), byte_offset=d.get("byte_offset"),
+                 column=d.get("column"), loop=d.get("loop"), segment_id=d.get("segment_id"),
+                 claim_key=d.get("claim_key"), skipped=d.get("skipped", "nothing"))
+
+    def table(self, file_id: str, path: str) -> pa.Table:
+        if not self.parts:
+            return READ_ISSUES.empty_table()
+        t = pa.concat_tables(self.parts).combine_chunks()
+        t = t.append_column("file_id", pa.array([file_id] * len(t), pa.string()))
+        t = t.append_column("path", pa.array([path] * len(t), pa.string()))
+        return t.select(READ_ISSUES.names).cast(READ_ISSUES)
+
+
+class Typed:
+    """Turns element strings into typed columns; every value that does not parse becomes
+    null and a read_issues row naming the segment, element and what was expected."""
+
+    def __init__(self, block: SegmentBlock, issues: Issues):
+        self.block = block
+        self.issues = issues
+
+    def _report(self, bad: np.ndarray, rows: np.ndarray, column: str, loop: str, expected: str,
+                severity="warning", values: pa.Array | None = None):
+        if not bad.any():
+            return
+        r = rows[bad]
+        msg = f"{column}: expected {expected}"
+        if values is not None:  # amounts are not patient data: show them
+            got = pc.binary_join_element_wise(pa.scalar(msg + ", got '"), values.filter(pa.array(bad)),
+                                              pa.scalar("'"), "")
+            message = got
+        else:
+            message = msg
+        self.issues.add("X12-BAD-VALUE", message, severity=severity, segment_index=self.block.index[r],
+                        byte_offset=self.block.offset[r], column=column, loop=loop,
+                        segment_id=column.rstrip("0123456789-"), skipped="nothing")
+
+    def decimal(self, values: pa.Array, rows, column: str, loop: str, type_=MONEY) -> pa.Array:
+        present = values.is_valid()
+        ok = pc.fill_null(pc.match_substring_regex(values, _AMOUNT), False)
+        bad = pc.and_(present, pc.invert(ok)).to_numpy(zero_copy_only=False)
+        self._report(bad, rows, column, loop, "a decimal number", values=values)
+        clean = pc.if_else(ok, values, _NULL_STR)
+        wide = clean.cast(pa.decimal128(38, 10))
+        rounded = pc.round(wide, type_.scale)
+        lossy = pc.fill_null(pc.not_equal(rounded, wide), False).to_numpy(zero_copy_only=False)
+        self._report(lossy, rows, column, loop, f"at most {type_.scale} decimal places (rounded)",
+                     values=values)
+        return rounded.cast(type_)
+
+    def money(self, values, rows, column, loop):
+        return self.decimal(values, rows, column, loop, MONEY)
+
+    def quantity(self, values, rows, column, loop):
+        return self.decimal(values, rows, column, loop, QUANTITY)
+
+    def integer(self, values, rows, column, loop, type_=pa.int32()):
+        ok = pc.fill_null(pc.match_substring_regex(values, r"^\d{1,9}$"), False)
+        bad = pc.and_(values.is_valid(), pc.invert(ok)).to_numpy(zero_copy_only=False)
+        self._report(bad, rows, column, loop, "a whole number", values=values)
+        return pc.if_else(ok, values, _NULL_STR).cast(type_)
+
+    def date(self, values, rows, column, loop, *, phi: bool = False) -> pa.Array:
+        """CCYYMMDD -> date32 (impossible dates like 20050231 are rejected)."""
+        shaped = pc.fill_null(pc.match_substring_regex(values, r"^\d{8}$"), False)
+        clean = pc.if_else(shaped, values, _NULL_STR)
+        ts = pc.strptime(clean, format="%Y%m%d", unit="s", error_is_null=True)
+        back = pc.strftime(ts, format="%Y%m%d")
+        ok = pc.fill_null(pc.equal(back, clean), False)
+        bad = pc.and_(values.is_valid(), pc.invert(ok)).to_numpy(zero_copy_only=False)
+        # dates may be birth dates: never echo them
+        self._report(bad, rows, column, loop, "a date CCYYMMDD", values=None)
+        return pc.if_else(ok, ts, pa.scalar(None, ts.type)).cast(pa.date32())
+
+    def date_period(self, fmt: pa.Array, value: pa.Array, rows, column, loop):
+        """DTP/DTM date with format qualifier D8 (date), RD8 (from-to) or DT (date+time):
+        returns (from, to)."""
+        fmt = pc.fill_null(fmt, "D8")
+        is_rd8 = pc.equal(fmt, "RD8")
+        parts = pc.split_pattern(pc.fill_null(value, ""), "-")
+        first = pick_str(parts, 0)
+        second = pick_str(parts, 1)
+        first = pc.if_else(pc.equal(fmt, "DT"), pc.utf8_slice_codeunits(value, 0, 8), first)
+        start = self.date(first, rows, column, loop)
+        end = self.date(pc.if_else(is_rd8, second, _NULL_STR), rows, column, loop)
+        return start, end
+
+
+def pick_str(lists: pa.Array, k: int) -> pa.Array:
+    from .tokenizer import pick
+
+    return pick(lists, k)
+
+
+def nonnull(a: pa.Array) -> pa.Array:
+    return pc.if_else(pc.equal(a, ""), _NULL_STR, a)
+
+
+class Parts:
+    """Per-block pieces of a table keyed by a global segment index, concatenated at the end."""
+
+    def __init__(self) -> None:
+        self.pieces: dict[str, list[pa.Table]] = {}
+
+    def add(self, part: str, key: np.ndarray, **columns) -> None:
+        if len(key) == 0:
+            return
+        cols = {"key": pa.array(np.asarray(key, dtype=np.int64))}
+        cols.update(columns)
+        self.pieces.setdefault(part, []).append(pa.table(cols))
+
+    def get(self, name: str, schema: dict[str, pa.DataType]) -> pa.Table:
+        pieces = self.pieces.get(name)
+        if not pieces:
+            return pa.table({"key": pa.array([], pa.int64()),
+                             **{k: pa.array([], t) for k, t in schema.items()}})
+        return pa.concat_tables(pieces, promote_options="permissive").combine_chunks()
+
+
+def first_per_key(table: pa.Table, keys: np.ndarray) -> dict[str, pa.Array]:
+    """For each of ``keys``, the first row of ``table`` (in file order) with that ``key``;
+    columns are null where no row matches."""
+    tkeys = table.column("key").to_numpy()
+    out_len = len(keys)
+    if len(tkeys) == 0:
+        return {name: pa.nulls(out_len, table.schema.field(name).type)
+                for name in table.column_names if name != "key"}
+    uniq, first = np.unique(tkeys, return_index=True)
+    pos = np.searchsorted(uniq, keys)
+    pos = np.minimum(pos, len(uniq) - 1)
+    hit = uniq[pos] == keys
+    take = pa.array(np.where(hit, first[pos], 0), mask=~hit)
+    return {name: table.column(name).take(take).combine_chunks()
+            for name in table.column_names if name != "key"}
+
+
+def rank_within(groups: np.ndarray) -> np.ndarray:
+    """1-based position of each row within its run of equal ``groups`` (rows in file order,
+    groups non-decreasing)."""
+    n = len(groups)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    start = np.ones(n, dtype=bool)
+    start[1:] = groups[1:] != groups[:-1]
+    first = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+    return np.arange(n) - first + 1

@@ -1,0 +1,557 @@
+"""837P / 837I reader (005010X222A1/A2, 005010X223A2/A3) -> :class:`ClaimBatch`.
+
+Loop position is derived per segment, by columns: for each block we forward-fill the segment
+number of the last ST, SE, HL (and HL per level 20/22/23), CLM, SBR, line anchor (LX, or an
+SV1/SV2 not preceded by LX), NM1 (with its NM101), LIN, SVD and LQ. A segment's loop follows:
+
+* ``in_claim``  = the last CLM comes after the last HL (2300 and below);
+* ``in_line``   = a line anchor after that CLM (2400 and below);
+* ``in_cob``    = an SBR after the CLM and before any line (2320/2330: prior payer data,
+  never read as the claim's own fields; the 2430 SVD/CAS/DTP/AMT are skipped likewise);
+* 2300 = in the claim, no NM1 since the CLM; 2310x = an NM1 since the CLM (NM101 says which);
+* 2400 = in a line, no LIN/NM1/SVD/LQ since the anchor; 2410 = a LIN since; 2420x = an NM1.
+
+Every attribute is then a filter on (segment id, loop, qualifier) and a take of element
+columns, keyed by the segment number of its loop's first segment (CLM, line anchor, HL),
+and joined at the end. Keys are global, so loops may straddle blocks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ...errors import InputFormatError
+from ..model import CLAIMS, DIAGNOSES, LINES, MONEY, QUANTITY, TRANSACTIONS, ClaimBatch
+from ._columns import Issues, Parts, Typed, ffill, first_per_key, rank_within
+from .envelope import EnvelopeWalker, transaction_type
+from .ids import file_identity, files_table, transaction_ids
+from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, X12Tokenizer
+
+C = SEGMENT_CODE
+NM1_QUALIFIERS = ["85", "87", "PE", "IL", "PR", "QC", "82", "77", "DN", "DQ", "71", "72", "ZZ", "DK",
+                  "41", "40", "FA", "PW", "45", "P3"]
+Q = {q: i for i, q in enumerate(NM1_QUALIFIERS)}
+HL_LEVELS = ["20", "22", "23"]
+
+#: HI qualifier -> category (diagnosis codes carry the pointer positions)
+HI_CATEGORY = {
+    **{q: "diagnosis" for q in ("ABK", "ABF", "ABJ", "APR", "ABN", "BK", "BF", "BJ", "PR", "BN", "DR")},
+    **{q: "procedure" for q in ("BBR", "BBQ", "BR", "BQ", "CAH")},
+    "BH": "occurrence", "BI": "occurrence_span", "BE": "value", "BG": "condition", "TC": "treatment",
+}
+
+
+def _s(n):
+    return pa.nulls(n, pa.string())
+
+
+class _State:
+    """Forward-fill carries between blocks (segment numbers; 0 = none yet)."""
+
+    def __init__(self) -> None:
+        self.last = {k: 0 for k in ("ST", "SE", "HL", "HL20", "HL22", "HL23", "CLM", "SBR", "LINE", "NM1",
+                                    "LIN", "SVD", "LQ")}
+        self.nm1q = -1
+        self.hl_level = -1
+        self.prev_sid = -1
+
+
+class Reader837:
+    def __init__(self, source, *, block_size=None, on_issue=None):
+        self.source = source
+        self.tokenizer = X12Tokenizer(source, **({"block_size": block_size} if block_size else {}))
+        self.issues = Issues()
+        self.parts = Parts()
+        self.state = _State()
+        self.walker: EnvelopeWalker | None = None
+        self.on_issue = on_issue
+        self.last_index = 0
+        self.end_offset = 0
+
+    # ------------------------------------------------------------------ per block
+    def read(self) -> ClaimBatch:
+        for block in self.tokenizer.blocks():
+            if self.walker is None:
+                self.walker = EnvelopeWalker(self.issues, bare=self.tokenizer.bare_transaction)
+            self.walker.walk(block)
+            self._block(block)
+            if len(block):
+                self.last_index = int(block.index[-1])
+                self.end_offset = int(block.offset[-1])
+        if self.walker is None:
+            raise InputFormatError(f"{self._name()}: no X12 segments found")
+        self.walker.finish(self.last_index, self.end_offset, self.tokenizer.bare_transaction)
+        return self._finish()
+
+    def _name(self) -> str:
+        return "<bytes>" if isinstance(self.source, (bytes, bytearray)) else str(self.source)
+
+    def _block(self, b) -> None:
+        st, P, T = self.state, self.parts, Typed(b, self.issues)
+        sid, idx, n = b.sid, b.index, len(b)
+        if n == 0:
+            return
+        isx = {s: sid == C[s] for s in ("ST", "SE", "HL", "CLM", "SBR", "LX", "SV1", "SV2", "NM1", "LIN", "SVD", "LQ")}
+        prev = np.empty(n, dtype=np.int16)
+        prev[0] = st.prev_sid
+        prev[1:] = sid[:-1]
+        st.prev_sid = int(sid[-1])
+        is_line = isx["LX"] | ((isx["SV1"] | isx["SV2"]) & (prev != C["LX"]))
+        hl_rows = np.flatnonzero(isx["HL"])
+        level = np.full(n, -1, dtype=np.int16)
+        level[hl_rows] = pc.index_in(b.element(hl_rows, 3), value_set=pa.array(HL_LEVELS)).fill_null(-1).to_numpy(
+            zero_copy_only=False)
+        nm1_rows = np.flatnonzero(isx["NM1"])
+        q1 = np.full(n, -1, dtype=np.int16)
+        q1[nm1_rows] = pc.index_in(b.element(nm1_rows, 1), value_set=pa.array(NM1_QUALIFIERS)).fill_null(
+            -1).to_numpy(zero_copy_only=False)
+
+        last = {}
+        for name, mask in (("ST", isx["ST"]), ("SE", isx["SE"]), ("HL", isx["HL"]), ("HL20", level == 0),
+                           ("HL22", level == 1), ("HL23", level == 2), ("CLM", isx["CLM"]), ("SBR", isx["SBR"]),
+                           ("LINE", is_line), ("NM1", isx["NM1"]), ("LIN", isx["LIN"]), ("SVD", isx["SVD"]),
+                           ("LQ", isx["LQ"])):
+            last[name], st.last[name] = ffill(mask, idx, st.last[name])
+        nm1q, st.nm1q = ffill(isx["NM1"], q1, st.nm1q)
+        hl_level, st.hl_level = ffill(isx["HL"], level, st.hl_level)
+
+        in_txn = last["ST"] > last["SE"]
+        in_claim = in_txn & (last["CLM"] > last["HL"]) & (last["CLM"] > last["ST"])
+        in_line = in_claim & (last["LINE"] > last["CLM"])
+        in_cob = in_claim & ~in_line & (last["SBR"] > last["CLM"])
+        in_2300 = in_claim & ~in_line & ~in_cob & (last["NM1"] < last["CLM"])
+        in_2310 = in_claim & ~in_line & ~in_cob & (last["NM1"] > last["CLM"])
+        anchor = last["LINE"]
+        in_2400 = in_line & (last["LIN"] < anchor) & (last["NM1"] < anchor) & (last["SVD"] < anchor) & (last["LQ"] < anchor)
+        in_2410 = in_line & (last["LIN"] > anchor) & (last["NM1"] < last["LIN"]) & (last["SVD"] < last["LIN"])
+        in_2420 = in_line & (last["NM1"] > anchor) & (last["SVD"] < last["NM1"])
+        in_hl = in_txn & ~in_claim & (last["HL"] > last["ST"])
+        in_header = in_txn & (last["HL"] < last["ST"])
+
+        def rows(seg, mask):
+            return np.flatnonzero((sid == C[seg]) & mask)
+
+        el = b.element
+
+        # -- problems with the segments themselves
+        junk = np.flatnonzero(sid == JUNK)
+        if len(junk):
+            self.issues.add("X12-BAD-SEGMENT", "not a segment: expected a segment id of 2-3 upper-case letters or "
+                            "digits followed by the element separator", segment_index=idx[junk],
+                            byte_offset=b.offset[junk], skipped="segment")
+        unlisted = np.flatnonzero(sid == UNLISTED)
+        if len(unlisted):
+            self.issues.add("X12-UNKNOWN-SEGMENT", "segment id not used in 837 or 835 transactions; ignored",
+                            severity="warning", segment_index=idx[unlisted], byte_offset=b.offset[unlisted],
+                            segment_id=el(unlisted, 0), skipped="segment")
+        outside = np.flatnonzero(~in_txn & ~np.isin(sid, [C[s] for s in ("ISA", "GS", "ST", "SE", "GE", "IEA")])
+                                 & (sid >= 0))
+        if len(outside):
+            self.issues.add("X12-OUTSIDE-TRANSACTION", "segment outside an ST/SE transaction; ignored",
+                            segment_index=idx[outside], byte_offset=b.offset[outside], segment_id=el(outside, 0),
+                            skipped="segment")
+
+        # -- transaction header: BHT, 1000A submitter, 1000B receiver
+        r = rows("BHT", in_header)
+        P.add("bht", last["ST"][r], created=T.date(el(r, 4), r, "BHT04", "ST"))
+        r = rows("NM1", in_header)
+        P.add("header_nm1", last["ST"][r], q=el(r, 1), name=el(r, 3), id=el(r, 9))
+
+        # -- 2000A/B/C hierarchical levels and their 2010 names
+        r = rows("NM1", in_hl)
+        P.add("hl_nm1", last["HL"][r], q=q1[r], last=el(r, 3), first=el(r, 4), id_qual=el(r, 8), id=el(r, 9))
+        hl_sub = in_hl & (last["NM1"] > last["HL"])
+        r = rows("N3", hl_sub)
+        P.add("hl_n3", last["HL"][r], q=nm1q[r], a1=el(r, 1), a2=el(r, 2))
+        r = rows("N4", hl_sub)
+        P.add("hl_n4", last["HL"][r], q=nm1q[r], city=el(r, 1), state=el(r, 2), zip=el(r, 3))
+        r = rows("REF", hl_sub)
+        P.add("hl_ref", last["HL"][r], q=nm1q[r], ref_q=el(r, 1), value=el(r, 2))
+        r = rows("DMG", hl_sub)
+        P.add("hl_dmg", last["HL"][r], q=nm1q[r], birth=T.date(el(r, 2), r, "DMG02", "2010"), sex=el(r, 3))
+        r = rows("SBR", in_hl)
+        P.add("hl_sbr", last["HL"][r], resp=el(r, 1), rel=el(r, 2), group=el(r, 3), filing=el(r, 9))
+        r = rows("PAT", in_hl)
+        P.add("hl_pat", last["HL"][r], rel=el(r, 1))
+
+        # -- 2300 claim
+        r = rows("CLM", in_txn)
+        clm05 = el(r, 5)
+        patient_hl = np.where(last["HL23"][r] > last["HL22"][r], last["HL23"][r], 0)
+        P.add("clm", idx[r], txn=last["ST"][r], billing=last["HL20"][r], subscriber=last["HL22"][r],
+              patient=patient_hl, offset=b.offset[r], pcn=el(r, 1), charge=T.money(el(r, 2), r, "CLM02", "2300"),
+              pos=b.component(clm05, 1), bill_qual=b.component(clm05, 2), freq=b.component(clm05, 3))
+        r = rows("REF", in_2300)
+        P.add("clm_ref", last["CLM"][r], q=el(r, 1), value=el(r, 2))
+        r = rows("DTP", in_2300)
+        f, t = T.date_period(el(r, 2), el(r, 3), r, "DTP03", "2300")
+        P.add("clm_dtp", last["CLM"][r], q=el(r, 1), start=f, end=t)
+        r = rows("NTE", in_2300)
+        P.add("clm_nte", last["CLM"][r], text=el(r, 2))
+        self._hi(b, rows("HI", in_2300), last["CLM"], T)
+        r = rows("NM1", in_2310)
+        P.add("clm_nm1", last["CLM"][r], q=q1[r], id_qual=el(r, 8), id=el(r, 9))
+        # 2300 segments that sit after an NM1 (out of TR3 order) would be misread as 2310 data: flag
+        r = np.flatnonzero(np.isin(sid, [C["HI"], C["CLM"]]) & in_2310)
+        if len(r):
+            self.issues.add("X12-SEGMENT-ORDER", "2300 segment after a 2310 provider loop: read as part of the claim",
+                            severity="warning", segment_index=idx[r], byte_offset=b.offset[r], loop="2310",
+                            segment_id=el(r, 0))
+            self._hi(b, r[sid[r] == C["HI"]], last["CLM"], T)
+
+        # -- 2400 lines
+        r = np.flatnonzero(is_line & in_claim)
+        is_lx = sid[r] == C["LX"]
+        lx_value = pc.if_else(pa.array(is_lx), el(r, 1), pa.scalar(None, pa.string()))
+        P.add("line", idx[r], claim=last["CLM"][r], lx=T.integer(lx_value, r, "LX01", "2400"), has_lx=is_lx)
+        stray = np.flatnonzero(is_line & ~in_claim)
+        if len(stray):
+            self.issues.add("X12-LINE-OUTSIDE-CLAIM", "service line (LX/SV1/SV2) outside a claim (no CLM before it)",
+                            segment_index=idx[stray], byte_offset=b.offset[stray], loop="2400",
+                            segment_id=el(stray, 0), skipped="line")
+        no_lx = np.flatnonzero(is_line & in_claim & (sid != C["LX"]))
+        if len(no_lx):
+            self.issues.add("X12-MISSING-SEGMENT", "service line without LX: expected LX before SV1/SV2 "
+                            "(line read, without line number)", severity="warning", segment_index=idx[no_lx],
+                            byte_offset=b.offset[no_lx], loop="2400", segment_id=el(no_lx, 0))
+        for seg, proc_k, loop_label in (("SV1", 1, "SV1"), ("SV2", 2, "SV2")):
+            r = rows(seg, in_line & (last["LIN"] < anchor) & (last["NM1"] < anchor) & (last["SVD"] < anchor))
+            proc = el(r, proc_k)
+            comp = pc.split_pattern(proc, b.delimiters.component)
+            from .tokenizer import pick
+
+            cols = dict(qual=pick(comp, 0), code=pick(comp, 1), m1=pick(comp, 2), m2=pick(comp, 3),
+                        m3=pick(comp, 4), m4=pick(comp, 5), desc=pick(comp, 6))
+            if seg == "SV1":
+                ptr = pc.split_pattern(el(r, 7), b.delimiters.component)
+                cols.update(revenue=_s(len(r)), charge=T.money(el(r, 2), r, "SV102", "2400"), basis=el(r, 3),
+                            units=T.quantity(el(r, 4), r, "SV104", "2400"), pos=el(r, 5),
+                            p1=T.integer(pick(ptr, 0), r, "SV107-1", "2400", pa.int16()),
+                            p2=T.integer(pick(ptr, 1), r, "SV107-2", "2400", pa.int16()),
+                            p3=T.integer(pick(ptr, 2), r, "SV107-3", "2400", pa.int16()),
+                            p4=T.integer(pick(ptr, 3), r, "SV107-4", "2400", pa.int16()))
+            else:
+                cols.update(revenue=el(r, 1), charge=T.money(el(r, 3), r, "SV203", "2400"), basis=el(r, 4),
+                            units=T.quantity(el(r, 5), r, "SV205", "2400"), pos=_s(len(r)),
+                            p1=pa.nulls(len(r), pa.int16()), p2=pa.nulls(len(r), pa.int16()),
+                            p3=pa.nulls(len(r), pa.int16()), p4=pa.nulls(len(r), pa.int16()))
+            P.add("sv", anchor[r], **cols)
+        r = rows("DTP", in_2400)
+        f, t = T.date_period(el(r, 2), el(r, 3), r, "DTP03", "2400")
+        P.add("line_dtp", anchor[r], q=el(r, 1), start=f, end=t)
+        r = rows("REF", in_2400)
+        P.add("line_ref", anchor[r], q=el(r, 1), value=el(r, 2))
+        r = rows("NTE", in_2400)
+        P.add("line_nte", anchor[r], text=el(r, 2))
+        r = rows("LIN", in_line)
+        P.add("lin", anchor[r], q=el(r, 2), ndc=el(r, 3))
+        r = rows("CTP", in_2410)
+        P.add("ctp", anchor[r], qty=T.quantity(el(r, 4), r, "CTP04", "2410"), unit=b.component(el(r, 5), 1))
+        r = rows("NM1", in_2420)
+        P.add("line_nm1", anchor[r], q=q1[r], id=el(r, 9))
+
+    def _hi(self, b, r, claim_key, T) -> None:
+        """HI composites (HI01..HI24) -> one row per code, in file order."""
+        if len(r) == 0:
+            return
+        counts = b.count[r] - 1  # elements after the id
+        total = int(counts.sum())
+        if total == 0:
+            return
+        seg_rep = np.repeat(r, counts)
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
+        k = np.arange(total) - starts + 1  # element number 1..n within its segment
+        values = pc.utf8_slice_codeunits(b.raw.take(pa.array(b.first[seg_rep] + k)), 0, -1)
+        keep = pc.not_equal(values, "").to_numpy(zero_copy_only=False)
+        seg_rep, k = seg_rep[keep], k[keep]
+        values = values.filter(pa.array(keep))
+        from .tokenizer import pick
+
+        comp = pc.split_pattern(values, b.delimiters.component)
+        fmt = pick(comp, 2)
+        date_value = pc.if_else(pc.equal(pc.fill_null(fmt, ""), "D8"), pick(comp, 3), pa.scalar(None, pa.string()))
+        code = pick(comp, 1)
+        self.parts.add("hi", claim_key[seg_rep], seq=b.index[seg_rep] * 100 + k, qual=pick(comp, 0),
+                       code=pc.replace_substring(pc.utf8_upper(code), ".", ""),
+                       date=T.date(date_value, seg_rep, "HI-4", "2300"),
+                       amount=T.money(pick(comp, 4), seg_rep, "HI-5", "2300"), poa=pick(comp, 8))
+
+    # ------------------------------------------------------------------ assembly
+    def _finish(self) -> ClaimBatch:
+        tk = self.tokenizer
+        path = self._name()
+        identity = file_identity(path, tk.sha256, tk.size)
+        file_id = identity["file_id"]
+        for d in tk.issues:
+            self.issues.add_dict(d)
+        P = self.parts
+        txns = self.walker.transactions
+        st_index = np.array([t["index"] for t in txns], dtype=np.int64)
+        has_sv2 = None
+        for t in txns:
+            t["type"] = transaction_type(t["ST01"], t["version"], has_sv2)
+        tids = transaction_ids(file_id, txns, self.issues)
+        wanted = [t for t in txns if t["type"] in ("837P", "837I")]
+        others = [t for t in txns if t["type"] not in ("837P", "837I")]
+        if txns and not wanted:
+            kinds = sorted({str(t["ST01"]) for t in others})
+            raise InputFormatError(f"{path}: holds {', '.join(kinds)} transactions, not 837 claims"
+                                   + ("; read it as a remittance (835)" if "835" in kinds else ""))
+        for t in others:
+            self.issues.add("X12-WRONG-TRANSACTION", f"transaction set {t['ST01']} is not an 837; skipped",
+                            segment_index=t["index"], byte_offset=t["offset"], segment_id="ST", loop="ST",
+                            skipped="transaction")
+
+        # transactions table
+        bht = first_per_key(P.get("bht", {"created": pa.date32()}), st_index)
+        header = P.get("header_nm1", {"q": pa.string(), "name": pa.string(), "id": pa.string()})
+        sub = first_per_key(header.filter(pc.equal(header["q"], "41")), st_index)
+        rcv = first_per_key(header.filter(pc.equal(header["q"], "40")), st_index)
+        keep_txn = np.array([t["type"] in ("837P", "837I") for t in txns], dtype=bool)
+        gs04 = pa.array([t["GS04"] for t in txns], pa.date32())
+        transactions = pa.table({
+            "transaction_id": pa.array(tids, pa.string()),
+            "file_id": pa.array([file_id] * len(txns), pa.string()),
+            "transaction_type": pa.array([t["type"] for t in txns], pa.string()),
+            "implementation": pa.array([t["version"] for t in txns], pa.string()),
+            "sender_id": pa.array([t["ISA06"] for t in txns], pa.string()),
+            "receiver_id": pa.array([t["ISA08"] for t in txns], pa.string()),
+            "interchange_control": pa.array([t["ISA13"] for t in txns], pa.string()),
+            "group_control": pa.array([t["GS06"] for t in txns], pa.string()),
+            "transaction_control": pa.array([t["ST02"] for t in txns], pa.string()),
+            "created": pc.coalesce(bht["created"], gs04),
+            "submitter_name": sub["name"], "submitter_id": sub["id"], "receiver_name": rcv["name"],
+            "segment_count": pa.array([t["segment_count"] for t in txns], pa.int32()),
+        }).filter(pa.array(keep_txn)).cast(TRANSACTIONS) if txns else TRANSACTIONS.empty_table()
+
+        # claims: only in wanted transactions; drop the last claim of a transaction cut short
+        clm = P.get("clm", {})
+        if len(clm) == 0:
+            return self._batch(identity, transactions, CLAIMS.empty_table(), DIAGNOSES.empty_table(),
+                               LINES.empty_table())
+        ckey = clm["key"].to_numpy()
+        ctxn = clm["txn"].to_numpy()
+        tpos = np.searchsorted(st_index, ctxn)
+        tinfo_ok = np.array([t["type"] in ("837P", "837I") for t in txns], dtype=bool)[tpos]
+        truncated = np.array([t["truncated"] for t in txns], dtype=bool)[tpos]
+        is_last = np.ones(len(ckey), dtype=bool)
+        is_last[:-1] = ctxn[1:] != ctxn[:-1]
+        drop = truncated & is_last
+        for i in np.flatnonzero(drop):
+            self.issues.add("X12-CLAIM-INCOMPLETE", "last claim of a transaction that has no SE: it may be cut "
+                            "short, so it is not loaded", segment_index=int(ckey[i]),
+                            byte_offset=int(clm["offset"][i].as_py()), loop="2300", segment_id="CLM",
+                            claim_key=clm["pcn"][i].as_py(), skipped="claim")
+        keep = tinfo_ok & ~drop
+        clm = clm.filter(pa.array(keep))
+        ckey, ctxn, tpos = ckey[keep], ctxn[keep], tpos[keep]
+        ordinal = rank_within(ctxn)
+        tid_arr = pa.array(tids, pa.string()).take(pa.array(tpos))
+        claim_id = pc.binary_join_element_wise(tid_arr, pa.array(ordinal.astype(str)), ":")
+        ctype = pa.array([txns[i]["type"] for i in tpos], pa.string()) if len(tpos) else pa.array([], pa.string())
+        is_inst = pc.equal(ctype, "837I")
+
+        def fk(name, schema, keys, where=None):
+            t = P.get(name, schema)
+            if where is not None:
+                t = t.filter(where(t))
+            return first_per_key(t, keys)
+
+        refs = P.get("clm_ref", {"q": pa.string(), "value": pa.string()})
+        ref = {q: first_per_key(refs.filter(pc.equal(refs["q"], q)), ckey)["value"] for q in ("F8", "G1", "9F")}
+        dtps = P.get("clm_dtp", {"q": pa.string(), "start": pa.date32(), "end": pa.date32()})
+        stmt = first_per_key(dtps.filter(pc.equal(dtps["q"], "434")), ckey)
+        adm = first_per_key(dtps.filter(pc.equal(dtps["q"], "435")), ckey)
+        nte = fk("clm_nte", {"text": pa.string()}, ckey)
+        nm1 = P.get("clm_nm1", {"q": pa.int16(), "id_qual": pa.string(), "id": pa.string()})
+
+        def provider(q):
+            return first_per_key(nm1.filter(pc.equal(nm1["q"], Q[q])), ckey)["id"]
+
+        # hierarchical levels
+        hl_nm1 = P.get("hl_nm1", {"q": pa.int16(), "last": pa.string(), "first": pa.string(),
+                                  "id_qual": pa.string(), "id": pa.string()})
+        billing_key = clm["billing"].to_numpy()
+        sub_key = clm["subscriber"].to_numpy()
+        pat_key = clm["patient"].to_numpy()
+
+        def hl(table, q, keys):
+            return first_per_key(table.filter(pc.equal(table["q"], Q[q])), keys)
+
+        bp = hl(hl_nm1, "85", billing_key)
+        n3 = P.get("hl_n3", {"q": pa.int16(), "a1": pa.string(), "a2": pa.string()})
+        n4 = P.get("hl_n4", {"q": pa.int16(), "city": pa.string(), "state": pa.string(), "zip": pa.string()})
+        bp_n3, bp_n4 = hl(n3, "85", billing_key), hl(n4, "85", billing_key)
+        address = pc.binary_join_element_wise(bp_n3["a1"], bp_n3["a2"], bp_n4["city"], bp_n4["state"],
+                                              bp_n4["zip"], ", ", null_handling="skip")
+        address = pc.if_else(pc.equal(address, ""), pa.scalar(None, pa.string()), address)
+        hl_ref = P.get("hl_ref", {"q": pa.int16(), "ref_q": pa.string(), "value": pa.string()})
+        tax = first_per_key(hl_ref.filter(pc.and_(pc.equal(hl_ref["q"], Q["85"]),
+                                                  pc.is_in(hl_ref["ref_q"], pa.array(["EI", "SY"])))), billing_key)
+        subscriber = hl(hl_nm1, "IL", sub_key)
+        payer = hl(hl_nm1, "PR", sub_key)
+        sbr = fk("hl_sbr", {"resp": pa.string(), "rel": pa.string(), "group": pa.string(), "filing": pa.string()},
+                 sub_key)
+        dmg = P.get("hl_dmg", {"q": pa.int16(), "birth": pa.date32(), "sex": pa.string()})
+        sub_dmg = hl(dmg, "IL", sub_key)
+        has_pat = pa.array(pat_key > 0)
+        patient = hl(hl_nm1, "QC", pat_key)
+        pat_dmg = hl(dmg, "QC", pat_key)
+        pat = fk("hl_pat", {"rel": pa.string()}, pat_key)
+
+        def either(a, b_):
+            return pc.if_else(has_pat, a, b_)
+
+        billing_name = pc.binary_join_element_wise(bp["last"], bp["first"], ", ", null_handling="skip")
+        pos = clm["pos"]
+        claims = pa.table({
+            "claim_id": claim_id, "transaction_id": tid_arr, "file_id": pa.array([file_id] * len(clm), pa.string()),
+            "claim_type": pc.if_else(is_inst, "institutional", "professional"),
+            "patient_control_number": clm["pcn"], "total_charge": clm["charge"],
+            "place_of_service": pc.if_else(is_inst, pa.scalar(None, pa.string()), pos),
+            "facility_type_code": pc.if_else(is_inst, pos, pa.scalar(None, pa.string())),
+            "type_of_bill": pc.if_else(is_inst, pc.binary_join_element_wise(pos, clm["freq"], ""),
+                                       pa.scalar(None, pa.string())),
+            "frequency_code": clm["freq"],
+            "original_claim_number": ref["F8"], "prior_auth_number": ref["G1"], "referral_number": ref["9F"],
+            "statement_from": stmt["start"],
+            "statement_to": pc.coalesce(stmt["end"], stmt["start"]),
+            "admission_date": adm["start"],
+            "billing_npi": pc.if_else(pc.equal(bp["id_qual"], "XX"), bp["id"], pa.scalar(None, pa.string())),
+            "billing_name": pc.if_else(pc.equal(billing_name, ""), pa.scalar(None, pa.string()), billing_name),
+            "billing_tax_id": tax["value"], "billing_address": address,
+            "rendering_npi": provider("82"),
+            "facility_npi": pc.coalesce(provider("77"), provider("FA")),
+            "payer_id": payer["id"], "payer_name": payer["last"],
+            "payer_responsibility": sbr["resp"], "claim_filing_indicator": sbr["filing"],
+            "group_number": sbr["group"],
+            "subscriber_id": subscriber["id"], "subscriber_last_name": subscriber["last"],
+            "subscriber_first_name": subscriber["first"],
+            "relationship_code": either(pat["rel"], sbr["rel"]),
+            "patient_id": either(pc.coalesce(patient["id"], subscriber["id"]), subscriber["id"]),
+            "patient_last_name": either(patient["last"], subscriber["last"]),
+            "patient_first_name": either(patient["first"], subscriber["first"]),
+            "patient_birth_date": either(pat_dmg["birth"], sub_dmg["birth"]),
+            "patient_sex": either(pat_dmg["sex"], sub_dmg["sex"]),
+            "note": nte["text"],
+            "attending_npi": provider("71"),
+            "referring_npi": provider("DN"),
+        })
+        claims = claims.select(CLAIMS.names).cast(CLAIMS)
+        self._missing(claims, clm, ckey)
+
+        diagnoses = self._diagnoses(ckey, claim_id)
+        lines = self._lines(ckey, claim_id, clm)
+        return self._batch(identity, transactions, claims, diagnoses, lines)
+
+    def _missing(self, claims, clm, ckey) -> None:
+        for column, label in (("patient_control_number", "CLM01"), ("total_charge", "CLM02")):
+            bad = claims[column].is_null().to_numpy(zero_copy_only=False)
+            if bad.any():
+                self.issues.add("X12-MISSING-ELEMENT", f"{label} is missing or invalid (required)", severity="warning",
+                                segment_index=ckey[bad], byte_offset=clm["offset"].to_numpy()[bad],
+                                column=label, loop="2300", segment_id="CLM",
+                                claim_key=claims["patient_control_number"].filter(pa.array(bad)))
+
+    def _diagnoses(self, ckey, claim_id) -> pa.Table:
+        hi = self.parts.get("hi", {"seq": pa.int64(), "qual": pa.string(), "code": pa.string(),
+                                   "date": pa.date32(), "amount": MONEY, "poa": pa.string()})
+        if len(hi) == 0:
+            return DIAGNOSES.empty_table()
+        hkey = hi["key"].to_numpy()
+        pos = np.searchsorted(ckey, hkey)
+        pos = np.minimum(pos, max(len(ckey) - 1, 0))
+        hit = (ckey[pos] == hkey) if len(ckey) else np.zeros(len(hkey), bool)
+        hi = hi.filter(pa.array(hit))
+        pos = pos[hit]
+        qual = hi["qual"]
+        category = pc.fill_null(pc.index_in(qual, value_set=pa.array(list(HI_CATEGORY))), -1).to_numpy(
+            zero_copy_only=False)
+        names = np.array(list(HI_CATEGORY.values()) + ["other"], dtype=object)
+        cat = names[category]
+        # position: 1-based order within (claim, category); diagnosis positions are pointer targets
+        cat_code = np.unique(cat, return_inverse=True)[1]
+        order = np.lexsort((np.arange(len(pos)), cat_code, pos))
+        group = pos[order] * 64 + cat_code[order]
+        position = np.empty(len(pos), dtype=np.int64)
+        position[order] = rank_within(group)
+        return pa.table({
+            "claim_id": claim_id.take(pa.array(pos)), "position": pa.array(position, pa.int16()),
+            "qualifier": qual, "code": hi["code"], "present_on_admission": hi["poa"],
+            "category": pa.array(cat, pa.string()), "date": hi["date"], "amount": hi["amount"],
+        }).select(DIAGNOSES.names).cast(DIAGNOSES)
+
+    def _lines(self, ckey, claim_id, clm) -> pa.Table:
+        from reclaim.refdata.ndc import normalize_ndc
+
+        P = self.parts
+        line = P.get("line", {"claim": pa.int64(), "lx": pa.int32(), "has_lx": pa.bool_()})
+        if len(line) == 0:
+            return LINES.empty_table()
+        lclaim = line["claim"].to_numpy()
+        pos = np.minimum(np.searchsorted(ckey, lclaim), max(len(ckey) - 1, 0))
+        hit = (ckey[pos] == lclaim) if len(ckey) else np.zeros(len(lclaim), bool)
+        line = line.filter(pa.array(hit))
+        pos = pos[hit]
+        lkey = line["key"].to_numpy()
+        sv = first_per_key(P.get("sv", {}), lkey) if "sv" in P.pieces else None
+        if sv is None:
+            sv = {k: pa.nulls(len(lkey), t) for k, t in (
+                ("qual", pa.string()), ("code", pa.string()), ("m1", pa.string()), ("m2", pa.string()),
+                ("m3", pa.string()), ("m4", pa.string()), ("desc", pa.string()), ("revenue", pa.string()),
+                ("charge", MONEY), ("basis", pa.string()), ("units", QUANTITY), ("pos", pa.string()),
+                ("p1", pa.int16()), ("p2", pa.int16()), ("p3", pa.int16()), ("p4", pa.int16()))}
+        missing_sv = sv["charge"].is_null().to_numpy(zero_copy_only=False) & sv["code"].is_null().to_numpy(
+            zero_copy_only=False)
+        if missing_sv.any():
+            self.issues.add("X12-MISSING-SEGMENT", "service line without SV1/SV2 (or with an empty one): "
+                            "procedure and charge unknown", segment_index=lkey[missing_sv], loop="2400",
+                            segment_id="LX", column="SV1/SV2")
+        dtp = P.get("line_dtp", {"q": pa.string(), "start": pa.date32(), "end": pa.date32()})
+        dos = first_per_key(dtp.filter(pc.equal(dtp["q"], "472")), lkey)
+        refs = P.get("line_ref", {"q": pa.string(), "value": pa.string()})
+        ref = {q: first_per_key(refs.filter(pc.equal(refs["q"], q)), lkey)["value"] for q in ("6R", "G1")}
+        nte = first_per_key(P.get("line_nte", {"text": pa.string()}), lkey)
+        lin = first_per_key(P.get("lin", {"q": pa.string(), "ndc": pa.string()}), lkey)
+        ctp = first_per_key(P.get("ctp", {"qty": QUANTITY, "unit": pa.string()}), lkey)
+        l_nm1 = P.get("line_nm1", {"q": pa.int16(), "id": pa.string()})
+        rend = first_per_key(l_nm1.filter(pc.equal(l_nm1["q"], Q["82"])), lkey)
+        # NDC normalization on the distinct values only
+        ndc = lin["ndc"]
+        is_n4 = pc.fill_null(pc.equal(lin["q"], "N4"), False)
+        distinct = pc.unique(ndc.filter(is_n4)).to_pylist() if len(ndc) else []
+        mapping = {d: normalize_ndc(d) for d in distinct if d is not None}
+        keys_ = pa.array(list(mapping), pa.string())
+        vals_ = pa.array(list(mapping.values()), pa.string())
+        ndc11 = vals_.take(pc.index_in(ndc, value_set=keys_)) if len(keys_) else pa.nulls(len(ndc), pa.string())
+        ndc11 = pc.if_else(is_n4, ndc11, pa.scalar(None, pa.string()))
+        table = pa.table({
+            "claim_id": claim_id.take(pa.array(pos)), "line_number": line["lx"],
+            "line_control_number": ref["6R"], "service_date": dos["start"], "service_date_to": dos["end"],
+            "procedure_qualifier": sv["qual"], "procedure_code": sv["code"],
+            "modifier_1": sv["m1"], "modifier_2": sv["m2"], "modifier_3": sv["m3"], "modifier_4": sv["m4"],
+            "description": sv["desc"], "revenue_code": sv["revenue"], "charge": sv["charge"],
+            "unit_basis": sv["basis"], "units": sv["units"], "place_of_service": sv["pos"],
+            "dx_pointer_1": sv["p1"], "dx_pointer_2": sv["p2"], "dx_pointer_3": sv["p3"], "dx_pointer_4": sv["p4"],
+            "ndc_qualifier": lin["q"], "ndc": ndc, "ndc11": ndc11, "ndc_quantity": ctp["qty"],
+            "ndc_unit": ctp["unit"], "rendering_npi": rend["id"], "prior_auth_number": ref["G1"],
+            "note": nte["text"],
+        })
+        return table.select(LINES.names).cast(LINES)
+
+    def _batch(self, identity, transactions, claims, diagnoses, lines) -> ClaimBatch:
+        issues = self.issues.table(identity["file_id"], identity["path"])
+        if self.on_issue is not None:
+            for row in issues.to_pylist():
+                self.on_issue(row)
+        return ClaimBatch(tables={
+            "files": files_table(identity), "transactions": transactions, "claims": claims,
+            "diagnoses": diagnoses, "lines": lines, "read_issues": issues})
+
+
+def read_837(path: str | Path | bytes, *, on_issue=None, block_size: int | None = None) -> ClaimBatch:
+    return Reader837(path, block_size=block_size, on_issue=on_issue).read()

@@ -1,0 +1,3 @@
+"""placeholder"""
+def validate_with_pyx12(path):
+    raise NotImplementedError
