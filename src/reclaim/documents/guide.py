@@ -1,0 +1,632 @@
+"""The billing guide for one HCPCS code (``reclaim code J0897``) and the NDC look-up (``reclaim ndc``).
+
+:func:`build_guide` gathers, for a code and a date of service, every fact a biller needs from the
+reference store (``docs/refdata-store.md``): descriptors and billing unit, status on the date,
+coded fields with their meanings, the ASP payment limit of the quarter in force with the cost of
+a typical package, MUEs, the NDCs that map to the code, the drug modifiers, related codes (same
+active ingredient), covered diagnoses and the common denials with their fix. Every fact carries the
+release it came from (``source``); absent data is said in words ("no MUE table loaded"), never
+left out silently. Rendering lives in :mod:`reclaim.documents.guide_render`.
+
+Only DuckDB queries run here (no pyarrow): a warm look-up is a dozen indexed point queries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from ..errors import UnknownCodeError
+from ..refdata.ndc import format_ndc, ndc_problem, normalize_ndc
+from .guide_tables import COMMON_DENIALS, DRUG_MODIFIERS, code_tables
+
+__all__ = ["Guide", "NdcInfo", "SearchHit", "build_guide", "lookup_ndc", "search_codes", "parse_code"]
+
+CENT = Decimal("0.01")
+_CODE = re.compile(r"^[A-Z]\d{4}$")
+_MODIFIER = re.compile(r"^[A-Z0-9]{2}$")
+#: NOC drug codes (domain-facts §1.5 [WAMUIR-J] [PRIORITY-NDC]); also any descriptor saying so
+_NOC_WORDS = re.compile(r"not otherwise (classified|specified)|unclassified|\bnoc\b|\bnos\b", re.I)
+#: FDA biologic suffix: four lowercase letters after a hyphen ("denosumab-bbdz")
+_SUFFIX = re.compile(r"-[a-z]{4}$")
+#: leading descriptor words that name the form or route, not the ingredient
+_FORM_WORDS = {"injection", "infusion", "instillation", "inhalation solution", "oral", "implant", "topical"}
+
+DATASET_NAMES = {
+    "hcpcs": "CMS HCPCS", "asp_pricing": "CMS ASP pricing", "ndc_crosswalk": "CMS ASP NDC-HCPCS crosswalk",
+    "noc_crosswalk": "CMS ASP NOC crosswalk", "mue": "CMS NCCI MUE", "carc": "X12 CARC", "rarc": "X12 RARC",
+    "coverage": "CMS MCD coverage articles",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# the guide
+
+
+@dataclass
+class Status:
+    state: str  # active | not yet effective | terminated
+    summary: str
+    add_date: dt.date | None
+    effective_date: dt.date | None
+    termination_date: dt.date | None
+    action_code: str | None
+    action_meaning: str | None
+    replacements: list[str]
+    source: str
+
+
+@dataclass
+class Indicator:
+    field: str  # coverage_code | betos | pricing_indicator
+    label: str
+    code: str | None
+    meaning: str | None
+    source: str
+
+
+@dataclass
+class DoseCost:
+    drug_name: str
+    ndc: str
+    billing_units: Decimal  # per item (vial, syringe)
+    payment: Decimal  # billing_units x payment limit
+    coinsurance: Decimal | None
+
+
+@dataclass
+class Payment:
+    quarter: str
+    effective_from: dt.date | None
+    effective_to: dt.date | None
+    payment_limit: Decimal | None
+    dosage: str | None
+    coinsurance_pct: Decimal | None
+    notes: str | None
+    covers_date_of_service: bool
+    per_item: list[DoseCost]
+    source: str
+
+
+@dataclass
+class MueRow:
+    setting: str
+    mue_value: int | None
+    mai: str | None
+    mai_text: str | None
+    rationale: str | None
+    source: str
+
+
+@dataclass
+class NdcRow:
+    ndc: str
+    labeler: str | None
+    drug_name: str | None
+    package_size: str | None
+    package_quantity: str | None
+    billing_units_per_item: Decimal | None
+    billing_units_per_package: Decimal | None
+    payment_per_package: Decimal | None
+
+
+@dataclass
+class ModifierInfo:
+    code: str
+    descriptor: str | None
+    status: str
+    termination_date: dt.date | None
+    when: str
+    cite: str
+    source: str
+
+
+@dataclass
+class RelatedCode:
+    code: str
+    descriptor: str
+    relation: str
+    status: str
+
+
+@dataclass
+class Diagnosis:
+    article_id: str
+    icd10: str
+    description: str | None
+
+
+@dataclass
+class Denial:
+    carc: str
+    carc_text: str | None
+    rarc: str | None
+    rarc_text: str | None
+    cause: str
+    fix: str
+    cite: str
+
+
+@dataclass
+class SourceFile:
+    dataset: str
+    release: str
+    file: str
+    sha256: str
+    provenance: str
+
+
+@dataclass
+class Guide:
+    """Everything the guide states about one code on one date of service, each with its source."""
+
+    code: str
+    kind: str  # procedure | modifier
+    date_of_service: dt.date
+    long_description: str | None
+    short_description: str | None
+    descriptor_source: str
+    billing_unit: dict[str, str] | None
+    billing_unit_note: str | None
+    status: Status
+    indicators: list[Indicator]
+    payment: Payment | None
+    payment_note: str | None
+    mue: list[MueRow]
+    mue_note: str | None
+    ndcs: list[NdcRow]
+    ndc_source: str | None
+    ndc_note: str | None
+    modifiers: list[ModifierInfo]
+    related: list[RelatedCode]
+    diagnoses: list[Diagnosis]
+    diagnoses_note: str | None
+    denials: list[Denial]
+    warnings: list[str] = field(default_factory=list)
+    sources: list[SourceFile] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: dates as ISO text, Decimals as exact strings."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers over the store
+
+
+class _Sources:
+    """Release labels ("CMS HCPCS 2025-10") and the files behind them, for the guide's footer."""
+
+    def __init__(self, store: Any):
+        self.rows = {r["dataset"]: r for r in store.releases()} if hasattr(store, "releases") else {}
+        self.used: dict[str, SourceFile] = {}
+
+    def label(self, dataset: str, release: str | None = None) -> str:
+        row = self.rows.get(dataset) if dataset in self.rows else None
+        name = DATASET_NAMES.get(dataset, dataset)
+        release = release or (row["release"] if row else "?")
+        if row:
+            self.used[dataset] = SourceFile(dataset, release, row["file_name"], row["sha256"][:12],
+                                            row["provenance"])
+        return f"{name} {release}"
+
+    def hcpcs_folder(self) -> str | None:
+        row = self.rows.get("hcpcs")
+        return row["source"] if row else None
+
+
+def parse_code(text: str) -> str:
+    """Normalize a code the user typed (case, spaces); raise a clear error when it is not a HCPCS code."""
+    code = re.sub(r"[\s.-]", "", text or "").upper()
+    if _CODE.match(code) or _MODIFIER.match(code):
+        return code
+    if normalize_ndc(text) is not None:
+        raise UnknownCodeError(f"{text!r} is an NDC, not a HCPCS code",
+                               hint=f"Use `reclaim ndc {text.strip()}` for the HCPCS code and units of an NDC.")
+    if re.fullmatch(r"\d{4}[0-9A-Z]", code):
+        raise UnknownCodeError(
+            f"{text!r} looks like a CPT code (Level I, AMA): reclaim reads HCPCS Level II codes only",
+            hint="Level II codes are one letter and four digits, e.g. J0897.")
+    raise UnknownCodeError(
+        f"{text!r} is not a HCPCS Level II code: expected one letter and four digits (e.g. J0897) "
+        "or a two-character modifier (e.g. JW)")
+
+
+def _closest(store: Any, code: str, release: str, limit: int = 5) -> list[tuple[str, str]]:
+    rows = store.con.execute(
+        """SELECT code, long_description FROM hcpcs WHERE release = ? AND length(code) = length(?)
+           ORDER BY levenshtein(code, ?), left(code, 1) <> left(?, 1), left(code, 3) <> left(?, 3), code
+           LIMIT ?""", [release, code, code, code, code, limit]).fetchall()
+    return [(c, d or "") for c, d in rows]
+
+
+def _latest_hcpcs_release(store: Any) -> str | None:
+    row = store.con.execute(
+        "SELECT release FROM hcpcs GROUP BY release ORDER BY max(release_effective) DESC LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
+def _status(row: dict[str, Any], on: dt.date, tables: Any, source: str) -> Status:
+    add, eff, term = row["add_date"], row["effective_date"], row["termination_date"]
+    start = add or eff
+    replacements = list(row.get("xrefs") or [])
+    if start is not None and on < start:
+        state, summary = "not yet effective", f"not yet effective on {on}: added {start}"
+    elif term is not None and on > term:
+        state = "terminated"
+        summary = f"terminated: {term} was the last valid date of service"
+        if replacements:
+            summary += f"; replaced by {', '.join(replacements)} (HCPCS cross-reference)"
+        else:
+            summary += "; the HCPCS file names no replacement"
+    else:
+        state = "active"
+        summary = f"active on {on}" + (f" (last valid date of service {term})" if term else "")
+    action = row.get("action_code")
+    return Status(state, summary, add, eff, term, action, tables.meaning("action_code", action), replacements,
+                  source)
+
+
+def _ingredient(description: str) -> str | None:
+    """The active ingredient named first in a drug descriptor, without its biologic suffix:
+    "Injection, denosumab-bbdz (jubbonti/wyost), biosimilar, 1 mg" -> "denosumab"."""
+    text = re.sub(r"\([^)]*\)", " ", description.lower())
+    for part in (p.strip() for p in text.split(",")):
+        if not part or part in _FORM_WORDS:
+            continue
+        words = []
+        for word in part.split():
+            if re.search(r"\d", word) or word in ("and", "for", "per", "up", "biosimilar", "excludes"):
+                break
+            words.append(word)
+        phrase = _SUFFIX.sub("", " ".join(words)).strip()
+        return phrase if len(phrase) >= 4 else None
+    return None
+
+
+def _related(store: Any, row: dict[str, Any], on: dt.date) -> list[RelatedCode]:
+    ingredient = _ingredient(row["long_description"] or "")
+    if not ingredient:
+        return []
+    pattern = r"\b" + re.escape(ingredient) + r"(-[a-z]{4})?\b"
+    rows = store.con.execute(
+        """SELECT code, long_description, add_date, termination_date FROM hcpcs
+           WHERE release = ? AND is_drug AND code <> ? AND regexp_matches(lower(long_description), ?)
+           ORDER BY termination_date IS NOT NULL, code""", [row["release"], row["code"], pattern]).fetchall()
+    this_is_biosimilar = "biosimilar" in (row["long_description"] or "").lower()
+    related = []
+    for code, desc, add, term in rows:
+        is_biosimilar = "biosimilar" in desc.lower()
+        if is_biosimilar:
+            relation = f"biosimilar ({ingredient})"
+        elif this_is_biosimilar and not re.search(rf"{re.escape(ingredient)}-[a-z]{{4}}", desc.lower()):
+            relation = f"reference product ({ingredient})"
+        else:
+            relation = f"same ingredient ({ingredient}), other product, strength or use"
+        if term is not None and on > term:
+            status = f"terminated {term}"
+        elif add is not None and on < add:
+            status = f"not yet effective (added {add})"
+        else:
+            status = "active"
+        related.append(RelatedCode(code, desc, relation, status))
+    return related
+
+
+def _payment(store: Any, code: str, on: dt.date, crosswalk: list[dict[str, Any]], sources: _Sources,
+             warnings: list[str]) -> tuple[Payment | None, str | None]:
+    if not store.loaded("asp_pricing"):
+        return None, "no ASP pricing file loaded"
+    row = store.asp(code, on)
+    if row is None:
+        quarter = store.con.execute(
+            "SELECT release FROM asp_pricing WHERE effective_from <= ? GROUP BY release "
+            "ORDER BY max(effective_from) DESC LIMIT 1", [on]).fetchone()
+        if quarter is None:
+            return None, f"no ASP quarter loaded that is in force on {on}"
+        return None, (f"{code} has no row in the ASP pricing file {quarter[0]}: no national ASP payment limit this "
+                      "quarter. The file's note 2: absence from it 'does not indicate whether Medicare covers a "
+                      "drug'; the local Medicare contractor (MAC) decides")
+    source = sources.label("asp_pricing", row["release"])
+    covers = bool(row["covers_dos"]) if row["covers_dos"] is not None else True
+    if not covers:
+        warnings.append(f"the newest ASP quarter loaded ({row['release']}, to {row['effective_to']}) ended before "
+                        f"the date of service {on}: load the current quarter for the payment in force")
+    limit, pct = row["payment_limit"], row["coinsurance_pct"]
+    per_item: list[DoseCost] = []
+    seen: set[tuple[str, Decimal]] = set()
+    for x in crosswalk:
+        units = x["billing_units"]
+        key = ((x["drug_name"] or "").strip(), units)
+        if limit is None or units is None or units <= 0 or key in seen:
+            continue
+        seen.add(key)
+        amount = (units * limit).quantize(CENT, ROUND_HALF_UP)
+        share = (amount * pct / 100).quantize(CENT, ROUND_HALF_UP) if pct is not None else None
+        per_item.append(DoseCost(key[0], x["ndc_hyphenated"], units, amount, share))
+    return Payment(row["release"], row["effective_from"], row["effective_to"], limit, row["dosage"], pct,
+                   row["notes"], covers, per_item, source), None
+
+
+def _mue(store: Any, code: str, on: dt.date, sources: _Sources) -> tuple[list[MueRow], str | None]:
+    if not store.loaded("mue"):
+        return [], "no MUE table loaded for this release (load the CMS NCCI MUE files with `reclaim data import`)"
+    from ..refdata.mue import SETTINGS
+
+    rows = []
+    for setting in SETTINGS:
+        row = store.mue(code, setting, on)
+        if row is not None:
+            rows.append(MueRow(setting, row.get("mue_value"), row.get("mai"), row.get("mai_text"),
+                               row.get("rationale"), sources.label("mue", row["release"])))
+    return rows, (None if rows else f"no MUE for {code} in the loaded MUE tables")
+
+
+def _diagnoses(store: Any, code: str, sources: _Sources) -> tuple[list[Diagnosis], str | None]:
+    if not store.loaded("coverage_icd10"):
+        return [], "no coverage data loaded (load the CMS Medicare Coverage Database article export)"
+    rows = store.con.execute(
+        """SELECT DISTINCT i.article_id, i.icd10, i.description FROM coverage_hcpcs h
+           JOIN coverage_icd10 i USING (release, article_id, article_version)
+           WHERE h.hcpcs = ? ORDER BY i.article_id, i.icd10""", [code]).fetchall()
+    sources.label("coverage")
+    if not rows:
+        return [], f"no loaded coverage article lists {code}"
+    return [Diagnosis(a, i, d) for a, i, d in rows], None
+
+
+def _modifiers(store: Any, release: str, on: dt.date, sources: _Sources) -> list[ModifierInfo]:
+    codes = [rule.code for rule in DRUG_MODIFIERS]
+    found = {code: (desc, term) for code, desc, term in store.con.execute(
+        f"SELECT code, long_description, termination_date FROM hcpcs WHERE release = ? AND code IN "
+        f"({', '.join('?' for _ in codes)})", [release, *codes]).fetchall()}
+    source = sources.label("hcpcs", release)
+    out = []
+    for rule in DRUG_MODIFIERS:
+        if rule.code not in found:
+            out.append(ModifierInfo(rule.code, None, "not in the loaded HCPCS file", None, rule.when, rule.cite, source))
+            continue
+        desc, term = found[rule.code]
+        status = f"terminated {term}: invalid on {on}" if term and on > term else "valid on the date of service"
+        out.append(ModifierInfo(rule.code, desc, status, term, rule.when, rule.cite, source))
+    return out
+
+
+def _code_texts(store: Any, table: str, codes: set[str], sources: _Sources) -> dict[str, str]:
+    """Newest description of each CARC or RARC code, in one query."""
+    if not codes:
+        return {}
+    rows = store.con.execute(
+        f"""SELECT code, description, release FROM "{table}" WHERE code IN ({', '.join('?' for _ in codes)})
+            QUALIFY row_number() OVER (PARTITION BY code ORDER BY release DESC) = 1""", sorted(codes)).fetchall()
+    for _, _, release in rows[:1]:
+        sources.label(table, release)
+    return {code: desc for code, desc, _ in rows}
+
+
+def _denials(store: Any, is_noc: bool, sources: _Sources) -> list[Denial]:
+    rows = [r for r in COMMON_DENIALS if r.applies_to != "noc" or is_noc]
+    carc = _code_texts(store, "carc", {r.carc for r in rows}, sources)
+    rarc = _code_texts(store, "rarc", {r.rarc for r in rows if r.rarc}, sources)
+    return [Denial(r.carc, carc.get(r.carc), r.rarc, rarc.get(r.rarc) if r.rarc else None, r.cause, r.fix, r.cite)
+            for r in rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# public API
+
+
+def build_guide(store: Any, code: str, on: dt.date | None = None) -> Guide:
+    """The billing guide for ``code`` on the date of service ``on`` (default: today).
+
+    ``store`` is a :class:`reclaim.refdata.store.RefStore`. Raises :class:`UnknownCodeError` for a
+    malformed code or one not in the loaded HCPCS file (the message names the closest real codes).
+    """
+    on = on or dt.date.today()
+    code = parse_code(code)
+    release = _latest_hcpcs_release(store)
+    if release is None:
+        raise UnknownCodeError("no HCPCS release is loaded in the reference store",
+                               hint="Run `reclaim data import DIR` with the CMS HCPCS file.")
+    row = store.hcpcs(code, on)
+    if row is None:
+        close = _closest(store, code, release)
+        listed = "; ".join(f"{c} ({d[:50]})" for c, d in close)
+        error = UnknownCodeError(f"{code} is not in the loaded HCPCS file (release {release}). Closest codes: {listed}",
+                                 hint="Search by drug name: `reclaim code --search WORDS`.")
+        error.suggestions = [c for c, _ in close]  # type: ignore[attr-defined]
+        raise error
+    sources = _Sources(store)
+    hcpcs_source = sources.label("hcpcs", row["release"])
+    tables = code_tables(sources.hcpcs_folder())
+    derived = tables.label
+    warnings: list[str] = []
+    if not row.get("release_in_force", True):
+        warnings.append(f"the date of service {on} is before the earliest HCPCS release loaded ({row['release']}); "
+                        "the code's own dates were used")
+    elif (on - row["release_effective"]).days > 92:
+        warnings.append(f"the HCPCS release loaded ({row['release']}) is a quarterly file older than the date of "
+                        f"service {on}: newer releases may change this code")
+
+    status = _status(row, on, tables, hcpcs_source)
+    if status.state != "active":
+        warnings.append(f"{code} is {status.summary}")
+    indicators = [
+        Indicator(field_, label, row.get(field_), tables.meaning(field_, row.get(field_)),
+                  f"{hcpcs_source}; meaning: {derived}")
+        for field_, label in (("coverage_code", "Medicare coverage"), ("betos", "BETOS"),
+                              ("pricing_indicator", "Pricing indicator"))
+    ]
+    is_drug = bool(row.get("is_drug"))
+    unit = unit_note = None
+    if is_drug:
+        if row.get("unit_amount") is not None:
+            unit = {"amount": _plain(Decimal(row["unit_amount"])), "uom": row["unit_uom"],
+                    "text": row["unit_text"], "source": f"{hcpcs_source} long descriptor"}
+        else:
+            unit_note = "the long descriptor states no single billing unit (combination, range or NOC code)"
+
+    crosswalk: list[dict[str, Any]] = []
+    payment = payment_note = ndc_note = ndc_source = None
+    mue_rows: list[MueRow] = []
+    mue_note = None
+    ndcs: list[NdcRow] = []
+    modifiers: list[ModifierInfo] = []
+    related: list[RelatedCode] = []
+    diagnoses: list[Diagnosis] = []
+    diagnoses_note = None
+    denials: list[Denial] = []
+    if row["kind"] == "procedure":
+        if store.loaded("ndc_crosswalk"):
+            crosswalk = store.crosswalk_by_hcpcs(code, on)
+            if crosswalk:
+                ndc_source = sources.label("ndc_crosswalk", crosswalk[0]["release"])
+            elif is_drug:
+                ndc_note = f"no NDC maps to {code} in the ASP NDC-HCPCS crosswalk in force on {on}"
+        elif is_drug:
+            ndc_note = "no NDC-HCPCS crosswalk loaded"
+        payment, payment_note = _payment(store, code, on, crosswalk, sources, warnings)
+        limit = payment.payment_limit if payment else None
+        for x in crosswalk:
+            per_pkg = x["billing_units_per_package"]
+            ndcs.append(NdcRow(x["ndc_hyphenated"], x["labeler"], x["drug_name"], x["package_size"],
+                               x["package_quantity"], x["billing_units"], per_pkg,
+                               (per_pkg * limit).quantize(CENT, ROUND_HALF_UP) if per_pkg is not None and limit
+                               else None))
+        mue_rows, mue_note = _mue(store, code, on, sources)
+        if is_drug:
+            modifiers = _modifiers(store, row["release"], on, sources)
+            related = _related(store, row, on)
+            diagnoses, diagnoses_note = _diagnoses(store, code, sources)
+            denials = _denials(store, bool(_NOC_WORDS.search(row["long_description"] or "")), sources)
+    else:  # a modifier: say when it applies, if the guide knows
+        rule = next((r for r in DRUG_MODIFIERS if r.code == code), None)
+        if rule:
+            modifiers = [ModifierInfo(code, row["long_description"], status.summary, row["termination_date"],
+                                      rule.when, rule.cite, hcpcs_source)]
+    source_files = list(sources.used.values())
+    if tables.path:
+        source_files.append(SourceFile("hcpcs_code_tables", "DERIVED", tables.path.name, "", "derived"))
+    return Guide(code, row["kind"], on, row["long_description"], row["short_description"], hcpcs_source,
+                 unit, unit_note, status, indicators, payment, payment_note, mue_rows, mue_note, ndcs, ndc_source, ndc_note,
+                 modifiers, related, diagnoses, diagnoses_note, denials, warnings, source_files)
+
+
+@dataclass
+class SearchHit:
+    code: str
+    long_description: str
+    status: str
+    score: int
+    brands: list[str]
+
+
+def search_codes(store: Any, query: str, on: dt.date | None = None, limit: int = 20) -> list[SearchHit]:
+    """Codes whose descriptors (or crosswalk drug names) contain every word of ``query``, best first:
+    whole-word hits in the long descriptor, drug codes, active codes, shorter descriptors."""
+    on = on or dt.date.today()
+    words = [w.lower() for w in re.findall(r"[\w-]+", query or "")]
+    release = _latest_hcpcs_release(store)
+    if not words or release is None:
+        return []
+    brand = "coalesce((SELECT string_agg(DISTINCT trim(x.drug_name), ', ') FROM ndc_crosswalk x WHERE x.hcpcs = h.code), '')"
+    conditions, score, params_where, params_score = [], [], [], []
+    for word in words:
+        conditions.append(f"(h.long_description ILIKE ? OR h.short_description ILIKE ? OR {brand} ILIKE ?)")
+        params_where += [f"%{word}%"] * 3
+        score.append("CASE WHEN regexp_matches(lower(h.long_description), ?) THEN 3 "
+                     f"WHEN {brand} ILIKE ? THEN 2 ELSE 1 END")
+        params_score += [r"\b" + re.escape(word) + r"\b", f"%{word}%"]
+    sql = f"""
+        SELECT h.code, h.long_description, h.add_date, h.termination_date, {brand} AS brands,
+               ({' + '.join(score)}) + CASE WHEN h.is_drug THEN 2 ELSE 0 END AS score
+        FROM hcpcs h WHERE h.release = ? AND {' AND '.join(conditions)}
+        ORDER BY score DESC, (h.termination_date IS NOT NULL AND h.termination_date < ?), length(h.long_description),
+                 h.code
+        LIMIT ?"""
+    rows = store.con.execute(sql, [*params_score, release, *params_where, on, limit]).fetchall()
+    hits = []
+    for code, desc, add, term, brands, score_ in rows:
+        status = (f"terminated {term}" if term and on > term else
+                  f"not yet effective (added {add})" if add and on < add else "active")
+        hits.append(SearchHit(code, desc, status, int(score_), [b for b in brands.split(", ") if b]))
+    return hits
+
+
+@dataclass
+class NdcInfo:
+    """What the ASP crosswalk in force says about one NDC (one row per HCPCS code it maps to)."""
+
+    query: str
+    ndc: str  # 5-4-2 hyphenated
+    date_of_service: dt.date
+    rows: list[dict[str, Any]]
+    source: str
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+def lookup_ndc(store: Any, text: str, on: dt.date | None = None) -> NdcInfo:
+    """The HCPCS code(s), billing units per item and package, drug, labeler and ASP payment per
+    package for an NDC in any printed form. Raises :class:`UnknownCodeError` with the reason."""
+    on = on or dt.date.today()
+    ndc11 = normalize_ndc(text)
+    if ndc11 is None:
+        raise UnknownCodeError(f"not an NDC: {ndc_problem(text)}")
+    hyphenated = format_ndc(ndc11)
+    sources = _Sources(store)
+    rows = store.crosswalk_by_ndc(ndc11, on) if store.loaded("ndc_crosswalk") else []
+    if not rows:
+        noc = store.con.execute(
+            "SELECT release, drug_generic_name FROM noc_crosswalk WHERE ndc11 = ? ORDER BY effective_from DESC LIMIT 1",
+            [ndc11]).fetchone() if store.loaded("noc_crosswalk") else None
+        if noc:
+            raise UnknownCodeError(
+                f"NDC {hyphenated} is in the ASP NOC crosswalk {noc[0]} ({noc[1]}): it has no specific HCPCS code",
+                hint="Bill it with the NOC code (e.g. J3490/J3590) and the drug description in SV101-7.")
+        raise UnknownCodeError(
+            f"NDC {hyphenated} is not in the ASP NDC-HCPCS crosswalk in force on {on}",
+            hint="The crosswalk lists only NDCs priced under ASP; check the NDC on the package and the FDA NDC Directory.")
+    warnings = []
+    out = []
+    for x in rows:
+        asp = store.asp(x["hcpcs"], on)
+        limit = asp["payment_limit"] if asp else None
+        per_pkg = x["billing_units_per_package"]
+        hcpcs = store.hcpcs(x["hcpcs"], on)
+        out.append({
+            "hcpcs": x["hcpcs"], "hcpcs_description": hcpcs["long_description"] if hcpcs else x["short_description"],
+            "hcpcs_dosage": x["hcpcs_dosage"], "drug_name": (x["drug_name"] or "").strip(), "labeler": x["labeler"],
+            "package_size": x["package_size"], "package_quantity": x["package_quantity"],
+            "billing_units_per_item": x["billing_units"], "billing_units_per_package": per_pkg,
+            "payment_limit": limit, "asp_quarter": asp["release"] if asp else None,
+            "payment_per_package": (per_pkg * limit).quantize(CENT, ROUND_HALF_UP) if limit and per_pkg else None,
+        })
+        if x["covers_dos"] is False:
+            warnings.append(f"the newest crosswalk loaded ({x['release']}, to {x['effective_to']}) ended before {on}")
+    return NdcInfo(text, hyphenated, on, out, sources.label("ndc_crosswalk", rows[0]["release"]), sorted(set(warnings)))
