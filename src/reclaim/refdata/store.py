@@ -26,7 +26,7 @@ import pyarrow as pa
 from .. import __version__
 from ..errors import RefDataError, StoreNotBuiltError
 from . import asp, carc_rarc, coverage, hcpcs, icd10, mue, pos
-from .files import Loaded, read_csv_rows, sha256_file, xlsx_header
+from .files import Loaded, read_csv_rows, sha256_file, xlsx_header, xlsx_rows
 
 #: bump when a table's layout changes incompatibly; older stores must be rebuilt
 FORMAT_VERSION = 1
@@ -90,7 +90,7 @@ def recognize(path: Path) -> Callable[[Path], list[Loaded]] | str:
     if suffix == ".xlsx":
         header = xlsx_header(path)
         if header is None:
-            return "not a readable xlsx workbook"
+            return _damaged_xlsx
         if header[:3] == ("HCPC", "SEQNUM", "RECID"):
             return hcpcs.load
         if header and header[0] == "CODE" and any("ICD-10" in h.upper() for h in header[1:3]):
@@ -128,6 +128,12 @@ def recognize(path: Path) -> Callable[[Path], list[Loaded]] | str:
     if suffix == ".zip":
         return "zip archive (extracted by `data pull`; extract it and import the folder)"
     return f"unknown file type {suffix or '(none)'}"
+
+
+def _damaged_xlsx(path: Path) -> list[Loaded]:
+    """An xlsx that cannot be opened fails the import with the reader's own message."""
+    next(xlsx_rows(path), None)  # raises RefDataError for a damaged workbook
+    raise RefDataError(f"{path}: the workbook has no readable first sheet")
 
 
 def _manifest(folder: Path) -> dict[Path, dict[str, str]]:
