@@ -1,0 +1,208 @@
+"""Where edit SQL runs: DuckDB in-process (default) or Apache Spark.
+
+Edits are written once in DuckDB's SQL dialect. The DuckDB backend runs them as they are;
+the Spark backend transpiles each statement with sqlglot (``read='duckdb', write='spark'``).
+Both backends expose the same four operations the engine needs: register an Arrow table
+under a name, materialise a query as a named table, run a query into Arrow, and close.
+
+The reference store is a DuckDB file; each backend sees the reference tables the engine
+uses as ``ref_<table>`` views with fixed column types (:data:`REF_COLUMNS`), so a store that
+lacks a table (no MUE file imported yet) yields an empty view, not a broken edit.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+#: reference tables the engine reads, with the columns and types it relies on
+#: (docs/refdata-store.md is the contract; types are cast here so both engines agree)
+REF_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "hcpcs": [
+        ("release", "VARCHAR"), ("release_effective", "DATE"), ("code", "VARCHAR"), ("kind", "VARCHAR"),
+        ("long_description", "VARCHAR"), ("short_description", "VARCHAR"), ("pricing_indicator", "VARCHAR"),
+        ("coverage_code", "VARCHAR"), ("add_date", "DATE"), ("effective_date", "DATE"),
+        ("termination_date", "DATE"), ("is_drug", "BOOLEAN"), ("unit_amount", "DECIMAL(18,3)"),
+        ("unit_uom", "VARCHAR"),
+    ],
+    "asp_pricing": [
+        ("release", "VARCHAR"), ("effective_from", "DATE"), ("effective_to", "DATE"), ("hcpcs", "VARCHAR"),
+        ("dosage", "VARCHAR"), ("payment_limit", "DECIMAL(18,3)"), ("coinsurance_pct", "DECIMAL(9,3)"),
+    ],
+    "ndc_crosswalk": [
+        ("release", "VARCHAR"), ("effective_from", "DATE"), ("effective_to", "DATE"), ("hcpcs", "VARCHAR"),
+        ("ndc11", "VARCHAR"), ("drug_name", "VARCHAR"), ("hcpcs_dosage", "VARCHAR"),
+        ("package_size", "DECIMAL(18,3)"), ("package_quantity", "DECIMAL(18,3)"),
+        ("billing_units", "DECIMAL(18,3)"), ("billing_units_per_package", "DECIMAL(18,3)"),
+    ],
+    "mue": [
+        ("release", "VARCHAR"), ("effective_from", "DATE"), ("effective_to", "DATE"), ("setting", "VARCHAR"),
+        ("hcpcs", "VARCHAR"), ("mue_value", "DECIMAL(18,3)"), ("mai", "VARCHAR"),
+    ],
+    "icd10": [
+        ("release", "VARCHAR"), ("effective_from", "DATE"), ("effective_to", "DATE"), ("code", "VARCHAR"),
+        ("short_description", "VARCHAR"), ("billable", "BOOLEAN"),
+    ],
+}
+
+
+def ref_select(table: str, available: dict[str, set[str]], source: str) -> str:
+    """SELECT giving ``ref_<table>`` its contract columns from ``source`` (a DuckDB name),
+    casting each; a column or table the store lacks becomes typed NULLs / no rows."""
+    cols = available.get(table)
+    parts = []
+    for name, kind in REF_COLUMNS[table]:
+        expr = f"TRY_CAST({name} AS {kind})" if cols and name in cols else f"CAST(NULL AS {kind})"
+        if name == "ndc11" and cols and name in cols:
+            expr = f"replace(CAST({name} AS VARCHAR), '-', '')"  # 11 digits, whatever the store kept
+        parts.append(f"{expr} AS {name}")
+    if cols is None:
+        return f"SELECT {', '.join(parts)} WHERE false"
+    return f"SELECT {', '.join(parts)} FROM {source}.{table}"
+
+
+def store_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, set[str]]:
+    rows = con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_catalog = ?", [catalog]
+    ).fetchall()
+    out: dict[str, set[str]] = {}
+    for table, column in rows:
+        out.setdefault(table, set()).add(column)
+    return out
+
+
+def attach_store(con: duckdb.DuckDBPyConnection, store: Any, name: str = "refstore") -> dict[str, set[str]]:
+    """Attach the reference store read-only as catalog ``name``; return its tables/columns.
+
+    ``store`` is a ``RefStore`` (anything with ``attach(con, schema=...)``), a path to the
+    DuckDB file, or None (no reference data: every ref view is empty)."""
+    if store is None:
+        return {}
+    if hasattr(store, "attach"):
+        store.attach(con, schema=name)
+    else:
+        con.execute(f"ATTACH '{str(store)}' AS {name} (READ_ONLY)")
+    return store_tables(con, name)
+
+
+class DuckDBBackend:
+    name = "duckdb"
+
+    def __init__(self, store: Any, threads: int | None = None):
+        self.con = duckdb.connect()
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        available = attach_store(self.con, store)
+        self.ref_tables = {t for t in REF_COLUMNS if t in available}
+        for table in REF_COLUMNS:
+            self.con.execute(f"CREATE TEMP VIEW ref_{table} AS {ref_select(table, available, 'refstore')}")
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.con.register(name, table)
+
+    def materialize(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def view(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+
+    def query(self, sql: str) -> pa.Table:
+        return self.con.execute(sql).fetch_arrow_table()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+_SPARK_LOCK = threading.Lock()
+_SPARK = None
+
+
+def spark_session():
+    """One local Spark session per process (local[2], small memory), reused by every check.
+    Set SPARK_REMOTE / a cluster master through Spark's own configuration to go bigger."""
+    global _SPARK
+    with _SPARK_LOCK:
+        if _SPARK is None:
+            try:
+                from pyspark.sql import SparkSession
+            except ImportError as exc:  # pragma: no cover - depends on the install
+                from ..errors import ReclaimError
+
+                raise ReclaimError(
+                    "the Spark engine needs pyspark", hint="pip install 'reclaim[spark]' (and Java 17)"
+                ) from exc
+            _SPARK = (
+                SparkSession.builder.master("local[2]")
+                .appName("reclaim-check")
+                .config("spark.driver.memory", "2g")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.sql.ansi.enabled", "false")
+                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                .getOrCreate()
+            )
+            _SPARK.sparkContext.setLogLevel("ERROR")
+        return _SPARK
+
+
+def to_spark_sql(sql: str) -> str:
+    """DuckDB-dialect SQL -> Spark SQL (the one place dialects meet)."""
+    import sqlglot
+
+    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+
+
+class SparkBackend:
+    name = "spark"
+
+    def __init__(self, store: Any):
+        self.spark = spark_session()
+        self._views: list[str] = []
+        self._cached: list[Any] = []
+        # reference tables are small: read them once through DuckDB, hand them to Spark as Arrow
+        con = duckdb.connect()
+        try:
+            available = attach_store(con, store)
+            self.ref_tables = {t for t in REF_COLUMNS if t in available}
+            for table in REF_COLUMNS:
+                self.register(f"ref_{table}", con.execute(ref_select(table, available, "refstore")).fetch_arrow_table())
+        finally:
+            con.close()
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+        self._views.append(name)
+
+    def materialize(self, name: str, sql: str) -> None:
+        df = self.spark.sql(to_spark_sql(sql)).cache()
+        df.createOrReplaceTempView(name)
+        self._cached.append(df)
+        self._views.append(name)
+
+    def view(self, name: str, sql: str) -> None:
+        self.spark.sql(to_spark_sql(sql)).createOrReplaceTempView(name)
+        self._views.append(name)
+
+    def query(self, sql: str) -> pa.Table:
+        return self.spark.sql(to_spark_sql(sql)).toArrow()
+
+    def close(self) -> None:
+        for df in self._cached:
+            df.unpersist()
+        for name in self._views:
+            self.spark.catalog.dropTempView(name)
+
+
+def make_backend(engine: str, store: Any):
+    if engine == "duckdb":
+        return DuckDBBackend(store)
+    if engine == "spark":
+        return SparkBackend(store)
+    from ..errors import ReclaimError
+
+    raise ReclaimError(f"unknown engine {engine!r}", hint="use duckdb or spark")

@@ -1,0 +1,378 @@
+"""The edit engine: run the catalog over a claim batch on DuckDB or Spark.
+
+Steps (all relational; no Python loop touches a claim):
+
+1. register the batch (``claims``, ``lines``, ``diagnoses``), the patient history
+   (``history_claims``, ``history_lines``: earlier claims from a ``--history`` file), the
+   payer policies as tables (``policies``, ``policy_*``, see :mod:`reclaim.policy.loader`)
+   and the run parameters (``run_params``: the date of check);
+2. build the shared views every edit may use (:data:`PREP`): ``claim_policy`` (which policy
+   adjudicates each claim), ``hcpcs_dos`` / ``asp_dos`` / ``xw_dos`` / ``mue_dos`` /
+   ``icd10_dos`` (each reference row with the date range its release is in force),
+   ``line_facts`` (one row per line with its claim, policy, modifiers and the reference facts
+   in force on its date of service) and ``patient_lines`` (history + batch lines per patient);
+3. run every selected edit's SQL, wrapped so each returns the same finding columns, as one
+   UNION ALL; apply the claim's policy (edit disabled, severity override);
+4. return :class:`Findings`: an Arrow table and a summary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ..claims.model import CLAIMS, LINES, ClaimBatch
+from ..policy import Policy, load_policies, policy_tables
+from .backends import make_backend
+from .registry import Edit, resolve
+
+FINDINGS = pa.schema(
+    [
+        ("code", pa.string()),
+        ("name", pa.string()),
+        ("severity", pa.string()),
+        ("category", pa.string()),
+        ("claim_id", pa.string()),
+        ("patient_control_number", pa.string()),
+        ("line_number", pa.int32()),
+        ("service_date", pa.date32()),
+        ("procedure_code", pa.string()),
+        ("message", pa.string()),
+        ("fix", pa.string()),
+        ("fix_action", pa.string()),
+        ("fix_value", pa.string()),
+        ("dollars_at_risk", pa.decimal128(18, 2)),
+        ("policy_id", pa.string()),
+    ]
+)
+
+# release intervals: a reference row is in force from its release's start to the next release's
+_INTERVALS = """
+WITH r AS (SELECT DISTINCT {start} AS d FROM {table}),
+ri AS (SELECT d, lead(d) OVER (ORDER BY d) AS next_d, row_number() OVER (ORDER BY d) AS n FROM r)
+SELECT t.*, {valid_from} AS valid_from, ri.next_d AS valid_to
+FROM {table} t JOIN ri ON t.{start} = ri.d
+"""
+
+#: (name, SQL, materialise?) built before the edits run; documented in docs/check.md
+PREP: list[tuple[str, str, bool]] = [
+    # the HCPCS file carries each code's own add/termination dates, so its oldest release also
+    # answers for earlier dates of service
+    ("hcpcs_dos", _INTERVALS.format(start="release_effective", table="ref_hcpcs",
+                                    valid_from="CASE WHEN ri.n = 1 THEN DATE '1900-01-01' ELSE ri.d END"), True),
+    ("asp_dos", _INTERVALS.format(start="effective_from", table="ref_asp_pricing", valid_from="ri.d"), True),
+    ("mue_dos", _INTERVALS.format(start="effective_from", table="ref_mue", valid_from="ri.d"), True),
+    ("icd10_dos", _INTERVALS.format(start="effective_from", table="ref_icd10", valid_from="ri.d"), True),
+    (
+        "xw_dos",
+        # one row per NDC x code x release (the crosswalk may repeat an NDC row)
+        """
+        SELECT ndc11, hcpcs, valid_from, valid_to, max(release) AS release, max(drug_name) AS drug_name,
+               max(hcpcs_dosage) AS hcpcs_dosage, max(package_size) AS package_size,
+               max(package_quantity) AS package_quantity, max(billing_units) AS billing_units,
+               max(billing_units_per_package) AS billing_units_per_package
+        FROM (""" + _INTERVALS.format(start="effective_from", table="ref_ndc_crosswalk", valid_from="ri.d") + """) x
+        GROUP BY ndc11, hcpcs, valid_from, valid_to
+        """,
+        True,
+    ),
+    (
+        "claim_policy",
+        # a payer-id match wins over a filing-indicator match; otherwise the first policy given
+        """
+        WITH m AS (
+          SELECT c.claim_id, p.policy_id, p.priority, CASE WHEN pm.kind = 'payer_id' THEN 0 ELSE 1 END AS strength
+          FROM claims c
+          JOIN policy_match pm ON (pm.kind = 'payer_id' AND pm.value = upper(c.payer_id))
+                               OR (pm.kind = 'filing' AND pm.value = upper(c.claim_filing_indicator))
+          JOIN policies p ON p.policy_id = pm.policy_id
+        ), ranked AS (
+          SELECT claim_id, policy_id, row_number() OVER (PARTITION BY claim_id ORDER BY strength, priority) AS rn FROM m
+        )
+        SELECT c.claim_id, coalesce(r.policy_id, d.policy_id) AS policy_id
+        FROM claims c
+        CROSS JOIN (SELECT policy_id FROM policies WHERE priority = 0) d
+        LEFT JOIN ranked r ON r.claim_id = c.claim_id AND r.rn = 1
+        """,
+        True,
+    ),
+    (
+        "line_facts",
+        """
+        WITH l AS (
+          SELECT l.*, coalesce(l.service_date, c.statement_from) AS dos,
+                 c.patient_control_number, c.patient_id, c.payer_id, c.claim_filing_indicator, c.claim_type,
+                 c.billing_npi, c.frequency_code, c.type_of_bill,
+                 coalesce(l.prior_auth_number, c.prior_auth_number) AS auth_number,
+                 coalesce(l.place_of_service, c.place_of_service) AS pos,
+                 cp.policy_id
+          FROM lines l JOIN claims c ON c.claim_id = l.claim_id JOIN claim_policy cp ON cp.claim_id = l.claim_id
+        ), ndc_codes AS (
+          SELECT l.claim_id, l.line_number, count(DISTINCT x.hcpcs) AS ndc_code_count, min(x.hcpcs) AS ndc_code,
+                 max(x.hcpcs) AS ndc_code_max, min(x.drug_name) AS ndc_drug_name, max(x.release) AS ndc_release
+          FROM l JOIN xw_dos x ON x.ndc11 = l.ndc11 AND l.dos >= x.valid_from AND (x.valid_to IS NULL OR l.dos < x.valid_to)
+          GROUP BY l.claim_id, l.line_number
+        ), code_ndcs AS (
+          SELECT l.claim_id, l.line_number, count(DISTINCT x.ndc11) AS code_ndc_count, min(x.ndc11) AS code_ndc_first
+          FROM l JOIN xw_dos x ON x.hcpcs = l.procedure_code AND l.dos >= x.valid_from AND (x.valid_to IS NULL OR l.dos < x.valid_to)
+          GROUP BY l.claim_id, l.line_number
+        )
+        SELECT
+          l.claim_id, l.line_number, l.dos AS service_date, l.procedure_qualifier, l.procedure_code,
+          l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.description, l.charge, l.unit_basis, l.units,
+          l.ndc_qualifier, l.ndc, l.ndc11, l.ndc_quantity, l.ndc_unit, l.revenue_code,
+          l.patient_control_number, l.patient_id, l.payer_id, l.claim_filing_indicator, l.claim_type, l.billing_npi,
+          l.frequency_code, l.type_of_bill, l.auth_number, l.pos AS place_of_service, l.policy_id,
+          coalesce('JW' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jw,
+          coalesce('JZ' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jz,
+          coalesce('TB' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_tb,
+          coalesce('JG' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jg,
+          h.code IS NOT NULL AS hcpcs_known, h.release AS hcpcs_release, h.long_description,
+          h.add_date, h.effective_date, h.termination_date, h.pricing_indicator, h.coverage_code,
+          coalesce(h.is_drug, h.pricing_indicator = '51', false) AS is_drug,
+          coalesce(h.unit_amount, TRY_CAST(regexp_extract(coalesce(a.dosage, x.hcpcs_dosage), '^ *([0-9.]+)', 1) AS DECIMAL(18,3))) AS unit_amount,
+          h.unit_uom,
+          coalesce(regexp_matches(lower(h.long_description), 'unclassified|not otherwise classified|not otherwise specified'), false) AS is_noc,
+          a.release AS asp_release, a.payment_limit, a.dosage AS asp_dosage,
+          x.release AS xw_release, x.drug_name, x.billing_units AS xw_units_per_item,
+          coalesce(x.billing_units_per_package, x.billing_units * x.package_quantity) AS xw_units_per_ndc,
+          x.package_size AS xw_package_size,
+          coalesce(n.ndc_code_count, 0) AS ndc_code_count, n.ndc_code, n.ndc_code_max, n.ndc_drug_name, n.ndc_release,
+          coalesce(cn.code_ndc_count, 0) AS code_ndc_count, cn.code_ndc_first,
+          -- billing units the NDC quantity on the line can hold: items x units per item
+          -- (UN = items; ML = volume, items = volume / package size rounded up)
+          CAST(CASE WHEN l.ndc_unit = 'UN' THEN x.billing_units * l.ndc_quantity
+                    WHEN l.ndc_unit = 'ML' AND x.package_size > 0
+                      THEN x.billing_units * CAST(ceil(l.ndc_quantity / x.package_size) AS DECIMAL(18,3))
+               END AS DECIMAL(18,3)) AS ndc_max_units,
+          m.mue_value, m.mai,
+          CAST(a.payment_limit * l.units AS DECIMAL(18,2)) AS expected_payment,
+          CAST(coalesce(a.payment_limit * l.units, l.charge) AS DECIMAL(18,2)) AS at_risk
+        FROM l
+        LEFT JOIN hcpcs_dos h ON h.kind = 'procedure' AND h.code = l.procedure_code
+             AND l.dos >= h.valid_from AND (h.valid_to IS NULL OR l.dos < h.valid_to)
+        LEFT JOIN asp_dos a ON a.hcpcs = l.procedure_code AND l.dos >= a.valid_from AND (a.valid_to IS NULL OR l.dos < a.valid_to)
+        LEFT JOIN xw_dos x ON x.ndc11 = l.ndc11 AND x.hcpcs = l.procedure_code
+             AND l.dos >= x.valid_from AND (x.valid_to IS NULL OR l.dos < x.valid_to)
+        LEFT JOIN ndc_codes n ON n.claim_id = l.claim_id AND n.line_number = l.line_number
+        LEFT JOIN code_ndcs cn ON cn.claim_id = l.claim_id AND cn.line_number = l.line_number
+        LEFT JOIN mue_dos m ON m.hcpcs = l.procedure_code
+             AND m.setting = CASE WHEN l.claim_type = 'institutional' THEN 'outpatient_hospital' ELSE 'practitioner' END
+             AND l.dos >= m.valid_from AND (m.valid_to IS NULL OR l.dos < m.valid_to)
+        """,
+        True,
+    ),
+    (
+        "patient_lines",
+        # every line of the patient's we know of: this batch and the history (earlier claims);
+        # 'source' tells them apart, voided claims (frequency 8) do not count
+        """
+        SELECT 'batch' AS source, l.claim_id, l.line_number, c.patient_id, c.billing_npi,
+               coalesce(l.service_date, c.statement_from) AS service_date, l.procedure_code, l.units, l.ndc11,
+               l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.charge, c.patient_control_number
+        FROM lines l JOIN claims c ON c.claim_id = l.claim_id
+        WHERE coalesce(c.frequency_code, '1') <> '8'
+        UNION ALL
+        SELECT 'history' AS source, l.claim_id, l.line_number, c.patient_id, c.billing_npi,
+               coalesce(l.service_date, c.statement_from) AS service_date, l.procedure_code, l.units, l.ndc11,
+               l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.charge, c.patient_control_number
+        FROM history_lines l JOIN history_claims c ON c.claim_id = l.claim_id
+        WHERE coalesce(c.frequency_code, '1') <> '8'
+        """,
+        False,
+    ),
+]
+
+
+def _text(column: str) -> str:
+    """An argument as text: quantities lose a '.000' tail (60.000 units -> 60 units)."""
+    s = f"CAST(f.{column} AS VARCHAR)"
+    return f"(CASE WHEN {s} LIKE '%.000' THEN substr({s}, 1, length({s}) - 4) ELSE {s} END)"
+
+
+def _template_sql(template: str | None, *, fix: bool = False, fallback: str | None = None) -> str:
+    """A message template as a SQL string expression: literal text and arg columns as text.
+    In a message a missing arg shows as '?'; a fix with a missing arg becomes ``fallback``
+    (or no fix text): a half-filled instruction is worse than none."""
+    import string
+
+    if template is None:
+        return "CAST(NULL AS VARCHAR)"
+    parts, names = [], []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        if literal:
+            parts.append("'" + literal.replace("'", "''") + "'")
+        if name:
+            names.append(name)
+            parts.append(f"coalesce({_text(name)}, '?')")
+    expr = "(" + " || ".join(parts or ["''"]) + ")"
+    if not fix or not names:
+        return expr
+    missing = " OR ".join(f"f.{n} IS NULL" for n in names)
+    alt = "'" + fallback.replace("'", "''") + "'" if fallback is not None else "CAST(NULL AS VARCHAR)"
+    return f"(CASE WHEN {missing} THEN {alt} ELSE {expr} END)"
+
+
+def _edit_sql(e: Edit) -> str:
+    fix_value = "CAST(f.fix_value AS VARCHAR)" if e.fix_action else "CAST(NULL AS VARCHAR)"
+    fix_action = "CAST(NULL AS VARCHAR)"
+    if e.fix_action:
+        # a fix applies only when the SQL produced a value for it
+        fix_action = f"CASE WHEN f.fix_value IS NULL THEN CAST(NULL AS VARCHAR) ELSE '{e.fix_action}' END"
+    return f"""
+    SELECT '{e.code}' AS code, f.claim_id AS claim_id, CAST(f.line_number AS INTEGER) AS line_number,
+           {_template_sql(e.message)} AS message,
+           {_template_sql(e.fix, fix=True, fallback=e.fix_fallback)} AS fix, {fix_action} AS fix_action, {fix_value} AS fix_value,
+           CAST(f.dollars_at_risk AS DECIMAL(18,2)) AS dollars_at_risk
+    FROM ({e.sql}) f"""
+
+
+def findings_sql(edits: list[Edit]) -> str:
+    """All findings, assuming a view ``finding_<CODE>`` per edit (each edit's SQL stays a
+    statement of its own: its CTE names cannot collide with another edit's)."""
+    union = "\nUNION ALL\n".join(f"SELECT * FROM finding_{e.code}" for e in edits)
+    return f"""
+    WITH raw AS ({union})
+    SELECT r.code, k.name, coalesce(pe.severity, k.severity) AS severity, k.category,
+           r.claim_id, c.patient_control_number, r.line_number, lf.service_date, lf.procedure_code,
+           r.message, r.fix, r.fix_action, r.fix_value, r.dollars_at_risk, cp.policy_id
+    FROM raw r
+    JOIN edit_catalog k ON k.code = r.code
+    JOIN claims c ON c.claim_id = r.claim_id
+    JOIN claim_policy cp ON cp.claim_id = r.claim_id
+    LEFT JOIN policy_edits pe ON pe.policy_id = cp.policy_id AND pe.code = r.code
+    LEFT JOIN line_facts lf ON lf.claim_id = r.claim_id AND lf.line_number = r.line_number
+    WHERE coalesce(pe.enabled, true)
+    ORDER BY r.claim_id, r.line_number NULLS FIRST, r.code, r.message
+    """
+
+
+@dataclass
+class Findings:
+    """What ``check`` found: one row per finding (:data:`FINDINGS`) and a summary."""
+
+    table: pa.Table
+    edits: list[Edit]
+    policies: list[Policy]
+    engine: str
+    claims: int
+    lines: int
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for s in self.table.column("severity").to_pylist() if s == "error")
+
+    def summary(self) -> dict[str, Any]:
+        """Counts by code and severity, and dollars at risk (each line counted once, at its
+        largest amount, so three findings on one line do not triple the total)."""
+        con = duckdb.connect()
+        try:
+            con.register("f", self.table)
+            by_code = con.execute(
+                "SELECT code, name, severity, count(*) AS findings, count(DISTINCT claim_id) AS claims, "
+                "coalesce(sum(dollars_at_risk), 0) AS dollars FROM f GROUP BY ALL ORDER BY code, severity"
+            ).fetchall()
+            by_sev = dict(con.execute("SELECT severity, count(*) FROM f GROUP BY 1").fetchall())
+            at_risk = con.execute(
+                "SELECT coalesce(sum(d), 0) FROM (SELECT max(dollars_at_risk) AS d FROM f "
+                "WHERE severity = 'error' GROUP BY claim_id, line_number)"
+            ).fetchone()[0]
+            flagged = con.execute("SELECT count(DISTINCT claim_id) FROM f WHERE severity = 'error'").fetchone()[0]
+        finally:
+            con.close()
+        return {
+            "claims": self.claims,
+            "lines": self.lines,
+            "claims_with_errors": flagged,
+            "findings": self.table.num_rows,
+            "by_severity": {s: by_sev.get(s, 0) for s in ("error", "warning", "info")},
+            "by_code": [
+                {"code": c, "name": n, "severity": s, "findings": k, "claims": cl, "dollars_at_risk": str(d)}
+                for c, n, s, k, cl, d in by_code
+            ],
+            "dollars_at_risk": str(at_risk),
+            "engine": self.engine,
+            "policies": [p.id for p in self.policies],
+            "notes": list(self.notes),
+        }
+
+
+def _history_tables(history: ClaimBatch | None) -> tuple[pa.Table, pa.Table]:
+    if history is None:
+        return CLAIMS.empty_table(), LINES.empty_table()
+    return history["claims"], history["lines"]
+
+
+def check(
+    batch: ClaimBatch,
+    *,
+    store: Any,
+    policies: list[Policy] | list[str] | None = None,
+    history: ClaimBatch | None = None,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    engine: str = "duckdb",
+    date_of_check: dt.date | None = None,
+) -> Findings:
+    """Run the edit catalog over ``batch``.
+
+    ``store``: the reference store (``RefStore``, or the path of its DuckDB file);
+    ``policies``: Policy objects or files/built-in names, the first being the default for claims
+    no policy claims by payer id or filing indicator (default: built-in Medicare, Medicaid);
+    ``history``: earlier claims of the same patients (frequency limits, duplicates);
+    ``select`` / ``ignore``: edit codes, prefixes or categories; ``engine``: duckdb or spark.
+    """
+    edits = resolve(select, ignore)
+    if not policies or not isinstance(policies[0], Policy):
+        policies = load_policies(policies or None)  # type: ignore[arg-type]
+    codes = [e.code for e in edits]
+    backend = make_backend(engine, store)
+    notes: list[str] = []
+    try:
+        backend.register("claims", batch["claims"])
+        backend.register("lines", batch["lines"])
+        backend.register("diagnoses", batch["diagnoses"])
+        h_claims, h_lines = _history_tables(history)
+        backend.register("history_claims", h_claims)
+        backend.register("history_lines", h_lines)
+        for name, table in policy_tables(policies, codes).items():  # type: ignore[arg-type]
+            backend.register(name, table)
+        backend.register(
+            "edit_catalog",
+            pa.table({
+                "code": [e.code for e in edits], "name": [e.name for e in edits],
+                "severity": [e.severity for e in edits], "category": [e.category for e in edits],
+            }),
+        )
+        backend.register("run_params", pa.table({"date_of_check": pa.array([date_of_check or dt.date.today()], pa.date32())}))
+        for name, sql, materialize in PREP:
+            (backend.materialize if materialize else backend.view)(name, sql)
+        for e in edits:
+            backend.view(f"finding_{e.code}", _edit_sql(e))
+        if edits:
+            table = backend.query(findings_sql(edits))
+        else:
+            table = FINDINGS.empty_table()
+        missing = {"mue": "MUE", "icd10": "ICD-10-CM", "asp_pricing": "ASP pricing", "ndc_crosswalk": "NDC-HCPCS crosswalk", "hcpcs": "HCPCS"}
+        for ref, label in missing.items():
+            if ref not in backend.ref_tables:
+                notes.append(f"the reference store has no {label} table ({ref}): edits that need it found nothing")
+    finally:
+        backend.close()
+    return Findings(
+        table=table.cast(FINDINGS),
+        edits=edits,
+        policies=list(policies),  # type: ignore[arg-type]
+        engine=engine,
+        claims=batch["claims"].num_rows,
+        lines=batch["lines"].num_rows,
+        notes=notes,
+    )

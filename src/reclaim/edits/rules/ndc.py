@@ -1,0 +1,161 @@
+"""The NDC on drug lines (837 Loop 2410 LIN/CTP): present where the payer requires it,
+11 digits 5-4-2, qualifier N4, a unit of measure and a quantity."""
+
+from ..registry import edit
+
+RC401 = edit(
+    code="RC401",
+    name="ndc-missing",
+    severity="error",
+    category="ndc",
+    message="{procedure_code} has no NDC: {policy} requires one ({why})",
+    fix="report NDC {suggested} (the only NDC the CMS crosswalk lists for {procedure_code})",
+    fix_action="set_ndc",
+    fix_fallback="report the NDC of the product administered (LIN02 N4, LIN03, CTP04 quantity, CTP05 unit)",
+    denials=("CARC 16", "RARC M119"),
+    doc="""
+    ## What it checks
+    Drug lines without an NDC where the claim's policy requires one: Medicaid on every drug
+    line (`ndc.required: always`), Medicare and most commercial payers where the CMS
+    NDC-HCPCS crosswalk lists NDCs for the code on the date of service (`crosswalked`).
+
+    ## Why it matters
+    Medicaid must collect manufacturer rebates on physician-administered drugs (Deficit
+    Reduction Act of 2005); lines without an NDC are denied (CARC 16 with RARC M119).
+
+    ## Example
+    A Medicaid claim with J9271 x 200 and no LIN segment.
+
+    ## Fix
+    Report the NDC of the product administered in 2410 LIN03 with qualifier N4, and its
+    quantity and unit in CTP04/CTP05. `--fix` fills the NDC only when the crosswalk lists exactly
+    one NDC for the code.
+
+    ## Source
+    DRA 2005 §6002 / SSA §1927(a)(7) [SMDL-06-016] [MDCD-DRA]; 837P Loop 2410 [X12-RFI2151];
+    CMS ASP NDC-HCPCS crosswalk (quarter in force).
+    """,
+    sql="""
+    SELECT lf.claim_id, lf.line_number, lf.procedure_code, p.name AS policy, lf.at_risk AS dollars_at_risk,
+           CASE WHEN p.ndc_required = 'always' THEN 'NDC required on every drug line'
+                ELSE 'the CMS crosswalk lists ' || CAST(lf.code_ndc_count AS VARCHAR) || ' NDC(s) for this code' END AS why,
+           CASE WHEN lf.code_ndc_count = 1 THEN lf.code_ndc_first END AS suggested,
+           CASE WHEN lf.code_ndc_count = 1 THEN lf.code_ndc_first END AS fix_value
+    FROM line_facts lf JOIN policies p ON p.policy_id = lf.policy_id
+    WHERE lf.is_drug AND (lf.ndc IS NULL OR trim(lf.ndc) = '')
+      AND (p.ndc_required = 'always' OR (p.ndc_required = 'crosswalked' AND lf.code_ndc_count > 0))
+    """,
+)
+
+RC402 = edit(
+    code="RC402",
+    name="ndc-not-11-digits",
+    severity="error",
+    category="ndc",
+    message="NDC {ndc} is not in the 11-digit 5-4-2 form claims require{detail}",
+    fix="report {ndc11}",
+    fix_action="set_ndc",
+    fix_fallback="report the 11-digit NDC printed on the package (5-4-2, pad the short segment with a leading zero)",
+    denials=("CARC 16", "RARC M119"),
+    doc="""
+    ## What it checks
+    NDCs on lines that are not 11 digits without hyphens: 10-digit package NDCs (4-4-2, 5-3-2,
+    5-4-1), hyphenated forms, or text that is not an NDC at all.
+
+    ## Why it matters
+    Claims carry the NDC as 11 digits, 5-4-2, no hyphens; anything else is rejected as an
+    invalid NDC (CARC 16, RARC M119) and the drug line is unpaid.
+
+    ## Example
+    61314-240-63 (Jubbonti, printed 5-3-2) must be reported as 61314024063.
+
+    ## Fix
+    Pad the short segment with a leading zero and drop the hyphens. `--fix` writes the 11-digit
+    form when the NDC could be normalised.
+
+    ## Source
+    NDC 10-to-11 conversion and 837 LIN03 format, domain-facts §4.1-4.2 [NDC-DAISY]
+    [NDC-DATAINSIGHT] [X12-RFI2151].
+    """,
+    sql="""
+    SELECT claim_id, line_number, ndc, ndc11, at_risk AS dollars_at_risk,
+           CASE WHEN ndc11 IS NULL THEN ' and cannot be read as an NDC' ELSE ' (it is ' || ndc11 || ')' END AS detail,
+           ndc11 AS fix_value
+    FROM line_facts
+    WHERE ndc IS NOT NULL AND trim(ndc) <> ''
+      AND (ndc11 IS NULL OR NOT regexp_matches(ndc, '^[0-9]{11}$'))
+    """,
+)
+
+RC403 = edit(
+    code="RC403",
+    name="ndc-qualifier-not-n4",
+    severity="error",
+    category="ndc",
+    message="NDC {ndc} has qualifier {qualifier}; the NDC qualifier is N4",
+    fix="set the qualifier (LIN02) to N4",
+    fix_action="set_ndc_qualifier",
+    denials=("CARC 16", "RARC M119"),
+    doc="""
+    ## What it checks
+    Lines with an NDC whose product/service id qualifier (837 LIN02) is missing or not N4.
+
+    ## Why it matters
+    N4 identifies an NDC in 5-4-2 form; without it the payer cannot read the drug and the line
+    is returned (CARC 16, RARC M119).
+
+    ## Example
+    LIN**ND*55513071001 instead of LIN**N4*55513071001.
+
+    ## Fix
+    Set LIN02 to N4. `--fix` does it.
+
+    ## Source
+    837P/837I Loop 2410 LIN02 = N4 [X12-RFI2151] [OPENEMR-837P]; domain-facts §4.2.
+    """,
+    sql="""
+    SELECT claim_id, line_number, ndc, coalesce(ndc_qualifier, '(none)') AS qualifier, at_risk AS dollars_at_risk,
+           'N4' AS fix_value
+    FROM line_facts
+    WHERE ndc IS NOT NULL AND trim(ndc) <> '' AND coalesce(upper(ndc_qualifier), '') <> 'N4'
+    """,
+)
+
+RC404 = edit(
+    code="RC404",
+    name="ndc-unit-or-quantity-missing",
+    severity="error",
+    category="ndc",
+    message="NDC {ndc}: {problem}",
+    denials=("CARC 16", "RARC N815", "RARC N816"),
+    doc="""
+    ## What it checks
+    Lines with an NDC whose quantity (CTP04) is missing or not positive, or whose unit of
+    measure (CTP05-1) is missing or not one of UN, ML, GR, F2, ME.
+
+    ## Why it matters
+    The payer converts the NDC quantity to rebate units; without a valid unit or count the
+    line is denied with RARC N815 "Missing/Incomplete/Invalid NDC Unit Count" or N816
+    "Missing/Incomplete/Invalid NDC Unit of Measure".
+
+    ## Example
+    LIN**N4*55513071001 with CTP****1*MG (MG is not an NDC unit; milligram is ME).
+
+    ## Fix
+    Report the quantity of the NDC's unit administered: UN for items (vials, syringes), ML for
+    volume, GR grams, ME milligrams, F2 international units.
+
+    ## Source
+    837 CTP04/CTP05, NUCC 1500 instructions [NUCC-1500] [RESDAC-UOM] [X12-RFI591];
+    RARC N815/N816 (X12 RARC list 2025-12).
+    """,
+    sql="""
+    SELECT claim_id, line_number, ndc, at_risk AS dollars_at_risk,
+           CASE WHEN ndc_unit IS NULL THEN 'no unit of measure (CTP05-1: UN, ML, GR, F2 or ME)'
+                WHEN upper(ndc_unit) NOT IN ('UN', 'ML', 'GR', 'F2', 'ME') THEN 'unit of measure ' || ndc_unit || ' is not one of UN, ML, GR, F2, ME'
+                ELSE 'no positive quantity (CTP04)' END AS problem
+    FROM line_facts
+    WHERE ndc IS NOT NULL AND trim(ndc) <> ''
+      AND (ndc_unit IS NULL OR upper(ndc_unit) NOT IN ('UN', 'ML', 'GR', 'F2', 'ME') OR ndc_quantity IS NULL OR ndc_quantity <= 0)
+    """,
+)

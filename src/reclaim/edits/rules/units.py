@@ -1,0 +1,177 @@
+"""Billing units: whole units of the HCPCS descriptor's dose, no more than the NDC package
+holds, not milligrams typed into a 10 mg code, within the MUE."""
+
+from ..registry import edit
+
+RC201 = edit(
+    code="RC201",
+    name="fractional-units",
+    severity="error",
+    category="units",
+    message="{units} units of {procedure_code} is not a whole number of billing units",
+    fix="bill {rounded} units (round up to the next whole unit; JW waste is rounded down)",
+    fix_action="set_units",
+    denials=("CARC 16", "RARC N430", "CARC 153"),
+    doc="""
+    ## What it checks
+    Drug lines (HCPCS pricing indicator 51, drugs) whose units are not a whole number.
+
+    ## Why it matters
+    Units are multiples of the dose in the HCPCS long descriptor; a fractional quantity is
+    rejected or priced wrongly (RARC N430 "Procedure code is inconsistent with the units
+    billed"). CMS: when the dose is not a multiple of the descriptor, "the provider rounds to the
+    next highest unit".
+
+    ## Example
+    J1745 (infliximab, 10 mg) billed 35.5 units for 355 mg: bill 36.
+
+    ## Fix
+    Round the administered units up to the next whole unit (waste on a JW line is rounded
+    down). `--fix` rounds administered lines up; JW lines are left for a person to decide.
+
+    ## Source
+    CMS Recovery Audit approved issue 0074 citing Pub. 100-04 Ch.17 §§10, 40, 70, 90.2;
+    domain-facts §1.4 [CMS-RAC74] [RTA-UNITS] [ACR-WASTE].
+    """,
+    sql="""
+    SELECT claim_id, line_number, units, procedure_code, at_risk AS dollars_at_risk,
+           CAST(CAST(CASE WHEN has_jw THEN floor(units) ELSE ceil(units) END AS BIGINT) AS VARCHAR) AS rounded,
+           CASE WHEN NOT has_jw THEN CAST(CAST(ceil(units) AS BIGINT) AS VARCHAR) END AS fix_value
+    FROM line_facts
+    WHERE is_drug AND units IS NOT NULL AND units <> floor(units)
+    """,
+)
+
+RC202 = edit(
+    code="RC202",
+    name="units-exceed-ndc-package",
+    severity="error",
+    category="units",
+    message="{units} units of {procedure_code} exceed what {ndc_quantity} {ndc_unit} of NDC {ndc11} ({drug}) holds: {max_units} units ({per_item} per item, CMS crosswalk {release})",
+    denials=("CARC 151", "CARC 153", "RARC N430"),
+    doc="""
+    ## What it checks
+    Drug lines whose units exceed the billing units contained in the NDC quantity reported on
+    the line: the CMS crosswalk's billable units per item times the number of items (CTP04 with
+    unit UN), or times the volume divided by the item size, rounded up (unit ML).
+
+    ## Why it matters
+    Units above what was opened cannot have been administered or discarded; payers deny or
+    reduce them (CARC 151/153) and RAC audits target excessive drug units (J0897 and J1745 are on
+    the CMS RAC list; Prolia's main error was incorrect units).
+
+    ## Example
+    J0897 x 120 with NDC 55513-0710-01 (Prolia), quantity UN 1: one syringe holds 60 units.
+
+    ## Fix
+    Bill the units actually administered (plus documented waste on a JW line), or correct the
+    NDC quantity if more items were used.
+
+    ## Source
+    CMS ASP NDC-HCPCS crosswalk (BILLUNITS, PKG SIZE; quarter in force); domain-facts §0, §1.3,
+    §1.4 [CMS-RAC74] [FCSO-PROLIA].
+    """,
+    sql="""
+    SELECT claim_id, line_number, units, procedure_code, ndc_quantity, ndc_unit, ndc11, drug_name AS drug,
+           CAST(ndc_max_units AS DECIMAL(18,3)) AS max_units, xw_units_per_item AS per_item, xw_release AS release,
+           at_risk AS dollars_at_risk
+    FROM line_facts
+    WHERE is_drug AND ndc_max_units IS NOT NULL AND units > ndc_max_units
+      -- units typed as milligrams are RC203's finding
+      AND NOT coalesce(unit_amount > 1 AND CAST(units / unit_amount AS DECIMAL(18,3)) <= ndc_max_units
+                       AND CAST(units / unit_amount AS DECIMAL(18,3)) = floor(CAST(units / unit_amount AS DECIMAL(18,3))), false)
+    """,
+)
+
+RC203 = edit(
+    code="RC203",
+    name="units-look-like-milligrams",
+    severity="error",
+    category="units",
+    message="{units} units of {procedure_code} ({descriptor}) look like the dose in {uom}: one unit is {unit_amount} {uom}, so the dose is {expected} units",
+    fix="bill {expected} units",
+    fix_action="set_units",
+    denials=("CARC 151", "CARC 153", "RARC N430"),
+    doc="""
+    ## What it checks
+    Lines of a code whose billing unit is more than one unit of measure (e.g. "10 mg") where
+    the units exceed what the NDC quantity holds (or the MUE), but units divided by the
+    descriptor dose fit: the dose in milligrams was entered instead of billing units.
+
+    ## Why it matters
+    Billing 500 units of J1745 (infliximab, 10 mg) for a 500 mg dose claims ten times the drug;
+    the line is denied (MUE, CARC 151/153) or, worse, paid and later recovered by audit.
+
+    ## Example
+    J1745 x 500 with NDC 57894-0030-01 (Remicade 100 mg vial, 10 units per vial), UN 5:
+    the dose is 500 mg = 50 units.
+
+    ## Fix
+    Divide by the descriptor dose: bill 50 units. `--fix` sets the units.
+
+    ## Source
+    CMS HCPCS long descriptor (dose per unit), CMS ASP NDC-HCPCS crosswalk (units per item),
+    NCCI MUE when loaded; domain-facts §1.3 [CMS-RAC74] [MMP-UNITS].
+    """,
+    sql="""
+    WITH b AS (
+      SELECT *, coalesce(ndc_max_units, mue_value) AS bound, CAST(units / unit_amount AS DECIMAL(18,3)) AS exp_units
+      FROM line_facts
+      WHERE is_drug AND unit_amount > 1 AND units IS NOT NULL
+    )
+    SELECT claim_id, line_number, units, procedure_code, coalesce(long_description, asp_dosage) AS descriptor,
+           CAST(unit_amount AS DECIMAL(18,3)) AS unit_amount, coalesce(unit_uom, upper(regexp_extract(asp_dosage, '[A-Za-z]+', 0))) AS uom,
+           CAST(CAST(exp_units AS BIGINT) AS VARCHAR) AS expected,
+           CAST(CAST(exp_units AS BIGINT) AS VARCHAR) AS fix_value,
+           CAST(payment_limit * (units - exp_units) AS DECIMAL(18,2)) AS dollars_at_risk
+    FROM b
+    WHERE units > bound AND exp_units <= bound AND exp_units = floor(exp_units)
+    """,
+)
+
+RC204 = edit(
+    code="RC204",
+    name="mue-exceeded",
+    severity="error",
+    category="units",
+    message="{units} units of {procedure_code} on {service_date} exceed the MUE of {mue_value} ({scope}, MAI {mai})",
+    denials=("RARC N362", "CARC 151"),
+    doc="""
+    ## What it checks
+    Units against the NCCI Medically Unlikely Edit for the setting (practitioner for 837P,
+    outpatient hospital for 837I) in force on the date of service: for MAI 1 each line alone;
+    for MAI 2 and 3 the units summed over the patient's lines of the code on that date (this
+    batch and the history).
+
+    ## Why it matters
+    Units over the MUE deny the **entire line** (RARC N362 "The number of Days or Units of Service
+    exceeds our acceptable maximum"). MAI 2 limits are absolute (policy); MAI 3 can be paid on
+    appeal with records; MAI 1 lines can be split with a modifier.
+
+    ## Example
+    A code with MUE 1 (MAI 2) billed on two claims for the same patient and date.
+
+    ## Fix
+    Correct the units; for MAI 1 report additional units on another line with an appropriate
+    modifier when documented; for MAI 3 send documentation of medical necessity.
+
+    ## Source
+    CMS NCCI MUE tables (practitioner / outpatient hospital; quarter in force) — not in the
+    reference mirror yet: the edit reports nothing until an MUE release is imported;
+    domain-facts §6 [NGS-MUE] [PALM-MUE] [FCSO-MUE].
+    """,
+    sql="""
+    WITH per_dos AS (
+      SELECT patient_id, procedure_code, service_date, sum(units) AS day_units
+      FROM patient_lines GROUP BY patient_id, procedure_code, service_date
+    )
+    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, lf.mue_value, lf.mai,
+           CASE WHEN lf.mai = '1' THEN lf.units ELSE d.day_units END AS units,
+           CASE WHEN lf.mai = '1' THEN 'this line' ELSE 'all lines of the date of service' END AS scope,
+           lf.at_risk AS dollars_at_risk
+    FROM line_facts lf
+    LEFT JOIN per_dos d ON d.patient_id = lf.patient_id AND d.procedure_code = lf.procedure_code AND d.service_date = lf.service_date
+    WHERE lf.mue_value IS NOT NULL
+      AND ((lf.mai = '1' AND lf.units > lf.mue_value) OR (coalesce(lf.mai, '2') <> '1' AND d.day_units > lf.mue_value))
+    """,
+)

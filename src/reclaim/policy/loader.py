@@ -1,0 +1,152 @@
+"""Read payer policy YAML files and turn them into the tables the edit engine joins.
+
+Errors name the file, the key path inside it (``prior_auth[0].hcpcs``) and what was expected.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import yaml
+from pydantic import ValidationError
+
+from ..errors import ReclaimError
+from .schema import Policy
+
+BUILTIN = ("medicare", "medicaid")
+
+
+class PolicyError(ReclaimError):
+    """A payer policy file is missing, not YAML, or does not follow the schema."""
+
+    hint = "see docs/check.md (Payer policies) for the format; src/reclaim/policy/policies/medicare.yaml is an example"
+
+
+def _where(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def parse_policy(text: str, origin: str) -> Policy:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise PolicyError(f"{origin}:{place} not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise PolicyError(f"{origin}: expected a mapping of policy keys (id, name, ...) at the top level")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{_where(e['loc'])}: {e['msg']}" + (f" (got {e['input']!r})" if e["type"] != "missing" and not isinstance(e["input"], dict) else "") for e in exc.errors())
+        raise PolicyError(f"{origin}: {problems}") from None
+
+
+def builtin_policy(name: str) -> Policy:
+    if name not in BUILTIN:
+        raise PolicyError(f"no built-in policy {name!r} (built in: {', '.join(BUILTIN)})")
+    text = resources.files(__package__).joinpath("policies", f"{name}.yaml").read_text(encoding="utf-8")
+    return parse_policy(text, f"built-in policy {name}")
+
+
+def builtin_policies() -> list[Policy]:
+    return [builtin_policy(name) for name in BUILTIN]
+
+
+def load_policy(source: str | Path) -> Policy:
+    """A policy from a YAML file, or a built-in one by name (``medicare``, ``medicaid``)."""
+    if str(source) in BUILTIN:
+        return builtin_policy(str(source))
+    path = Path(source)
+    if not path.is_file():
+        raise PolicyError(f"{path}: policy file not found")
+    return parse_policy(path.read_text(encoding="utf-8"), str(path))
+
+
+def load_policies(sources: list[str | Path] | None) -> list[Policy]:
+    """Policies in the order given (the first is the default for claims no policy matches);
+    none given = the built-in Medicare then Medicaid policies."""
+    policies = [load_policy(s) for s in sources] if sources else builtin_policies()
+    seen: set[str] = set()
+    for p in policies:
+        if p.id in seen:
+            raise PolicyError(f"two policies have the id {p.id!r}; ids must be unique")
+        seen.add(p.id)
+    return policies
+
+
+def policy_tables(policies: list[Policy], edit_codes: list[str]) -> dict[str, pa.Table]:
+    """The policies as small Arrow tables (one row per fact), joined by the edits' SQL."""
+    rows: dict[str, list[dict]] = {k: [] for k in ("policies", "policy_match", "policy_edits", "policy_jwjz_exempt", "policy_prior_auth", "policy_frequency")}
+    for priority, p in enumerate(policies):
+        rows["policies"].append(
+            {
+                "policy_id": p.id,
+                "priority": priority,
+                "name": p.name,
+                "ndc_required": p.ndc.required,
+                "jwjz_required_from": p.jw_jz.required_from,
+                "noc_units": p.noc.units,
+                "noc_description_required": p.noc.description_required,
+                "covered_340b": p.entity_340b.covered_entity,
+                "modifier_340b": p.entity_340b.modifier,
+            }
+        )
+        for value in p.applies_to.payer_ids:
+            rows["policy_match"].append({"policy_id": p.id, "kind": "payer_id", "value": value})
+        for value in p.applies_to.claim_filing_indicators:
+            rows["policy_match"].append({"policy_id": p.id, "kind": "filing", "value": value})
+        ignored = {c for c in edit_codes for sel in p.edits.ignore if c.startswith(sel.strip().upper())}
+        for sel in p.edits.ignore:
+            if not any(c.startswith(sel.strip().upper()) for c in edit_codes):
+                raise PolicyError(f"policy {p.id}: edits.ignore names {sel!r}, which matches no edit")
+        for code in p.edits.severity:
+            if code not in edit_codes:
+                raise PolicyError(f"policy {p.id}: edits.severity names {code!r}, which is not an edit code")
+        for code in edit_codes:
+            rows["policy_edits"].append(
+                {"policy_id": p.id, "code": code, "enabled": code not in ignored, "severity": p.edits.severity.get(code)}
+            )
+        for code in p.jw_jz.exempt_hcpcs:
+            rows["policy_jwjz_exempt"].append({"policy_id": p.id, "hcpcs": code})
+        for rule in p.prior_auth:
+            for code in rule.hcpcs:
+                for pos in rule.places_of_service or [None]:
+                    for proc in rule.with_procedures or [None]:
+                        rows["policy_prior_auth"].append(
+                            {"policy_id": p.id, "rule_id": rule.id, "hcpcs": code, "place_of_service": pos, "with_procedure": proc, "source": rule.source}
+                        )
+        for rule in p.frequency:
+            for code in rule.hcpcs:
+                for ndc in rule.ndcs or [None]:
+                    rows["policy_frequency"].append(
+                        {"policy_id": p.id, "rule_id": rule.id, "hcpcs": code, "ndc11": ndc, "max_units": Decimal(str(rule.max_units)),
+                         "period_days": rule.period_days, "source": rule.source}
+                    )
+    return {name: pa.Table.from_pylist(data, schema=POLICY_SCHEMAS[name]) for name, data in rows.items()}
+
+
+POLICY_SCHEMAS = {
+    "policies": pa.schema(
+        [("policy_id", pa.string()), ("priority", pa.int32()), ("name", pa.string()), ("ndc_required", pa.string()),
+         ("jwjz_required_from", pa.date32()), ("noc_units", pa.string()), ("noc_description_required", pa.bool_()),
+         ("covered_340b", pa.bool_()), ("modifier_340b", pa.string())]
+    ),
+    "policy_match": pa.schema([("policy_id", pa.string()), ("kind", pa.string()), ("value", pa.string())]),
+    "policy_edits": pa.schema([("policy_id", pa.string()), ("code", pa.string()), ("enabled", pa.bool_()), ("severity", pa.string())]),
+    "policy_jwjz_exempt": pa.schema([("policy_id", pa.string()), ("hcpcs", pa.string())]),
+    "policy_prior_auth": pa.schema(
+        [("policy_id", pa.string()), ("rule_id", pa.string()), ("hcpcs", pa.string()), ("place_of_service", pa.string()),
+         ("with_procedure", pa.string()), ("source", pa.string())]
+    ),
+    "policy_frequency": pa.schema(
+        [("policy_id", pa.string()), ("rule_id", pa.string()), ("hcpcs", pa.string()), ("ndc11", pa.string()), ("max_units", pa.decimal128(18, 3)),
+         ("period_days", pa.int32()), ("source", pa.string())]
+    ),
+}
