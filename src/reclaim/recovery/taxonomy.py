@@ -147,10 +147,11 @@ def official_texts(store) -> tuple[pa.Table, pa.Table, str | None]:
     if store is None:
         return empty, empty, None
     con = store.con
-    carc = con.execute("select code, description from carc").arrow()
-    rarc = con.execute("select code, description from rarc").arrow()
+    # materialize each result before the next query (a streaming result dies with the next execute)
+    carc = _table(con.execute("select code, description from carc").arrow())
+    rarc = _table(con.execute("select code, description from rarc").arrow())
     row = con.execute("select max(release) from carc").fetchone()
-    return _table(carc), _table(rarc), row[0] if row else None
+    return carc, rarc, row[0] if row else None
 
 
 def _table(result) -> pa.Table:
