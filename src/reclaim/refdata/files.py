@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -134,22 +133,18 @@ def cell(row: Sequence[str], pos: int) -> str:
     return row[pos].strip() if pos < len(row) else ""
 
 
-def xlsx_rows(path: Path) -> Iterator[tuple]:
-    """Rows of the first sheet of an xlsx (values only), with a clear error for unreadable files."""
-    import openpyxl  # imported here: only xlsx imports pay for it
+def xlsx_rows(path: Path) -> Iterator[list]:
+    """Rows of the first sheet of an xlsx (cell values), with a clear error for unreadable files."""
+    from python_calamine import CalamineError, CalamineWorkbook  # imported here: only xlsx imports pay
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        book = CalamineWorkbook.from_path(str(path))
+        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except CalamineError as exc:
         raise RefDataError(f"{path}: not a readable xlsx workbook ({exc.__class__.__name__}: {exc})") from None
-    try:
-        sheet = book.worksheets[0]
-        try:
-            yield from sheet.iter_rows(values_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
-            raise RefDataError(f"{path}: xlsx sheet {sheet.title!r} is truncated or damaged ({exc})") from None
-    finally:
-        book.close()
+    except (OSError, ValueError, IndexError) as exc:
+        raise RefDataError(f"{path}: not a readable xlsx workbook ({exc})") from None
+    yield from rows
 
 
 def xlsx_header(path: Path) -> tuple[str, ...] | None:
@@ -162,4 +157,9 @@ def xlsx_header(path: Path) -> tuple[str, ...] | None:
 
 
 def text(value: object) -> str:
-    return "" if value is None else str(value).strip()
+    """A cell as stripped text (a whole-number float such as 20120101.0 as its digits)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
