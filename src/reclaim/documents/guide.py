@@ -253,10 +253,13 @@ def parse_code(text: str) -> str:
 
 
 def _closest(store: Any, code: str, release: str, limit: int = 5) -> list[tuple[str, str]]:
+    """Real codes near a mistyped one: within two edits, same letter, nearest number first."""
     rows = store.con.execute(
         """SELECT code, long_description FROM hcpcs WHERE release = ? AND length(code) = length(?)
-           ORDER BY levenshtein(code, ?), left(code, 1) <> left(?, 1), left(code, 3) <> left(?, 3), code
-           LIMIT ?""", [release, code, code, code, code, limit]).fetchall()
+           ORDER BY levenshtein(code, ?) > 2, left(code, 1) <> left(?, 1),
+                    abs(try_cast(substr(code, 2) AS INTEGER) - try_cast(substr(?, 2) AS INTEGER)) NULLS LAST,
+                    levenshtein(code, ?), code
+           LIMIT ?""", [release, code, code, code, code, code, limit]).fetchall()
     return [(c, d or "") for c, d in rows]
 
 
