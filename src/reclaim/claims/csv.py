@@ -607,6 +607,13 @@ def _build(identity: dict, fmt: str, raw: _Raw | None) -> ClaimBatch:
     if unknown:
         issues.append(make_issues(identity, code="CSV-UNKNOWN-COLUMN", severity="warning", line=raw.header_line,
                                   message=f"ignored columns (not in the documented set): {', '.join(unknown)}"))
+    if not mapped:  # not a claim export at all (a README, another CSV)
+        issues.append(make_issues(
+            identity, code="CSV-NOT-CLAIMS", skipped="file", line=raw.header_line,
+            message=f"no claim column found in the first rows (header guessed at line {raw.header_line}): "
+                    "expected a claim export with columns such as " + ", ".join(_REQUIRED)
+                    + " (see examples/claims-template.csv)"))
+        return ClaimBatch(tables={"files": files, "read_issues": concat_issues(issues)})
     missing = [n for n in _REQUIRED if n not in mapped]
     if missing:
         for name in missing:

@@ -167,12 +167,6 @@ def sniff_format(path: Path | str | bytes) -> str | None:
     return "csv"
 
 
-def _x12_kind(path: Path) -> str | None:
-    from .x12 import sniff  # the X12 reader's own sniff says 837P / 837I / 835
-
-    return sniff(path)
-
-
 # --------------------------------------------------------------------------- dispatch
 
 
@@ -197,42 +191,64 @@ def _unreadable(path: Path, message: str, code: str) -> pa.Table:
     return make_issues(identity, code=code, message=message, skipped="file")
 
 
-def _read_one(path: Path, want: str) -> ClaimBatch | RemitBatch | pa.Table:
-    """One file -> a batch of the wanted kind ('claims' | 'remits'), or an issues table."""
+def _read_file(path: Path) -> tuple[ClaimBatch | None, RemitBatch | None, pa.Table | None]:
+    """One file -> (claims, remits, issues of a file that could not be read at all)."""
     if not path.is_file():
-        return _unreadable(path, "no such file", "IO-NOT-FOUND")
+        return None, None, _unreadable(path, "no such file", "IO-NOT-FOUND")
     try:
         fmt = sniff_format(path)
     except OSError as exc:
-        return _unreadable(path, f"cannot open the file: {exc.strerror}", "IO-UNREADABLE")
+        return None, None, _unreadable(path, f"cannot open the file: {exc.strerror}", "IO-UNREADABLE")
     if fmt is None:
-        return _unreadable(
+        return None, None, _unreadable(
             path,
             "empty or not a claim file: expected X12 (ISA...), CSV text, an .xlsx workbook, "
             "or FHIR JSON / NDJSON",
             "IO-UNKNOWN-FORMAT",
         )
     if fmt == "x12":
-        kind = _x12_kind(path)
-        if kind is None:
-            return _unreadable(path, "X12 file whose transaction type is neither 837 nor 835", "IO-X12-TYPE")
-        if want == "claims" and kind == "835":
-            return _unreadable(path, "this is an 835 remittance; expected an 837 claim file here", "IO-WRONG-KIND")
-        if want == "remits" and kind != "835":
-            return _unreadable(path, f"this is an {kind} claim file; expected an 835 remittance here", "IO-WRONG-KIND")
         from . import x12
 
-        return x12.read_837(path) if want == "claims" else x12.read_835(path)
+        kind = x12.sniff(path)
+        if kind is None:
+            return None, None, _unreadable(path, "X12 file whose transaction type is neither 837 nor 835", "IO-X12-TYPE")
+        return (None, x12.read_835(path), None) if kind == "835" else (x12.read_837(path), None, None)
     if fmt in ("csv", "xlsx"):
-        if want == "remits":
-            return _unreadable(path, f"{fmt.upper()} remittances are not supported: give an X12 835 or FHIR EOB", "IO-WRONG-KIND")
         from . import csv as claim_csv
 
-        return claim_csv.read_xlsx(path) if fmt == "xlsx" else claim_csv.read_csv(path)
+        return (claim_csv.read_xlsx(path) if fmt == "xlsx" else claim_csv.read_csv(path)), None, None
     from . import fhir
 
     claims, remits = fhir.read_fhir(path)
-    return claims if want == "claims" else remits
+    return claims, remits, None
+
+
+def _read_file_safely(path: Path) -> tuple[ClaimBatch | None, RemitBatch | None, pa.Table | None]:
+    """:func:`_read_file`, with a reader's failure turned into a read issue so one file
+    cannot stop a run of thousands (the exception text is left out: it may quote data)."""
+    try:
+        return _read_file(path)
+    except InputFormatError as exc:  # the reader says the whole file is unreadable
+        return None, None, _unreadable(path, str(exc), "IO-UNREADABLE")
+    except Exception as exc:  # noqa: BLE001 - a reader bug must not lose the other files
+        return None, None, _unreadable(
+            path, f"the reader failed on this file ({type(exc).__name__}); please report it", "IO-READER-ERROR")
+
+
+def _read_one(path: Path, want: str) -> ClaimBatch | RemitBatch | pa.Table:
+    """One file -> a batch of the wanted kind ('claims' | 'remits'), or an issues table."""
+    claims, remits, issues = _read_file_safely(path)
+    if issues is not None:
+        return issues
+    if want == "claims":
+        if claims is None:
+            return _unreadable(path, "this is an 835 remittance; expected claims (837, CSV, FHIR Claim) here",
+                               "IO-WRONG-KIND")
+        return claims
+    if remits is None:
+        return _unreadable(path, "this is a claim file; expected remittances (835, FHIR ExplanationOfBenefit) here",
+                           "IO-WRONG-KIND")
+    return remits
 
 
 def _read_many(paths, want: str, progress: Progress | None):
@@ -242,16 +258,129 @@ def _read_many(paths, want: str, progress: Progress | None):
         raise InputFormatError("no input files given (or the folders given are empty)")
     batches = []
     for done, path in enumerate(files, 1):
-        try:
-            result = _read_one(path, want)
-        except InputFormatError as exc:  # a reader says the whole file is unreadable
-            result = _unreadable(path, str(exc), "IO-UNREADABLE")
+        result = _read_one(path, want)
         if isinstance(result, pa.Table):
             result = batch_type(tables={"read_issues": result})
         batches.append(result)
         if progress is not None:
             progress(done, len(files), path)
     return batch_type.concat(batches)
+
+
+def read_any(paths: Iterable[Path | str], *, progress: Progress | None = None) -> tuple[ClaimBatch, RemitBatch]:
+    """Claims and remittances from a mix of files: each file goes where its content belongs
+    (a FHIR file may hold both). A file read for both kinds has its FILES row and its
+    read issues in both batches; :func:`tables_for_output` merges them back."""
+    files = _expand(paths)
+    if not files:
+        raise InputFormatError("no input files given (or the folders given are empty)")
+    claim_parts, remit_parts = [], []
+    for done, path in enumerate(files, 1):
+        claims, remits, issues = _read_file_safely(path)
+        if issues is not None:
+            claim_parts.append(ClaimBatch(tables={"read_issues": issues}))
+        if claims is not None and remits is not None:  # FHIR: keep the kind the file holds
+            has_claims, has_remits = claims["claims"].num_rows > 0, remits["remit_claims"].num_rows > 0
+            if has_remits and not has_claims:
+                claims = None
+            elif has_claims and not has_remits:
+                remits = None
+        if claims is not None:
+            claim_parts.append(claims)
+        if remits is not None:
+            remit_parts.append(remits)
+        if progress is not None:
+            progress(done, len(files), path)
+    return ClaimBatch.concat(claim_parts), RemitBatch.concat(remit_parts)
+
+
+def tables_for_output(claims: ClaimBatch, remits: RemitBatch) -> dict[str, pa.Table]:
+    """One dict of named tables: claim tables, remittance tables, and the shared ones
+    (files, transactions, read_issues) merged across both."""
+    out: dict[str, pa.Table] = {}
+    for name in ("files", "transactions", "read_issues"):
+        merged = pa.concat_tables([claims[name], remits[name]])
+        if name == "files":
+            merged = _distinct(merged, "file_id")
+        elif name == "read_issues":
+            merged = _distinct_rows(merged)
+        out[name] = merged
+    for batch in (claims, remits):
+        for name, table in batch.tables.items():
+            out.setdefault(name, table)
+    return out
+
+
+def _distinct(table: pa.Table, key: str) -> pa.Table:
+    import pyarrow.compute as pc
+
+    if not table.num_rows:
+        return table
+    first = pc.index_in(table[key].unique(), value_set=table[key])  # first row of each key
+    return table.take(pc.take(first, pc.sort_indices(first)))
+
+
+def _distinct_rows(table: pa.Table) -> pa.Table:
+    import duckdb
+
+    if not table.num_rows:
+        return table
+    con = duckdb.connect()
+    con.register("t", table)
+    out = con.execute("SELECT DISTINCT * FROM t").fetch_arrow_table().cast(table.schema)
+    con.close()
+    return out
+
+
+def write_tables(tables: dict[str, pa.Table], out_dir: Path | str, fmt: str = "parquet") -> list[Path]:
+    """Each table to ``out_dir/<name>.<fmt>``: Parquet (types kept), CSV, or JSON (one object
+    per line). Returns the paths written."""
+    import duckdb
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    if fmt not in ("parquet", "csv", "json"):
+        raise InputFormatError(f"unknown output format {fmt!r}: expected parquet, csv or json")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in tables.items():
+        path = out_dir / f"{name}.{fmt}"
+        if fmt == "parquet":
+            pq.write_table(table, path)
+        elif fmt == "csv":
+            pacsv.write_csv(table, path)
+        else:
+            con = duckdb.connect()
+            con.register("t", table)
+            con.execute(f"COPY t TO '{str(path).replace(chr(39), chr(39) * 2)}' (FORMAT json)")
+            con.close()
+        written.append(path)
+    return written
+
+
+def summarize(claims: ClaimBatch, remits: RemitBatch) -> dict:
+    """Counts for a run summary: files by format, claims, lines, remittances, issues by
+    severity, and what was skipped (by kind and issue code)."""
+    import pyarrow.compute as pc
+
+    tables = tables_for_output(claims, remits)
+    issues = tables["read_issues"]
+    formats = tables["files"].group_by("format").aggregate([("file_id", "count")]).to_pylist()
+    skipped = issues.filter(pc.not_equal(issues["skipped"], "nothing"))
+    skipped_by = skipped.group_by(["skipped", "code"]).aggregate([("code", "count")]).to_pylist()
+    unreadable = issues.filter(pc.equal(issues["skipped"], "file"))
+    return {
+        "files": int(tables["files"].num_rows) + len(set(unreadable["path"].to_pylist()) - set(tables["files"]["path"].to_pylist())),
+        "files_by_format": {r["format"]: r["file_id_count"] for r in formats},
+        "claims": claims["claims"].num_rows,
+        "lines": claims["lines"].num_rows,
+        "remit_claims": remits["remit_claims"].num_rows,
+        "remit_lines": remits["remit_lines"].num_rows,
+        "errors": int(pc.sum(pc.equal(issues["severity"], "error")).as_py() or 0),
+        "warnings": int(pc.sum(pc.equal(issues["severity"], "warning")).as_py() or 0),
+        "skipped": [{"what": r["skipped"], "code": r["code"], "count": r["code_count"]} for r in skipped_by],
+    }
 
 
 def read_claims(paths: Iterable[Path | str], *, progress: Progress | None = None) -> ClaimBatch:
