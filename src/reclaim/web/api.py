@@ -5,13 +5,17 @@ on changes). Every endpoint declares the least role that may call it (``x-role``
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 from typing import Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from .. import __version__
-from . import audit, auth, uploads
+from . import audit, auth, services, uploads
 from .security import Principal, client_of, require
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -100,9 +104,10 @@ def audit_log(request: Request, limit: int = 100, offset: int = 0, action: str |
              "line, column) when nothing could be read; 413 when larger than `max_upload_mb`.", **role("biller"))
 def upload(request: Request, kind: Literal["claims", "remits"] = Form(...), file: UploadFile = File(...),
            who: Principal = BILLER) -> dict:
+    from . import services
+
     try:
-        result = uploads.store_upload(request.app.state.engine, request.app.state.uploads_dir, who.user, kind,
-                                      file.filename or "upload", file.file, via=who.via, client=client_of(request))
+        result = services.store_upload(request, who, kind, file.filename or "upload", file.file)
     except uploads.UploadRefused as exc:
         audit.record(request.app.state.engine, who.user, "upload.refused", None, {"kind": kind}, via=who.via,
                      client=client_of(request))
@@ -123,3 +128,170 @@ def get_upload(request: Request, upload_id: str, who: Principal = BILLER) -> dic
     detail = services.upload_detail(request, found)
     audit.record(request.app.state.engine, who.user, "upload.view", upload_id, via=who.via, client=client_of(request))
     return {**found, **detail}
+
+
+# --------------------------------------------------------------------------- worklist
+
+
+class WorklistFilters(BaseModel):
+    """Query parameters shared by the worklist list and export."""
+
+    status: list[str] | None = None
+    payer: str | None = None
+    category: str | None = None
+    assignee: str | None = None
+    min_amount: float | None = None
+    max_amount: float | None = None
+    deadline_before: dt.date | None = None
+    q: str | None = Field(None, max_length=100)
+    sort: Literal["priority", "amount", "deadline", "payer", "status", "assignee", "category", "code"] = "priority"
+    descending: bool = True
+
+
+def worklist_filters(status: list[str] | None = Query(None), payer: str | None = None, category: str | None = None,
+                     assignee: str | None = None, min_amount: float | None = None, max_amount: float | None = None,
+                     deadline_before: dt.date | None = None, q: str | None = Query(None, max_length=100),
+                     sort: Literal["priority", "amount", "deadline", "payer", "status", "assignee", "category", "code"] = "priority",
+                     descending: bool = True) -> dict:
+    return {k: v for k, v in locals().items() if v not in (None, "", [])}
+
+
+@router.get("/worklist", summary="Worklist items, filtered and sorted",
+            description="Filters: status (repeatable), payer, category (kind), assignee (`(unassigned)` for none), "
+            "min_amount, max_amount, deadline_before, q (CLM01, payer claim number, code, reason). "
+            "Sort: priority, amount, deadline, payer, status, assignee, category, code.", **role("biller"))
+def worklist(request: Request, filters: dict = Depends(worklist_filters), limit: int = Query(100, ge=1, le=1000),
+             offset: int = Query(0, ge=0), who: Principal = BILLER) -> dict:
+    data = services.worklist_rows(request, limit=limit, offset=offset, **filters)
+    audit.record(request.app.state.engine, who.user, "worklist.list", None,
+                 {"rows": len(data["rows"]), "filters": sorted(filters)}, via=who.via, client=client_of(request))
+    return data
+
+
+class ItemChange(BaseModel):
+    status: Literal["new", "in_progress", "submitted", "recovered", "written_off"] | None = None
+    assignee: str | None = Field(None, max_length=64)
+    note: str | None = Field(None, max_length=4000)
+    recovered_amount: float | None = Field(None, ge=0)
+
+
+@router.get("/worklist/{item_id}", summary="One worklist item with its history", **role("biller"))
+def worklist_item(request: Request, item_id: str, who: Principal = BILLER) -> dict:
+    item = services.worklist_item(request, item_id)
+    audit.record(request.app.state.engine, who.user, "worklist.view", item_id, via=who.via, client=client_of(request))
+    return item
+
+
+def _check_assignee(request: Request, who: Principal, assignee: str | None) -> None:
+    """Billers may take an item (assign it to themselves); assigning others is a manager's job."""
+    if assignee is None:
+        return
+    if assignee and assignee != who.user.name and not who.user.has_role("manager"):
+        raise HTTPException(status_code=403, detail="assigning work to someone else needs the manager role")
+    if assignee:
+        try:
+            auth.get_user(request.app.state.engine, assignee)
+        except auth.AuthError:
+            raise HTTPException(status_code=422, detail=f"no user named {assignee!r} to assign to") from None
+
+
+@router.patch("/worklist/{item_id}", summary="Change an item's status, assignee or add a note",
+              description="Statuses move new -> in_progress -> submitted -> recovered / written_off. Billers may assign "
+              "items to themselves; managers to anyone.", **role("biller"))
+def change_item(request: Request, item_id: str, body: ItemChange, who: Principal = BILLER) -> dict:
+    _check_assignee(request, who, body.assignee)
+    item = services.change_item(request, item_id, actor=who.user.name, **body.model_dump(exclude_none=True))
+    audit.record(request.app.state.engine, who.user, "worklist.update", item_id,
+                 {"fields": sorted(body.model_dump(exclude_none=True))}, via=who.via, client=client_of(request))
+    return item
+
+
+class BulkChange(BaseModel):
+    item_ids: list[str] = Field(min_length=1, max_length=5000)
+    assignee: str | None = Field(None, max_length=64)
+    status: Literal["new", "in_progress", "submitted", "recovered", "written_off"] | None = None
+
+
+@router.post("/worklist/bulk", summary="Assign or move many items at once", **role("manager"))
+def bulk_change(request: Request, body: BulkChange, who: Principal = MANAGER) -> dict:
+    from ..store import WorklistError
+
+    _check_assignee(request, who, body.assignee)
+    done, refused = [], []
+    for item_id in body.item_ids:
+        try:
+            services.change_item(request, item_id, actor=who.user.name, assignee=body.assignee, status=body.status)
+            done.append(item_id)
+        except (WorklistError, HTTPException) as exc:
+            refused.append({"id": item_id, "reason": getattr(exc, "detail", None) or str(exc)})
+    audit.record(request.app.state.engine, who.user, "worklist.bulk", None,
+                 {"changed": len(done), "refused": len(refused), "assignee": bool(body.assignee), "status": body.status},
+                 via=who.via, client=client_of(request))
+    return {"changed": done, "refused": refused}
+
+
+@router.get("/worklist.{fmt}", summary="Export the filtered worklist as CSV or XLSX", **role("manager"))
+def export(request: Request, fmt: Literal["csv", "xlsx"], filters: dict = Depends(worklist_filters),
+           who: Principal = MANAGER) -> Response:
+    header, rows = services.export_rows(request, **filters)
+    audit.record(request.app.state.engine, who.user, "worklist.export", None, {"rows": len(rows), "format": fmt},
+                 via=who.via, client=client_of(request))
+    stamp = dt.date.today().isoformat()
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows([[_cell(v) for v in row] for row in rows])
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="worklist-{stamp}.csv"'})
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "worklist"
+    sheet.append(header)
+    for row in rows:
+        sheet.append([_cell(v) for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return Response(buffer.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="worklist-{stamp}.xlsx"'})
+
+
+def _cell(value):
+    """Spreadsheet-safe value: text that a spreadsheet would run as a formula is quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return float(value) if hasattr(value, "as_tuple") else value
+
+
+# --------------------------------------------------------------------------- claims, dashboard, guide
+
+
+@router.get("/claims/{claim_key}", summary="Submitted vs paid for one claim (CLM01 = CLP01), every adjustment explained",
+            **role("biller"))
+def claim(request: Request, claim_key: str, who: Principal = BILLER) -> dict:
+    view = services.claim_view(request, claim_key)
+    audit.record(request.app.state.engine, who.user, "claim.view", claim_key, via=who.via, client=client_of(request))
+    return view
+
+
+@router.get("/dashboard", summary="Denial rate and denied dollars by month, payer, code, category, edit; recovered dollars",
+            **role("manager"))
+def dashboard(request: Request, who: Principal = MANAGER) -> dict:
+    data = services.dashboard(request)
+    audit.record(request.app.state.engine, who.user, "dashboard.view", None, via=who.via, client=client_of(request))
+    return data
+
+
+@router.get("/guide/search", summary="Search HCPCS codes by drug name or words of the descriptor", **role("biller"))
+def guide_search(request: Request, q: str = Query(..., min_length=2, max_length=100), on: dt.date | None = None,
+                 who: Principal = BILLER) -> list[dict]:
+    return services.search(request, q, on)
+
+
+@router.get("/guide/{code}", summary="Billing guide for one HCPCS code on a date of service", **role("biller"))
+def guide(request: Request, code: str, on: dt.date | None = None, who: Principal = BILLER) -> dict:
+    return services.guide(request, code, on)

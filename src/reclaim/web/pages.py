@@ -7,11 +7,11 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 
-from . import audit, auth, uploads
+from . import api, audit, auth, uploads
 from .db import audit_log
 from .security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, client_of, principal, require, same_origin
 from .templating import render
@@ -104,11 +104,14 @@ def uploads_page(request: Request, who: Principal = BILLER):
 @router.post("/uploads")
 def upload_files(request: Request, kind: str = Form(...), files: list[UploadFile] = Form(...), who: Principal = BILLER):
     """The no-JavaScript fallback: several files in one form post, one result per file."""
+    from . import services
+
+    if kind not in uploads.KINDS:
+        raise HTTPException(status_code=422, detail=f"kind must be one of {', '.join(uploads.KINDS)}")
     results, refused = [], []
     for upload in files:
         try:
-            results.append(uploads.store_upload(request.app.state.engine, request.app.state.uploads_dir, who.user, kind,
-                                                upload.filename or "upload", upload.file, client=client_of(request)))
+            results.append(services.store_upload(request, who, kind, upload.filename or "upload", upload.file))
         except uploads.UploadRefused as exc:
             audit.record(request.app.state.engine, who.user, "upload.refused", None, {"kind": kind}, client=client_of(request))
             refused.append({"message": str(exc), "problems": exc.problems})
@@ -180,3 +183,123 @@ def api_reference(request: Request, who: Principal = BILLER):
             endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
                               "description": op.get("description", ""), "role": op.get("x-role", "")})
     return render(request, "api.html", {"endpoints": endpoints})
+
+
+# --------------------------------------------------------------------------- worklist
+
+
+@router.get("/worklist")
+def worklist_page(request: Request, who: Principal = BILLER, filters: dict = Depends(api.worklist_filters),
+                  page: int = 1, message: str | None = None):
+    from . import services
+
+    page = max(page, 1)
+    data = services.worklist_rows(request, limit=100, offset=(page - 1) * 100, **filters)
+    audit.record(request.app.state.engine, who.user, "worklist.list", None,
+                 {"rows": len(data["rows"]), "filters": sorted(filters)}, client=client_of(request))
+    users = [u["name"] for u in auth.list_users(request.app.state.engine) if u["active"]]
+    query = request.url.query
+    return render(request, "worklist.html", {**data, "filters": filters, "page": page, "users": users,
+                                             "query": query, "message": message})
+
+
+@router.post("/worklist/bulk")
+def worklist_bulk(request: Request, item_ids: list[str] = Form(...), assignee: str = Form(""), status: str = Form(""),
+                  back: str = Form("/worklist"), who: Principal = MANAGER):
+    body = api.BulkChange(item_ids=item_ids, assignee=assignee or None, status=status or None)
+    result = api.bulk_change(request, body, who)
+    note = f"{len(result['changed'])} item(s) changed" + (f", {len(result['refused'])} refused: {result['refused'][0]['reason']}" if result["refused"] else "")
+    return RedirectResponse(_back(back, note), status_code=303)
+
+
+def _back(back: str, message: str) -> str:
+    from urllib.parse import urlencode
+
+    target = back if back.startswith("/") and not back.startswith("//") else "/worklist"
+    return f"{target}{'&' if '?' in target else '?'}{urlencode({'message': message})}"
+
+
+@router.get("/worklist/{item_id}")
+def item_page(request: Request, item_id: str, who: Principal = BILLER, message: str | None = None):
+    from . import services
+
+    item = services.worklist_item(request, item_id)
+    audit.record(request.app.state.engine, who.user, "worklist.view", item_id, client=client_of(request))
+    users = [u["name"] for u in auth.list_users(request.app.state.engine) if u["active"]]
+    from ..store import TRANSITIONS
+
+    return render(request, "item.html", {"item": item, "users": users, "next_statuses": TRANSITIONS[item["status"]],
+                                         "message": message})
+
+
+@router.post("/worklist/{item_id}")
+def item_change(request: Request, item_id: str, status: str = Form(""), assignee: str = Form(""), note: str = Form("", max_length=4000),
+                recovered_amount: str = Form(""), who: Principal = BILLER):
+    from ..store import WorklistError
+
+    try:
+        amount = float(recovered_amount) if recovered_amount.strip() else None
+        body = api.ItemChange(status=status or None, assignee=assignee or None, note=note or None, recovered_amount=amount)
+        api.change_item(request, item_id, body, who)
+        message = "saved"
+    except (WorklistError, ValueError) as exc:
+        message = str(exc).splitlines()[0]
+    return RedirectResponse(_back(f"/worklist/{item_id}", message), status_code=303)
+
+
+@router.get("/claims/{claim_key}")
+def claim_page(request: Request, claim_key: str, who: Principal = BILLER):
+    from . import services
+
+    view = services.claim_view(request, claim_key)
+    audit.record(request.app.state.engine, who.user, "claim.view", claim_key, client=client_of(request))
+    return render(request, "claim.html", view)
+
+
+@router.get("/dashboard")
+def dashboard_page(request: Request, who: Principal = MANAGER):
+    from . import charts, services
+
+    data = services.dashboard(request)
+    audit.record(request.app.state.engine, who.user, "dashboard.view", None, client=client_of(request))
+    figures = {
+        "months": charts.columns_with_rate(data["by_month"], label="month", bars="denied", rate="denial_rate",
+                                           title="Denied dollars (columns) and share of claims denied (line) by month"),
+        "payers": charts.hbar(data["by_payer"], "payer", "denied", title="Denied dollars by payer"),
+        "codes": charts.hbar(data["by_code"], "code", "denied", title="Denied dollars by HCPCS code"),
+        "categories": charts.hbar(data["by_category"], "category", "denied", title="Denied dollars by denial category"),
+        "edits": charts.hbar(data["by_edit"], "edit", "denied", title="Denied dollars by the edit that would have prevented them"),
+        "recovered": charts.hbar(data["recovered_by_month"], "month", "recovered", title="Recovered dollars by month"),
+    }
+    return render(request, "dashboard.html", {**data, "figures": figures})
+
+
+@router.get("/guide")
+def guide_page(request: Request, q: str = "", on: str = "", who: Principal = BILLER):
+    import datetime as dt
+
+    from ..documents.guide import parse_code
+    from ..errors import ReclaimError
+    from . import services
+
+    q = q.strip()[:100]
+    context: dict = {"q": q, "on": on, "guide": None, "hits": None, "error": None}
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError:
+        day, context["error"] = None, f"date of service must be YYYY-MM-DD, got {on!r}"
+    if q and not context["error"]:
+        try:
+            code = parse_code(q)
+        except ReclaimError:
+            code = None
+        try:
+            if code:
+                context["guide"] = services.guide(request, code, day)
+            else:
+                context["hits"] = services.search(request, q, day)
+        except ReclaimError as exc:
+            context["error"] = str(exc)
+            if code:
+                context["hits"] = services.search(request, q, day) if len(q) > 2 else []
+    return render(request, "guide.html", context)

@@ -1,22 +1,76 @@
-"""The one place the web app calls the rest of reclaim (readers, edits, recovery, worklist
-store, billing guide). Pages and API routes call these; they hold no billing logic themselves.
+"""The one place the web app calls the rest of reclaim: readers, the edit engine, recovery, the
+worklist store and the billing guide. Pages and API routes call these functions and render
+what they return; no billing rule lives here.
 
-A library a feature needs that is not installed or not built yet (say, the reference store
-before ``reclaim data import``) is reported as :class:`Unavailable` (HTTP 503) with the step
-that fixes it, never as a traceback.
+A piece a feature needs that is not there yet (the reference store before ``reclaim data
+import``) is reported as :class:`Unavailable` (HTTP 503) with the step that fixes it, never as a
+traceback. Stored uploads are read as Parquet with DuckDB (one query over every upload), not
+row by row.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import json
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 from fastapi import HTTPException, Request
 
-from ..errors import ReclaimError
+from ..claims.model import ClaimBatch, RemitBatch
+from ..errors import ReclaimError, StoreNotBuiltError
 from . import uploads
 
 
 class Unavailable(HTTPException):
     def __init__(self, what: str, hint: str):
         super().__init__(status_code=503, detail=f"{what} is not available: {hint}")
+
+
+# --------------------------------------------------------------------------- shared handles
+
+
+@contextlib.contextmanager
+def ref_store(request_or_app) -> Iterator[Any]:
+    """The reference store, opened read-only for the duration of one request."""
+    from ..refdata.store import RefStore
+
+    app = getattr(request_or_app, "app", request_or_app)
+    try:
+        store = RefStore.open(app.state.settings)
+    except StoreNotBuiltError as exc:
+        raise Unavailable("the reference store", f"{exc}; run `reclaim data import DIR` on the server") from None
+    try:
+        yield store
+    finally:
+        with contextlib.suppress(Exception):
+            store.con.close()
+
+
+_worklist_lock = threading.Lock()
+
+
+def worklist_store(request_or_app):
+    """The worklist store on the app's database (created or migrated once per app)."""
+    from ..store import WorklistStore
+
+    app = getattr(request_or_app, "app", request_or_app)
+    with _worklist_lock:
+        if getattr(app.state, "worklist", None) is None:
+            app.state.worklist = WorklistStore(app.state.settings.database_url, engine=app.state.engine)
+    return app.state.worklist
+
+
+def _policies(settings) -> list[str] | None:
+    return [settings.policy] if settings.policy else None
+
+
+# --------------------------------------------------------------------------- uploads
 
 
 def upload_or_404(request: Request, upload_id: str) -> dict:
@@ -30,7 +84,424 @@ def upload_or_404(request: Request, upload_id: str) -> dict:
     return upload
 
 
+def after_read(app, kind: str, batch: ClaimBatch | RemitBatch, folder: Path) -> dict:
+    """Run before an upload is committed (see :func:`uploads.store_upload`): claims are checked
+    (findings saved beside the tables), remittances are explained against every claim uploaded
+    so far and their worklist items saved (idempotent by natural key)."""
+    settings = app.state.settings
+    if kind == "claims":
+        from ..edits import check
+
+        try:
+            with ref_store(app) as store:
+                findings = check(batch, store=store, policies=_policies(settings))
+        except Unavailable as exc:
+            return {"check": f"not run: {exc.detail}"}
+        pq.write_table(findings.table, folder / "tables" / "findings.parquet")
+        summary = findings.summary()
+        return {"check": {"findings": summary["findings"], "claims_with_errors": summary["claims_with_errors"],
+                          "dollars_at_risk": summary["dollars_at_risk"], "notes": summary["notes"]}}
+    from ..recovery.engine import recover
+
+    claims = all_claims(app)
+    try:
+        with ref_store(app) as store:
+            result = recover(batch, claims, store=store, policies=_policies(settings), db_url=settings.database_url,
+                             threshold=settings.underpayment_threshold)
+    except Unavailable:
+        result = recover(batch, claims, store=None, policies=_policies(settings), db_url=settings.database_url,
+                         threshold=settings.underpayment_threshold, run_edits=False)
+    for name in ("dollars", "line_match", "claim_match", "items"):
+        pq.write_table(getattr(result, name), folder / "tables" / f"recovery_{name}.parquet")
+    return {"recovery": {"items": result.items.num_rows, "saved": result.saved, "notes": result.notes}}
+
+
+def _committed_files(app, table: str) -> list[str]:
+    """The Parquet files of ``table`` in committed uploads, one upload per distinct file content
+    (the same file uploaded twice counts once)."""
+    from sqlalchemy import func, select
+
+    from .db import uploads as uploads_table
+
+    first = (select(func.min(uploads_table.c.id).label("id"))
+             .group_by(uploads_table.c.sha256, uploads_table.c.kind))
+    with app.state.engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(first)]
+    paths = [app.state.uploads_dir / upload_id / "tables" / f"{table}.parquet" for upload_id in ids]
+    return sorted(str(p) for p in paths if p.is_file())
+
+
+def _read_all(app, table: str, schema: pa.Schema | None = None, where: str = "", params: list | None = None) -> pa.Table:
+    """One table across every committed upload, read by DuckDB in one query."""
+    files = _committed_files(app, table)
+    if not files:
+        return schema.empty_table() if schema is not None else pa.table({})
+    con = duckdb.connect()
+    try:
+        result = con.execute(f"select * from read_parquet(?, union_by_name = true) {where}", [files, *(params or [])]).arrow()
+        table_ = result.read_all() if hasattr(result, "read_all") else result
+    finally:
+        con.close()
+    if schema is not None:
+        table_ = table_.select([n for n in schema.names if n in table_.column_names]).cast(
+            pa.schema([schema.field(n) for n in schema.names if n in table_.column_names]))
+    return table_
+
+
+def all_claims(app) -> ClaimBatch:
+    """Every claim uploaded so far (the claims remittances are matched against)."""
+    from ..claims.model import CLAIM_TABLES
+
+    tables = {}
+    for name, schema in CLAIM_TABLES.items():
+        if name in ("files", "read_issues"):
+            continue
+        tables[name] = _read_all(app, name, schema)
+    return ClaimBatch(tables=tables)
+
+
 def upload_detail(request: Request, upload: dict) -> dict:
-    """What an upload's page and JSON show: the read issues (what was skipped and why)."""
-    batch = uploads.load_batch(request.app.state.uploads_dir, upload)
-    return {"issues": uploads.issue_rows(batch["read_issues"])}
+    """What an upload's page and JSON show: what was skipped and why, and the check findings
+    (claims) or the worklist items found (remittances)."""
+    app = request.app
+    batch = uploads.load_batch(app.state.uploads_dir, upload)
+    folder = uploads.upload_folder(app.state.uploads_dir, upload["id"]) / "tables"
+    detail: dict[str, Any] = {"issues": uploads.issue_rows(batch["read_issues"]),
+                              "summary": json.loads(upload["summary"] or "{}")}
+    if upload["kind"] == "claims":
+        findings_path = folder / "findings.parquet"
+        if not findings_path.is_file():
+            # the store was not built at upload time: check now, keep the result
+            detail["summary"].update(after_read(app, "claims", batch, folder.parent))
+        detail.update(claim_findings(batch, findings_path))
+    else:
+        items_path = folder / "recovery_items.parquet"
+        detail["items"] = pq.read_table(items_path).to_pylist() if items_path.is_file() else []
+    return detail
+
+
+def claim_findings(batch: ClaimBatch, findings_path: Path) -> dict:
+    """Claims with their lines and findings, for the check results page (a join, in DuckDB)."""
+    if not findings_path.is_file():
+        return {"claims": [], "findings": []}
+    con = duckdb.connect()
+    try:
+        con.register("claims", batch["claims"])
+        con.register("lines", batch["lines"])
+        con.register("findings", pq.read_table(findings_path))
+        rows = con.execute("""
+            select c.claim_id, c.patient_control_number, c.payer_name, c.total_charge,
+                   l.line_number, l.procedure_code, l.modifier_1, l.modifier_2, l.units, l.charge, l.ndc, l.service_date,
+                   f.code, f.name, f.severity, f.category, f.message, f.fix, f.fix_action, f.fix_value, f.dollars_at_risk
+            from claims c
+            left join lines l on l.claim_id = c.claim_id
+            left join findings f on f.claim_id = c.claim_id and f.line_number is not distinct from l.line_number
+            order by c.claim_id, l.line_number, f.severity, f.code
+        """).fetchall()
+        columns = [d[0] for d in con.description]
+        claim_level = con.execute("""
+            select f.claim_id, f.code, f.name, f.severity, f.category, f.message, f.fix, f.dollars_at_risk
+            from findings f where f.line_number is null order by f.claim_id, f.code
+        """).fetchall()
+    finally:
+        con.close()
+    claims: dict[str, dict] = {}
+    for values in rows:
+        row = dict(zip(columns, values))
+        claim = claims.setdefault(row["claim_id"], {
+            "claim_id": row["claim_id"], "patient_control_number": row["patient_control_number"],
+            "payer_name": row["payer_name"], "total_charge": row["total_charge"], "lines": {}, "findings": [], "errors": 0,
+        })
+        if row["line_number"] is not None:
+            line = claim["lines"].setdefault(row["line_number"], {
+                k: row[k] for k in ("line_number", "procedure_code", "modifier_1", "modifier_2", "units", "charge", "ndc",
+                                    "service_date")} | {"findings": []})
+            if row["code"] is not None:
+                finding = {k: row[k] for k in ("code", "name", "severity", "category", "message", "fix", "fix_action",
+                                               "fix_value", "dollars_at_risk")}
+                line["findings"].append(finding)
+                claim["errors"] += row["severity"] == "error"
+    for claim_id, code, name, severity, category, message, fix, dollars in claim_level:
+        if claim_id in claims:
+            claims[claim_id]["findings"].append({"code": code, "name": name, "severity": severity, "category": category,
+                                                 "message": message, "fix": fix, "dollars_at_risk": dollars})
+            claims[claim_id]["errors"] += severity == "error"
+    out = []
+    for claim in claims.values():
+        claim["lines"] = list(claim["lines"].values())
+        out.append(claim)
+    out.sort(key=lambda c: (-c["errors"], c["claim_id"]))
+    return {"claims": out}
+
+
+# --------------------------------------------------------------------------- worklist
+
+SORTS = {"priority": "priority", "amount": "amount", "deadline": "deadline", "payer": "payer_name",
+         "status": "status", "assignee": "assignee", "category": "kind", "code": "procedure_code"}
+
+
+def worklist_rows(request: Request, *, status: list[str] | None = None, payer: str | None = None,
+                  category: str | None = None, assignee: str | None = None, min_amount: float | None = None,
+                  max_amount: float | None = None, deadline_before: dt.date | None = None, q: str | None = None,
+                  sort: str = "priority", descending: bool = True, limit: int = 100, offset: int = 0) -> dict:
+    """Filtered, sorted page of worklist items, with the total count and dollars of the filter."""
+    from sqlalchemy import and_, func, or_, select
+
+    from ..store import STATUSES, items
+
+    store = worklist_store(request)
+    conditions = []
+    if status:
+        bad = [s for s in status if s not in STATUSES]
+        if bad:
+            raise HTTPException(status_code=422, detail=f"unknown status {bad[0]!r}: one of {', '.join(STATUSES)}")
+        conditions.append(items.c.status.in_(status))
+    if payer:
+        conditions.append(or_(items.c.payer_name == payer, items.c.payer_id == payer))
+    if category:
+        conditions.append(items.c.kind == category)
+    if assignee == "(unassigned)":
+        conditions.append(items.c.assignee.is_(None))
+    elif assignee:
+        conditions.append(items.c.assignee == assignee)
+    if min_amount is not None:
+        conditions.append(items.c.amount >= min_amount)
+    if max_amount is not None:
+        conditions.append(items.c.amount <= max_amount)
+    if deadline_before is not None:
+        conditions.append(items.c.deadline <= deadline_before)
+    if q:
+        like = f"%{q}%"
+        conditions.append(or_(items.c.patient_control_number.ilike(like), items.c.payer_claim_control_number.ilike(like),
+                              items.c.procedure_code.ilike(like), items.c.reason.ilike(like), items.c.id.ilike(like)))
+    where = and_(*conditions) if conditions else None
+    column = getattr(items.c, SORTS.get(sort, "priority"))
+    order = column.desc() if descending else column.asc()
+    columns = [items.c[n] for n in ("id", "status", "assignee", "kind", "reason", "amount", "recovered_amount", "priority",
+                                    "odds", "action", "deadline", "payer_id", "payer_name", "patient_control_number",
+                                    "payer_claim_control_number", "procedure_code", "service_date", "preventable",
+                                    "explanation", "root_cause", "updated_at")]
+    query = select(*columns).order_by(order.nulls_last() if hasattr(order, "nulls_last") else order, items.c.id)
+    totals = select(func.count(), func.coalesce(func.sum(items.c.amount), 0))
+    facets_payer = select(items.c.payer_name).distinct().order_by(items.c.payer_name)
+    facets_kind = select(items.c.kind).distinct().order_by(items.c.kind)
+    facets_assignee = select(items.c.assignee).where(items.c.assignee.is_not(None)).distinct().order_by(items.c.assignee)
+    if where is not None:
+        query, totals = query.where(where), totals.where(where)
+    with store.engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query.limit(limit).offset(offset))]
+        count, dollars = conn.execute(totals.select_from(items)).one()
+        facets = {"payers": [r[0] for r in conn.execute(facets_payer) if r[0]],
+                  "categories": [r[0] for r in conn.execute(facets_kind)],
+                  "assignees": [r[0] for r in conn.execute(facets_assignee)]}
+    return {"total": count, "amount": dollars, "rows": rows, "facets": facets, "statuses": list(STATUSES)}
+
+
+def worklist_item(request: Request, item_id: str) -> dict:
+    from ..store import WorklistError
+
+    try:
+        return worklist_store(request).get(item_id)
+    except WorklistError:
+        raise HTTPException(status_code=404, detail="no such worklist item") from None
+
+
+def change_item(request: Request, item_id: str, *, actor: str, status: str | None = None, assignee: str | None = None,
+                note: str | None = None, recovered_amount: float | None = None) -> dict:
+    """Apply one person's change to an item; each field a separate history row."""
+    store = worklist_store(request)
+    worklist_item(request, item_id)  # 404 before any change
+    item = None
+    if assignee is not None:
+        item = store.assign(item_id, assignee, actor=actor)
+    if status:
+        item = store.set_status(item_id, status, actor=actor, recovered_amount=recovered_amount)
+    if note:
+        item = store.add_note(item_id, note, actor=actor)
+    return item or store.get(item_id)
+
+
+def export_rows(request: Request, **filters) -> tuple[list[str], list[list]]:
+    data = worklist_rows(request, limit=1_000_000, **filters)
+    header = ["id", "status", "assignee", "kind", "reason", "amount", "recovered_amount", "action", "deadline", "payer_id",
+              "payer_name", "patient_control_number", "payer_claim_control_number", "procedure_code", "service_date",
+              "priority", "odds", "explanation", "root_cause"]
+    return header, [[row.get(h) for h in header] for row in data["rows"]]
+
+
+# --------------------------------------------------------------------------- claims
+
+
+def claim_view(request: Request, claim_key: str) -> dict:
+    """Submitted vs paid for one claim (CLM01 = CLP01), line by line, every adjustment explained,
+    from every upload: recovery's own matching and classification run on just this claim."""
+    from ..claims.model import REMIT_TABLES
+    from ..recovery.engine import recover
+
+    app = request.app
+    claims = all_claims(app)
+    wanted = pa.compute.equal(claims["claims"].column("patient_control_number"), claim_key)
+    claim_rows = claims["claims"].filter(wanted)
+    ids = claim_rows.column("claim_id")
+    sub = ClaimBatch(tables={
+        "claims": claim_rows,
+        "lines": claims["lines"].filter(pa.compute.is_in(claims["lines"].column("claim_id"), ids)),
+        "diagnoses": claims["diagnoses"].filter(pa.compute.is_in(claims["diagnoses"].column("claim_id"), ids)),
+    })
+    remit_claims = _read_all(app, "remit_claims", REMIT_TABLES["remit_claims"], "where patient_control_number = ?", [claim_key])
+    rc_ids = remit_claims.column("remit_claim_id").to_pylist()
+    remit_tables: dict[str, pa.Table] = {"remit_claims": remit_claims}
+    if rc_ids:
+        placeholders = ", ".join("?" * len(rc_ids))
+        for name in ("remit_lines", "adjustments", "remarks"):
+            remit_tables[name] = _read_all(app, name, REMIT_TABLES[name], f"where remit_claim_id in ({placeholders})", rc_ids)
+        tx = remit_claims.column("transaction_id").to_pylist()
+        remit_tables["payments"] = _read_all(app, "payments", REMIT_TABLES["payments"],
+                                             f"where transaction_id in ({', '.join('?' * len(tx))})", tx)
+    if claim_rows.num_rows == 0 and not rc_ids:
+        raise HTTPException(status_code=404, detail="no claim or remittance with that patient control number (CLM01/CLP01)")
+    remits = RemitBatch(tables=remit_tables)
+    result = None
+    if rc_ids:
+        try:
+            with ref_store(app) as store:
+                result = recover(remits, sub, store=store, run_edits=False)
+        except Unavailable:
+            result = recover(remits, sub, store=None, run_edits=False)
+    return {
+        "claim_key": claim_key,
+        "claims": sub["claims"].to_pylist(),
+        "lines": sub["lines"].to_pylist(),
+        "diagnoses": sub["diagnoses"].to_pylist(),
+        "remit_claims": remits["remit_claims"].to_pylist(),
+        "remit_lines": remits["remit_lines"].to_pylist(),
+        "payments": remits["payments"].to_pylist(),
+        "line_match": result.line_match.to_pylist() if result else [],
+        "dollars": result.dollars.to_pylist() if result else [],
+        "items": result.items.to_pylist() if result else [],
+        "remarks": remits["remarks"].to_pylist(),
+    }
+
+
+# --------------------------------------------------------------------------- guide
+
+
+def guide(request: Request, code: str, on: dt.date | None) -> dict:
+    from ..documents.guide import build_guide
+
+    with ref_store(request) as store:
+        return build_guide(store, code, on).to_dict()
+
+
+def search(request: Request, query: str, on: dt.date | None) -> list[dict]:
+    import dataclasses
+
+    from ..documents.guide import search_codes
+
+    with ref_store(request) as store:
+        return [dataclasses.asdict(hit) for hit in search_codes(store, query, on)]
+
+
+def store_upload(request: Request, who, kind: str, file_name: str, stream) -> uploads.UploadResult:
+    """Store, read, check or recover, and record one upload (all or nothing)."""
+    from .security import client_of
+
+    app = request.app
+    return uploads.store_upload(app.state.engine, app.state.uploads_dir, who.user, kind, file_name, stream,
+                                via=who.via, client=client_of(request),
+                                after_read=lambda k, batch, folder: after_read(app, k, batch, folder))
+
+
+# --------------------------------------------------------------------------- dashboard
+
+_DENIED = "('denial', 'partial_denial')"
+
+
+def dashboard(request: Request) -> dict:
+    """What a manager reports: denial rate and denied dollars by month, by payer, by code, by
+    denial category and by the edit that would have prevented it; dollars at stake and
+    recovered from the worklist. One DuckDB query per view over every committed remittance
+    (the classification is recovery's, saved with each upload)."""
+    from sqlalchemy import func, select
+
+    from ..store import items
+
+    app = request.app
+    needed = {name: _committed_files(app, name) for name in
+              ("recovery_dollars", "remit_claims", "payments", "remit_lines", "recovery_items")}
+    out: dict[str, Any] = {"by_month": [], "by_payer": [], "by_code": [], "by_category": [], "by_edit": [], "totals": {}}
+    if needed["recovery_dollars"] and needed["remit_claims"]:
+        con = duckdb.connect()
+        try:
+            for name, files in needed.items():
+                if files:
+                    con.execute(f"create view {name} as select * from read_parquet(?, union_by_name = true)", [files])
+            if not needed["payments"]:
+                con.execute("create view payments as select null::varchar as transaction_id, null::date as payment_date, "
+                            "null::date as production_date, null::varchar as payer_name, null::varchar as payer_id where false")
+            con.execute(f"""
+                create temp table claim_facts as
+                select rc.remit_claim_id, rc.total_charge,
+                       date_trunc('month', coalesce(p.payment_date, p.production_date, rc.received_date))::date as month,
+                       coalesce(p.payer_name, p.payer_id, '(unknown payer)') as payer,
+                       coalesce(sum(d.amount) filter (where d.category in {_DENIED}), 0) as denied,
+                       count(*) filter (where d.category in {_DENIED}) > 0 as has_denial
+                from remit_claims rc
+                left join payments p using (transaction_id)
+                left join recovery_dollars d using (remit_claim_id)
+                group by all""")
+
+            def rows(sql: str) -> list[dict]:
+                cursor = con.execute(sql)
+                names = [c[0] for c in cursor.description]
+                return [dict(zip(names, r)) for r in cursor.fetchall()]
+
+            out["by_month"] = rows("""
+                select month, count(*) as claims, count(*) filter (where has_denial) as denied_claims,
+                       sum(total_charge)::decimal(18, 2) as billed, sum(denied)::decimal(18, 2) as denied,
+                       round(100.0 * count(*) filter (where has_denial) / count(*), 1) as denial_rate
+                from claim_facts group by month order by month nulls last""")
+            out["by_payer"] = rows("""
+                select payer, count(*) as claims, sum(total_charge)::decimal(18, 2) as billed,
+                       sum(denied)::decimal(18, 2) as denied,
+                       round(100.0 * count(*) filter (where has_denial) / count(*), 1) as denial_rate
+                from claim_facts group by payer order by denied desc, payer""")
+            if needed["remit_lines"]:
+                out["by_code"] = rows(f"""
+                    select coalesce(l.procedure_code, '(claim level)') as code,
+                           sum(d.amount) filter (where d.category in {_DENIED})::decimal(18, 2) as denied,
+                           sum(d.amount) filter (where d.category = 'paid')::decimal(18, 2) as paid
+                    from recovery_dollars d left join remit_lines l using (remit_claim_id, line_index)
+                    group by all having denied > 0 order by denied desc limit 15""")
+            out["by_category"] = rows(f"""
+                select coalesce(denial_reason, category) as category, count(*) as adjustments,
+                       sum(amount)::decimal(18, 2) as denied
+                from recovery_dollars where category in {_DENIED}
+                group by all order by denied desc""")
+            if needed["recovery_items"]:
+                out["by_edit"] = rows(f"""
+                    select coalesce(root_cause_edit, '(no edit would have caught it)') as edit, count(*) as items,
+                           sum(amount)::decimal(18, 2) as denied
+                    from (select distinct on (natural_key) * from recovery_items)
+                    where kind in {_DENIED} group by all order by denied desc""")
+            out["totals"] = rows(f"""
+                select count(*) as claims, sum(total_charge)::decimal(18, 2) as billed,
+                       sum(denied)::decimal(18, 2) as denied,
+                       round(100.0 * count(*) filter (where has_denial) / nullif(count(*), 0), 1) as denial_rate
+                from claim_facts""")[0]
+        finally:
+            con.close()
+    store = worklist_store(request)
+    month = func.substr(func.cast(items.c.updated_at, type_=items.c.kind.type), 1, 7)
+    with store.engine.connect() as conn:
+        status_rows = conn.execute(select(items.c.status, func.count(), func.coalesce(func.sum(items.c.amount), 0),
+                                          func.coalesce(func.sum(items.c.recovered_amount), 0))
+                                   .group_by(items.c.status)).all()
+        recovered_by_month = conn.execute(
+            select(month.label("month"), func.sum(items.c.recovered_amount))
+            .where(items.c.status == "recovered").group_by(month).order_by(month)).all()
+    out["worklist"] = [{"status": s, "items": n, "amount": a, "recovered": r} for s, n, a, r in status_rows]
+    out["recovered_by_month"] = [{"month": m, "recovered": r} for m, r in recovered_by_month]
+    out["totals"]["recovered"] = sum((r["recovered"] or 0) for r in out["worklist"])
+    out["totals"]["open_at_stake"] = sum((r["amount"] or 0) for r in out["worklist"] if r["status"] in ("new", "in_progress", "submitted"))
+    return out

@@ -4,9 +4,11 @@
    arrive, by the app's middleware), hashed on the way.
 2. The library readers (:func:`reclaim.claims.io.read_claims` / ``read_remits``) parse the file:
    they only read bytes (X12, CSV, JSON, XLSX cells), nothing in a file is ever executed.
-3. A file from which nothing could be read is refused (:class:`UploadRefused`, naming each
+3. Claims are checked, remittances explained and their worklist items saved (idempotent by
+   natural key, so a crash after that step and a second upload of the file add nothing twice).
+4. A file from which nothing could be read is refused (:class:`UploadRefused`, naming each
    problem and its place) and leaves nothing behind.
-4. Otherwise the normalized tables are written as Parquet beside the file, the folder is renamed
+5. Otherwise the normalized tables are written as Parquet beside the file, the folder is renamed
    to ``<home>/uploads/<id>/`` and the ``web_uploads`` row plus its audit row are committed in one
    transaction. A crash before the commit leaves only an ``.incoming`` folder, which is never
    read and is swept on the next upload: there is no half import.
@@ -22,7 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -60,6 +62,7 @@ class UploadResult:
     errors: int
     warnings: int
     issues: list[dict]
+    summary: dict
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -92,8 +95,12 @@ def issue_rows(table: pa.Table) -> list[dict]:
 
 
 def store_upload(engine: Engine, uploads_dir: Path, user: User, kind: str, file_name: str, stream: BinaryIO,
-                 *, via: str = "web", client: str | None = None) -> UploadResult:
-    """Store, read and record one uploaded file; see the module docstring for the guarantees."""
+                 *, via: str = "web", client: str | None = None,
+                 after_read: Callable[[str, ClaimBatch | RemitBatch, Path], dict] | None = None) -> UploadResult:
+    """Store, read and record one uploaded file; see the module docstring for the guarantees.
+
+    ``after_read(kind, batch, folder)`` runs once the tables are written and before the commit
+    (the check of claims, the recovery of remittances); what it returns joins the summary."""
     if kind not in KINDS:
         raise ReclaimError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     display_name = (Path(file_name.replace("\\", "/")).name or "upload")[:255]
@@ -131,7 +138,9 @@ def store_upload(engine: Engine, uploads_dir: Path, user: User, kind: str, file_
             if name == "files":
                 table = table.drop_columns(["path"])
             pq.write_table(table, tables / f"{name}.parquet")
-        summary = {name: table.num_rows for name, table in batch.tables.items()}
+        summary: dict = {name: table.num_rows for name, table in batch.tables.items()}
+        if after_read is not None:
+            summary.update(after_read(kind, batch, work))
         final = uploads_dir / upload_id
         work.rename(final)
         try:
@@ -151,7 +160,7 @@ def store_upload(engine: Engine, uploads_dir: Path, user: User, kind: str, file_
         shutil.rmtree(work, ignore_errors=True)
         raise
     return UploadResult(upload_id, kind, display_name, formats[0] if formats else None, size, claims, lines,
-                        errors, warnings, issue_rows(issues))
+                        errors, warnings, issue_rows(issues), summary)
 
 
 def list_uploads(engine: Engine, *, kind: str | None = None, limit: int = 200) -> list[dict]:
