@@ -4,6 +4,8 @@ columns; the only Python loops run over envelope segments and issue rows."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,14 +33,19 @@ class Issues:
 
     def __init__(self) -> None:
         self.parts: list[pa.Table] = []
+        self.rows: list[dict] = []
 
     def add(self, code, message, *, severity="error", segment_index=None, byte_offset=None, column=None,
             loop=None, segment_id=None, claim_key=None, skipped="nothing") -> None:
         values = dict(severity=severity, code=code, message=message, segment_index=segment_index,
                       byte_offset=byte_offset, line=None, column=column, loop=loop, segment_id=segment_id,
                       claim_key=claim_key, skipped=skipped)
+        values = {k: v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v for k, v in values.items()}
         lengths = {len(v) for v in values.values() if isinstance(v, (pa.Array, np.ndarray))}
-        n = lengths.pop() if lengths else 1
+        if not lengths:  # one row: keep it as a dict, tables are built once at the end
+            self.rows.append(values)
+            return
+        n = lengths.pop()
         if n == 0:
             return
         arrays = []
@@ -49,7 +56,7 @@ class Issues:
             elif isinstance(v, pa.Array):
                 arrays.append(v.cast(f.type))
             else:
-                arrays.append(pa.array([v] * n, type=f.type))
+                arrays.append(pa.repeat(pa.scalar(v, f.type), n))
         self.parts.append(pa.Table.from_arrays(arrays, schema=pa.schema(_ISSUE_FIELDS)))
 
     def add_dict(self, d: dict) -> None:
@@ -59,11 +66,14 @@ class Issues:
                  claim_key=d.get("claim_key"), skipped=d.get("skipped", "nothing"))
 
     def table(self, file_id: str, path: str) -> pa.Table:
-        if not self.parts:
+        parts = list(self.parts)
+        if self.rows:
+            parts.insert(0, pa.Table.from_pylist(self.rows, schema=pa.schema(_ISSUE_FIELDS)))
+        if not parts:
             return READ_ISSUES.empty_table()
-        t = pa.concat_tables(self.parts).combine_chunks()
-        t = t.append_column("file_id", pa.array([file_id] * len(t), pa.string()))
-        t = t.append_column("path", pa.array([path] * len(t), pa.string()))
+        t = pa.concat_tables(parts).combine_chunks()
+        t = t.append_column("file_id", pa.repeat(pa.scalar(file_id, pa.string()), len(t)))
+        t = t.append_column("path", pa.repeat(pa.scalar(path, pa.string()), len(t)))
         return t.select(READ_ISSUES.names).cast(READ_ISSUES)
 
 
@@ -89,7 +99,7 @@ class Typed:
             message = msg
         self.issues.add("X12-BAD-VALUE", message, severity=severity, segment_index=self.block.index[r],
                         byte_offset=self.block.offset[r], column=column, loop=loop,
-                        segment_id=column.rstrip("0123456789-"), skipped="nothing")
+                        segment_id=_segment_of(column), skipped="nothing")
 
     def decimal(self, values: pa.Array, rows, column: str, loop: str, type_=MONEY) -> pa.Array:
         present = values.is_valid()
@@ -104,6 +114,17 @@ class Typed:
                      values=values)
         return rounded.cast(type_)
 
+    def composite(self, values: pa.Array, rows, column: str, loop: str, min_components: int = 2) -> None:
+        """Report composites that lack the ISA16 component separator (e.g. 'HC>J0897' in a
+        file whose ISA16 is ':'): their components cannot be told apart, so they stay null.
+        Codes are not patient data, so the value is shown."""
+        sep = self.block.delimiters.component
+        present = values.is_valid()
+        has_sep = pc.fill_null(pc.match_substring(values, sep), False)
+        bad = pc.and_(present, pc.invert(has_sep)).to_numpy(zero_copy_only=False)
+        self._report(bad, rows, column, loop, f"a composite with components separated by {sep!r} (ISA16)",
+                     severity="error", values=values)
+
     def money(self, values, rows, column, loop):
         return self.decimal(values, rows, column, loop, MONEY)
 
@@ -116,17 +137,16 @@ class Typed:
         self._report(bad, rows, column, loop, "a whole number", values=values)
         return pc.if_else(ok, values, _NULL_STR).cast(type_)
 
-    def date(self, values, rows, column, loop, *, phi: bool = False) -> pa.Array:
-        """CCYYMMDD -> date32 (impossible dates like 20050231 are rejected)."""
-        shaped = pc.fill_null(pc.match_substring_regex(values, r"^\d{8}$"), False)
-        clean = pc.if_else(shaped, values, _NULL_STR)
-        ts = pc.strptime(clean, format="%Y%m%d", unit="s", error_is_null=True)
-        back = pc.strftime(ts, format="%Y%m%d")
-        ok = pc.fill_null(pc.equal(back, clean), False)
-        bad = pc.and_(values.is_valid(), pc.invert(ok)).to_numpy(zero_copy_only=False)
+    def date(self, values, rows, column, loop) -> pa.Array:
+        """CCYYMMDD -> date32 (impossible dates like 20050231 are rejected). Dates repeat a
+        lot, so only the distinct values are parsed."""
+        distinct = pc.unique(values)
+        parsed = _parse_d8(distinct)
+        result = parsed.take(pc.index_in(values, value_set=distinct))
+        bad = pc.and_(values.is_valid(), result.is_null()).to_numpy(zero_copy_only=False)
         # dates may be birth dates: never echo them
         self._report(bad, rows, column, loop, "a date CCYYMMDD", values=None)
-        return pc.if_else(ok, ts, pa.scalar(None, ts.type)).cast(pa.date32())
+        return result
 
     def date_period(self, fmt: pa.Array, value: pa.Array, rows, column, loop):
         """DTP/DTM date with format qualifier D8 (date), RD8 (from-to) or DT (date+time):
@@ -140,6 +160,21 @@ class Typed:
         start = self.date(first, rows, column, loop)
         end = self.date(pc.if_else(is_rd8, second, _NULL_STR), rows, column, loop)
         return start, end
+
+
+def _segment_of(column: str) -> str:
+    """'SV202' -> 'SV2', 'CLM05' -> 'CLM', 'HI-4' -> 'HI'."""
+    m = re.match(r"^([A-Z][A-Z0-9]{1,2})(\d{2})(?:-|$)", column)
+    return m.group(1) if m else column.split("-")[0]
+
+
+def _parse_d8(values: pa.Array) -> pa.Array:
+    shaped = pc.fill_null(pc.match_substring_regex(values, r"^\d{8}$"), False)
+    clean = pc.if_else(shaped, values, _NULL_STR)
+    ts = pc.strptime(clean, format="%Y%m%d", unit="s", error_is_null=True)
+    back = pc.strftime(ts, format="%Y%m%d")
+    ok = pc.fill_null(pc.equal(back, clean), False)
+    return pc.if_else(ok, ts, pa.scalar(None, ts.type)).cast(pa.date32())
 
 
 def pick_str(lists: pa.Array, k: int) -> pa.Array:
@@ -200,3 +235,13 @@ def rank_within(groups: np.ndarray) -> np.ndarray:
     start[1:] = groups[1:] != groups[:-1]
     first = np.maximum.accumulate(np.where(start, np.arange(n), 0))
     return np.arange(n) - first + 1
+
+
+def join_present(arrays: list[pa.Array], sep: str) -> pa.Array:
+    """Join the non-null values of each row with ``sep``; null when all are null.
+    (pyarrow's binary_join_element_wise null_handling='skip' drops trailing all-null rows.)"""
+    acc = arrays[0]
+    for nxt in arrays[1:]:
+        both = pc.binary_join_element_wise(acc, nxt, sep)
+        acc = pc.coalesce(both, acc, nxt)
+    return acc

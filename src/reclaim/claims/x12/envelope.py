@@ -74,11 +74,18 @@ class EnvelopeWalker:
 
     def walk(self, block: SegmentBlock) -> None:
         rows = np.flatnonzero(np.isin(block.sid, ENVELOPE_CODES))
-        for r in rows:
-            el = self._elements(block, int(r))
-            sid = el[0].strip()
-            idx, off = int(block.index[r]), int(block.offset[r])
-            get = lambda k: el[k].strip() if len(el) > k and el[k].strip() else None  # noqa: E731
+        if len(rows) == 0:
+            return
+        # the elements we use, as Python lists, in one vectorized take per element number
+        cols = [block.element(rows, k).to_pylist() for k in range(14)]
+        indexes, offsets = block.index[rows].tolist(), block.offset[rows].tolist()
+        for j, r in enumerate(rows):
+            sid = cols[0][j].strip()
+            idx, off = indexes[j], offsets[j]
+
+            def get(k, j=j):
+                v = cols[k][j]
+                return v.strip() or None if v is not None else None
             if sid == "ISA":
                 if self.st is not None:
                     self._close_st("the next ISA", idx, off)

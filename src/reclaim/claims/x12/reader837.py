@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from ...errors import InputFormatError
 from ..model import CLAIMS, DIAGNOSES, LINES, MONEY, QUANTITY, TRANSACTIONS, ClaimBatch
-from ._columns import Issues, Parts, Typed, ffill, first_per_key, rank_within
+from ._columns import Issues, Parts, Typed, ffill, first_per_key, join_present, rank_within
 from .envelope import EnvelopeWalker, transaction_type
 from .ids import file_identity, files_table, transaction_ids
 from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, X12Tokenizer
@@ -181,6 +181,7 @@ class Reader837:
         # -- 2300 claim
         r = rows("CLM", in_txn)
         clm05 = el(r, 5)
+        T.composite(clm05, r, "CLM05", "2300")
         patient_hl = np.where(last["HL23"][r] > last["HL22"][r], last["HL23"][r], 0)
         P.add("clm", idx[r], txn=last["ST"][r], billing=last["HL20"][r], subscriber=last["HL22"][r],
               patient=patient_hl, offset=b.offset[r], pcn=el(r, 1), charge=T.money(el(r, 2), r, "CLM02", "2300"),
@@ -221,6 +222,7 @@ class Reader837:
         for seg, proc_k, loop_label in (("SV1", 1, "SV1"), ("SV2", 2, "SV2")):
             r = rows(seg, in_line & (last["LIN"] < anchor) & (last["NM1"] < anchor) & (last["SVD"] < anchor))
             proc = el(r, proc_k)
+            T.composite(proc, r, f"{seg}0{proc_k}", "2400")
             comp = pc.split_pattern(proc, b.delimiters.component)
             from .tokenizer import pick
 
@@ -272,6 +274,21 @@ class Reader837:
         from .tokenizer import pick
 
         comp = pc.split_pattern(values, b.delimiters.component)
+        no_code = pick(comp, 1).is_null().to_numpy(zero_copy_only=False)
+        if no_code.any():
+            # one issue per HI segment, naming its first bad element and how many there are
+            bad_seg, first_bad, n_bad = np.unique(seg_rep[no_code], return_index=True, return_counts=True)
+            first_k = np.minimum(k[no_code][first_bad], 99)
+            labels = pa.array([f"HI{i:02d}" for i in range(100)])
+            message = pc.binary_join_element_wise(
+                pa.array(np.minimum(n_bad, 99).astype(str)),
+                pa.scalar(" HI element(s) are not qualifier" + b.delimiters.component + "code composites (e.g. ABK"
+                          + b.delimiters.component + "M810) and were skipped; the first is named in column"), "")
+            self.issues.add("X12-BAD-VALUE", message, segment_index=b.index[bad_seg],
+                            byte_offset=b.offset[bad_seg], loop="2300", segment_id="HI",
+                            column=labels.take(pa.array(first_k)), skipped="element")
+            keep = ~no_code
+            seg_rep, k, comp = seg_rep[keep], k[keep], comp.filter(pa.array(keep))
         fmt = pick(comp, 2)
         date_value = pc.if_else(pc.equal(pc.fill_null(fmt, ""), "D8"), pick(comp, 3), pa.scalar(None, pa.string()))
         code = pick(comp, 1)
@@ -386,9 +403,7 @@ class Reader837:
         n3 = P.get("hl_n3", {"q": pa.int16(), "a1": pa.string(), "a2": pa.string()})
         n4 = P.get("hl_n4", {"q": pa.int16(), "city": pa.string(), "state": pa.string(), "zip": pa.string()})
         bp_n3, bp_n4 = hl(n3, "85", billing_key), hl(n4, "85", billing_key)
-        address = pc.binary_join_element_wise(bp_n3["a1"], bp_n3["a2"], bp_n4["city"], bp_n4["state"],
-                                              bp_n4["zip"], ", ", null_handling="skip")
-        address = pc.if_else(pc.equal(address, ""), pa.scalar(None, pa.string()), address)
+        address = join_present([bp_n3["a1"], bp_n3["a2"], bp_n4["city"], bp_n4["state"], bp_n4["zip"]], ", ")
         hl_ref = P.get("hl_ref", {"q": pa.int16(), "ref_q": pa.string(), "value": pa.string()})
         tax = first_per_key(hl_ref.filter(pc.and_(pc.equal(hl_ref["q"], Q["85"]),
                                                   pc.is_in(hl_ref["ref_q"], pa.array(["EI", "SY"])))), billing_key)
@@ -406,7 +421,7 @@ class Reader837:
         def either(a, b_):
             return pc.if_else(has_pat, a, b_)
 
-        billing_name = pc.binary_join_element_wise(bp["last"], bp["first"], ", ", null_handling="skip")
+        billing_name = join_present([bp["last"], bp["first"]], ", ")
         pos = clm["pos"]
         claims = pa.table({
             "claim_id": claim_id, "transaction_id": tid_arr, "file_id": pa.array([file_id] * len(clm), pa.string()),
@@ -422,7 +437,7 @@ class Reader837:
             "statement_to": pc.coalesce(stmt["end"], stmt["start"]),
             "admission_date": adm["start"],
             "billing_npi": pc.if_else(pc.equal(bp["id_qual"], "XX"), bp["id"], pa.scalar(None, pa.string())),
-            "billing_name": pc.if_else(pc.equal(billing_name, ""), pa.scalar(None, pa.string()), billing_name),
+            "billing_name": billing_name,
             "billing_tax_id": tax["value"], "billing_address": address,
             "rendering_npi": provider("82"),
             "facility_npi": pc.coalesce(provider("77"), provider("FA")),
