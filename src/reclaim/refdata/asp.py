@@ -171,7 +171,7 @@ def load(path: Path, kind: str) -> list[Loaded]:
             out["package_quantity"].append(get("PKG QTY") or None)
             out["billing_units"].append(_decimal(get("BILLUNITS"), where("BILLUNITS")))
             out["billing_units_per_package"].append(_decimal(get("BILLUNITSPKG"), where("BILLUNITSPKG")))
-    n = len(next(iter(v for k, v in out.items() if k not in ("release", "effective_from", "effective_to"))))
+    n = len(out[schema.names[3]])  # the first data column (after release and the two dates)
     release = quarter_name(start)
     out["release"], out["effective_from"], out["effective_to"] = [release] * n, [start] * n, [end] * n
     return [Loaded(kind, kind, release, start, end, path, pa.Table.from_pydict(out, schema=schema))]
