@@ -461,6 +461,7 @@ class Reader837:
 
         diagnoses = self._diagnoses(ckey, claim_id)
         lines = self._lines(ckey, claim_id, clm)
+        self._required(claims, clm, ckey, diagnoses, lines)
         return self._batch(identity, transactions, claims, diagnoses, lines)
 
     def _missing(self, claims, clm, ckey) -> None:
@@ -470,6 +471,26 @@ class Reader837:
                 self.issues.add("X12-MISSING-ELEMENT", f"{label} is missing or invalid (required)", severity="warning",
                                 segment_index=ckey[bad], byte_offset=clm["offset"].to_numpy()[bad],
                                 column=label, loop="2300", segment_id="CLM",
+                                claim_key=claims["patient_control_number"].filter(pa.array(bad)))
+
+    def _required(self, claims, clm, ckey, diagnoses, lines) -> None:
+        """The few TR3 requirements a biller cannot do without (pyx12 checks the rest)."""
+        cid = claims["claim_id"]
+        principal = diagnoses.filter(pc.is_in(diagnoses["qualifier"], pa.array(["ABK", "BK"])))["claim_id"]
+        checks = (
+            (pc.invert(pc.is_in(cid, principal.unique())), "HI", "2300",
+             "no principal diagnosis: expected HI01 with qualifier ABK (ICD-10) or BK (ICD-9)"),
+            (pc.invert(pc.is_in(cid, lines["claim_id"].unique())), "LX", "2400",
+             "claim without service lines: expected at least one LX/SV1 or LX/SV2"),
+            (claims["billing_npi"].is_null(), "NM1", "2010AA",
+             "no billing provider NPI: expected NM1*85 with NM108=XX in loop 2010AA"),
+        )
+        offsets = clm["offset"].to_numpy()
+        for mask, seg, loop, message in checks:
+            bad = mask.to_numpy(zero_copy_only=False)
+            if bad.any():
+                self.issues.add("X12-MISSING-SEGMENT", message, severity="warning", segment_index=ckey[bad],
+                                byte_offset=offsets[bad], loop=loop, segment_id=seg,
                                 claim_key=claims["patient_control_number"].filter(pa.array(bad)))
 
     def _diagnoses(self, ckey, claim_id) -> pa.Table:
