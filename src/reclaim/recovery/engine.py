@@ -46,6 +46,8 @@ class RecoveryResult:
     unmatched: pa.Table
     underpayments: pa.Table
     unpriced: pa.Table
+    #: denied dollars with no recovery path (e.g. CO-29 timely filing), per line
+    write_offs: pa.Table
     summary: dict[str, pa.Table]
     read_issues: pa.Table
     as_of: dt.date
@@ -55,6 +57,8 @@ class RecoveryResult:
     saved: dict[str, int] = field(default_factory=dict)
     claims: ClaimBatch | None = None
     remits: RemitBatch | None = None
+    #: the edit catalog's findings on the submitted claims (reclaim.edits.FINDINGS), for fixes
+    findings: pa.Table | None = None
 
 
 def _connect(remits: RemitBatch, claims: ClaimBatch) -> duckdb.DuckDBPyConnection:
@@ -79,18 +83,16 @@ def _asp_rows(store, codes: list[str]) -> pa.Table:
     return res.read_all() if hasattr(res, "read_all") else res
 
 
-def _run_edits(claims: ClaimBatch, store, policies) -> tuple[pa.Table, bool, str | None]:
-    """Run the edit catalog on the submitted claims; (findings, ran, note)."""
+def _run_edits(claims: ClaimBatch, store, policies) -> tuple[pa.Table | None, bool, str | None]:
+    """Run the edit catalog on the submitted claims; (raw findings, ran, note)."""
     if claims["claims"].num_rows == 0:
-        return rootcause.FINDINGS_SCHEMA.empty_table(), False, None
-    try:
-        from ..edits import check  # the edit engine (colleague's module)
-    except ImportError:
-        return rootcause.FINDINGS_SCHEMA.empty_table(), False, "edit catalog not available: root causes not computed"
+        return None, False, None
     if store is None:
-        return rootcause.FINDINGS_SCHEMA.empty_table(), False, "no reference store: root causes not computed"
-    found = check(claims, store=store, policies=policies)
-    return rootcause.findings_table(found), True, None
+        return None, False, "no reference store: root causes not computed"
+    from ..edits import check
+
+    found = check(claims, store=store, policies=policies or None)
+    return found.table, True, None
 
 
 def _arrow(con, sql: str) -> pa.Table:
@@ -99,8 +101,8 @@ def _arrow(con, sql: str) -> pa.Table:
 
 
 def recover(
-    remits: RemitBatch,
-    claims: ClaimBatch | None = None,
+    remits: RemitBatch | list,
+    claims: ClaimBatch | list | None = None,
     *,
     store=None,
     policies=None,
@@ -112,6 +114,8 @@ def recover(
 ) -> RecoveryResult:
     """Explain ``remits`` against the submitted ``claims`` and build the ranked worklist.
 
+    ``remits`` / ``claims``: batches, or lists of paths (files or folders, any format
+    :mod:`reclaim.claims.io` reads);
     ``store``: the reference store (CARC/RARC texts, ASP prices, the edit catalog's data);
     ``policies``: payer policies for the edit catalog; ``terms``: recovery terms
     (:func:`reclaim.recovery.terms.load`, default built-in); ``db_url``: when given, the
@@ -119,6 +123,14 @@ def recover(
     ``threshold``: dollars below which an underpayment is not listed; ``as_of``: the day
     deadlines are counted from (default today).
     """
+    if not isinstance(remits, RemitBatch):
+        from ..claims.io import read_remits
+
+        remits = read_remits([Path(p) for p in remits])
+    if claims is not None and not isinstance(claims, ClaimBatch):
+        from ..claims.io import read_claims
+
+        claims = read_claims([Path(p) for p in claims])
     claims = claims if claims is not None else ClaimBatch()
     as_of = as_of or dt.date.today()
     terms = terms if terms is not None else terms_mod.builtin()
@@ -146,21 +158,21 @@ def recover(
         observed = db.observed_outcomes()
     worklist.prioritize(con, as_of=as_of, observed=observed)
 
-    findings, ran, note = (rootcause.FINDINGS_SCHEMA.empty_table(), False, "edit catalog not run") if not run_edits \
+    raw_findings, ran, note = (None, False, "edit catalog not run") if not run_edits \
         else _run_edits(claims, store, policies)
     if note:
         notes.append(note)
-    rootcause.attach_root_cause(con, findings, catalog_ran=ran)
+    rootcause.attach_root_cause(con, rootcause.findings_table(raw_findings), catalog_ran=ran)
 
     carc, rarc, _release = taxonomy.official_texts(store)
     con.register("carc_text", carc)
     con.register("action_text", pa.table({"action": list(taxonomy.ACTIONS), "action_text": list(taxonomy.ACTIONS.values())}))
     items = _arrow(con, f"""
         select {', '.join(ITEM_COLUMNS)}
-        from (select w.*, ct.description as official_text, at.action_text
+        from (select w.*, ct.description as official_text, acts.action_text
               from worklist w
               left join carc_text ct on ct.code = w.carc
-              left join action_text at on at.action = w.action) w
+              left join action_text acts on acts.action = w.action) w
         order by priority desc, deadline nulls last, amount desc, item_id
     """)
     from . import summary as summary_mod
@@ -174,6 +186,8 @@ def recover(
         unmatched=_arrow(con, "select * from unmatched order by remit_claim_id, line_index nulls first"),
         underpayments=_arrow(con, "select * from underpayments order by remit_claim_id, line_index"),
         unpriced=_arrow(con, "select * from unpriced"),
+        write_offs=_arrow(con, "select * from write_offs order by remit_claim_id, line_index"),
+        findings=raw_findings,
         summary={},
         read_issues=pa.concat_tables([remits["read_issues"], claims["read_issues"]]),
         as_of=as_of,

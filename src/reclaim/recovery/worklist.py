@@ -3,7 +3,8 @@
 Items come from five sources (``kind``):
 
 * ``denial`` / ``partial_denial`` / ``unmapped``: a remit line (or claim-level CAS) with money
-  in those categories; the largest adjustment names the reason;
+  in those categories that the taxonomy marks recoverable (CO-29 timely filing is not: it is
+  listed in ``write_offs`` instead); the largest adjustment names the reason;
 * ``patient_responsibility``: the PR total of a claim (bill the secondary payer or patient);
 * ``underpayment``: a paid line whose shortfall exceeds the threshold;
 * ``recoupment``: a reversal (CLP02 = 22) not fully re-paid in the same remittances, or a
@@ -44,7 +45,7 @@ with loss as (
            d.rarcs, d.denial_reason, d.edit_category, d.medicare_action, d.commercial_action,
            d.default_odds, d.explanation, d.reason_code as carc
     from dollars d
-    where d.source = 'CAS' and d.category in ('denial', 'partial_denial', 'unmapped')
+    where d.source = 'CAS' and d.category in ('denial', 'partial_denial', 'unmapped') and d.recoverable
     window w as (partition by d.remit_claim_id, d.line_index, d.category)
     qualify row_number() over (partition by d.remit_claim_id, d.line_index, d.category
                                order by d.amount desc, d.reason_code) = 1
@@ -147,8 +148,21 @@ where p.amount > 0
 """
 
 
+WRITE_OFFS_SQL = """
+create or replace temp table write_offs as
+select d.remit_claim_id, d.line_index, rc.patient_control_number, rc.payer_claim_control_number,
+       rl.procedure_code, string_agg(d.group_code || '-' || d.reason_code, ' ') as reasons,
+       sum(d.amount)::decimal(18, 2) as amount, any_value(d.explanation) as explanation
+from dollars d join remit_claims rc using (remit_claim_id)
+left join remit_lines rl on rl.remit_claim_id = d.remit_claim_id and rl.line_index = d.line_index
+where d.source = 'CAS' and d.category in ('denial', 'partial_denial') and not d.recoverable
+group by all
+"""
+
+
 def build_items(con: duckdb.DuckDBPyConnection, *, threshold: float) -> None:
-    """Create ``items`` (before root cause, odds and priority) on ``con``."""
+    """Create ``items`` (before root cause, odds and priority) and ``write_offs`` on ``con``."""
+    con.execute(WRITE_OFFS_SQL)
     con.execute(ITEMS_SQL.format(threshold=float(threshold), under_odds=DEFAULT_ODDS["underpayment"],
                                  recoup_odds=DEFAULT_ODDS["recoupment"]))
     con.execute(ENRICH_SQL)

@@ -1,0 +1,96 @@
+"""``reclaim recover REMITS... --claims CLAIMS...``: explain remittances, build the worklist.
+
+Writes into ``-o OUTDIR``: worklist.csv/.xlsx/.json, summary-*.csv, summary.xlsx, charts (PNG),
+unmatched.csv, write-offs.csv, corrected-claims.837 (replacement claims) and letters/ (PDF and
+DOCX per item), saves the worklist in the database (``--db``, default the ``database_url``
+setting) and prints the top of the ranked worklist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+
+def _money(value) -> str:
+    return "" if value is None else f"${value:,.2f}"
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("remits", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--claims", "claims", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Submitted claims (837P/837I, CSV, XLSX, FHIR; files or folders). Repeat for several.")
+@click.option("--policy", "policies", multiple=True, metavar="P",
+              help="Payer policy for the edit catalog (built-in name or YAML file). Repeat for several.")
+@click.option("--terms", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Recovery terms (contract pricing, deadlines) for your payers; see docs/recover.md.")
+@click.option("--db", "db", metavar="URL", help="Worklist database (sqlite:///... or postgresql://...).")
+@click.option("--no-save", is_flag=True, help="Do not save the worklist in the database.")
+@click.option("-o", "--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("recover-out"),
+              show_default=True, help="Folder for the worklist, summary, corrected claims and letters.")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Count deadlines from this day (default today).")
+@click.option("--threshold", type=float, help="Underpayments below this many dollars are not listed (setting underpayment_threshold).")
+@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Your copy of the letter templates folder.")
+@click.option("--letters/--no-letters", default=True, show_default=True, help="Write appeal letters (PDF, DOCX).")
+@click.option("--top", type=int, default=15, show_default=True, help="How many worklist rows to print.")
+@click.pass_obj
+def command(settings, remits, claims, policies, terms, db, no_save, out, as_of, threshold, templates, letters, top):
+    """Explain remittances (835) against the submitted claims and rank what can be recovered."""
+    from ..documents.letters import write_letters
+    from ..recovery import recover
+    from ..recovery import terms as terms_mod
+    from ..recovery.corrected import write_corrected_claims
+    from ..recovery.export import write_outputs
+    from ..refdata.store import RefStore
+
+    store = RefStore.open(settings)
+    as_of_date = as_of.date() if as_of else dt.date.today()
+    db_url = None if no_save else (db or settings.database_url)
+    result = recover(
+        list(remits), list(claims) or None, store=store, policies=list(policies) or ([settings.policy] if settings.policy else None),
+        terms=terms_mod.load(terms), db_url=db_url,
+        threshold=settings.underpayment_threshold if threshold is None else threshold, as_of=as_of_date,
+    )
+    files = write_outputs(result, out)
+    corrected = write_corrected_claims(result, out / "corrected-claims.837")
+    written = write_letters(result.items, result.claims, store, out / "letters", templates_dir=templates,
+                            today=as_of_date, policies=list(policies) or None) if letters else []
+
+    issues = result.read_issues.num_rows
+    remit_claims = result.remits["remit_claims"].num_rows
+    click.echo(f"{remit_claims} remittance claims, {result.claim_match.num_rows} matched to submitted claims, "
+               f"{result.unmatched.num_rows} unmatched (see unmatched.csv)"
+               + (f"; {issues} read issues (see the convert command)" if issues else ""))
+    for note in result.notes:
+        click.secho(f"note: {note}", fg="yellow", err=True)
+    items = result.items.to_pylist()
+    total = sum((i["amount"] for i in items), start=0)
+    click.echo(f"Worklist: {len(items)} items, {_money(total)} at stake (deadlines as of {as_of_date.isoformat()})\n")
+    header = f"{'#':>3}  {'item':12}  {'priority':>9}  {'amount':>11}  {'kind':15} {'reason':8} {'claim':10} {'code':6} {'action':25} deadline"
+    click.echo(header)
+    click.echo("-" * len(header))
+    for n, i in enumerate(items[:top], 1):
+        deadline = i["deadline"].isoformat() if i["deadline"] else "-"
+        if i["deadline_passed"]:
+            deadline += " (passed)"
+        reason = i["reason"] if i["kind"] not in ("underpayment",) else "short"
+        click.echo(f"{n:>3}  {i['item_id']:12}  {i['priority']:>9.2f}  {_money(i['amount']):>11}  {i['kind']:15} "
+                   f"{(reason or '')[:8]:8} {(i['patient_control_number'] or '-')[:10]:10} {(i['procedure_code'] or '-'):6} "
+                   f"{i['action']:25} {deadline}")
+    if len(items) > top:
+        click.echo(f"... {len(items) - top} more in {out / 'worklist.csv'}")
+    click.echo("")
+    if db_url:
+        click.echo(f"Saved to the worklist database: {result.saved.get('inserted', 0)} new, "
+                   f"{result.saved.get('unchanged', 0)} already known (`reclaim worklist` to work them)")
+    if corrected["path"]:
+        click.echo(f"Corrected claims: {corrected['claims']} replacement claim(s) in {corrected['path']}"
+                   + (f" ({corrected['changes'].num_rows} field fix(es) applied from the edit catalog)"
+                      if corrected["changes"].num_rows else ""))
+    if written:
+        click.echo(f"Letters: {len(written)} (PDF + DOCX) in {out / 'letters'}")
+    click.echo(f"Worklist and summary: {out}/worklist.csv, worklist.xlsx, summary.xlsx, "
+               + ", ".join(Path(p).name for p in files["summary"] if p.endswith(".png")))
