@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import json
 import re
+import weakref
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -214,11 +215,35 @@ def _plain(value: Any) -> Any:
 # helpers over the store
 
 
+@dataclass
+class _StoreFacts:
+    """What does not change while a read-only store is open: its releases and loaded tables."""
+
+    releases: dict[str, dict[str, Any]]
+    loaded: set[str]
+    latest_hcpcs: str | None
+
+
+_FACTS: "weakref.WeakKeyDictionary[Any, _StoreFacts]" = weakref.WeakKeyDictionary()
+_OPTIONAL_TABLES = ("asp_pricing", "ndc_crosswalk", "noc_crosswalk", "mue", "coverage_icd10")
+
+
+def _facts(store: Any) -> _StoreFacts:
+    facts = _FACTS.get(store)
+    if facts is None:
+        row = store.con.execute(
+            "SELECT release FROM hcpcs GROUP BY release ORDER BY max(release_effective) DESC LIMIT 1").fetchone()
+        facts = _StoreFacts({r["dataset"]: r for r in store.releases()},
+                            {t for t in _OPTIONAL_TABLES if store.loaded(t)}, row[0] if row else None)
+        _FACTS[store] = facts
+    return facts
+
+
 class _Sources:
     """Release labels ("CMS HCPCS 2025-10") and the files behind them, for the guide's footer."""
 
     def __init__(self, store: Any):
-        self.rows = {r["dataset"]: r for r in store.releases()} if hasattr(store, "releases") else {}
+        self.rows = _facts(store).releases
         self.used: dict[str, SourceFile] = {}
 
     def label(self, dataset: str, release: str | None = None) -> str:
@@ -264,9 +289,7 @@ def _closest(store: Any, code: str, release: str, limit: int = 5) -> list[tuple[
 
 
 def _latest_hcpcs_release(store: Any) -> str | None:
-    row = store.con.execute(
-        "SELECT release FROM hcpcs GROUP BY release ORDER BY max(release_effective) DESC LIMIT 1").fetchone()
-    return row[0] if row else None
+    return _facts(store).latest_hcpcs
 
 
 def _status(row: dict[str, Any], on: dt.date, tables: Any, source: str) -> Status:
@@ -338,7 +361,7 @@ def _related(store: Any, row: dict[str, Any], on: dt.date) -> list[RelatedCode]:
 
 def _payment(store: Any, code: str, on: dt.date, crosswalk: list[dict[str, Any]], sources: _Sources,
              warnings: list[str]) -> tuple[Payment | None, str | None]:
-    if not store.loaded("asp_pricing"):
+    if "asp_pricing" not in _facts(store).loaded:
         return None, "no ASP pricing file loaded"
     row = store.asp(code, on)
     if row is None:
@@ -372,12 +395,12 @@ def _payment(store: Any, code: str, on: dt.date, crosswalk: list[dict[str, Any]]
 
 
 def _mue(store: Any, code: str, on: dt.date, sources: _Sources) -> tuple[list[MueRow], str | None]:
-    if not store.loaded("mue"):
+    if "mue" not in _facts(store).loaded:
         return [], "no MUE table loaded for this release (load the CMS NCCI MUE files with `reclaim data import`)"
-    from ..refdata.mue import SETTINGS
-
+    # the settings loaded (practitioner / outpatient_hospital / dme), without importing the loader
+    settings = [r[0] for r in store.con.execute("SELECT DISTINCT setting FROM mue ORDER BY setting").fetchall()]
     rows = []
-    for setting in SETTINGS:
+    for setting in settings:
         row = store.mue(code, setting, on)
         if row is not None:
             rows.append(MueRow(setting, row.get("mue_value"), row.get("mai"), row.get("mai_text"),
@@ -386,7 +409,7 @@ def _mue(store: Any, code: str, on: dt.date, sources: _Sources) -> tuple[list[Mu
 
 
 def _diagnoses(store: Any, code: str, sources: _Sources) -> tuple[list[Diagnosis], str | None]:
-    if not store.loaded("coverage_icd10"):
+    if "coverage_icd10" not in _facts(store).loaded:
         return [], "no coverage data loaded (load the CMS Medicare Coverage Database article export)"
     rows = store.con.execute(
         """SELECT DISTINCT i.article_id, i.icd10, i.description FROM coverage_hcpcs h
@@ -500,7 +523,7 @@ def build_guide(store: Any, code: str, on: dt.date | None = None) -> Guide:
     diagnoses_note = None
     denials: list[Denial] = []
     if row["kind"] == "procedure":
-        if store.loaded("ndc_crosswalk"):
+        if "ndc_crosswalk" in _facts(store).loaded:
             crosswalk = store.crosswalk_by_hcpcs(code, on)
             if crosswalk:
                 ndc_source = sources.label("ndc_crosswalk", crosswalk[0]["release"])
@@ -552,18 +575,22 @@ def search_codes(store: Any, query: str, on: dt.date | None = None, limit: int =
     release = _latest_hcpcs_release(store)
     if not words or release is None:
         return []
-    brand = "coalesce((SELECT string_agg(DISTINCT trim(x.drug_name), ', ') FROM ndc_crosswalk x WHERE x.hcpcs = h.code), '')"
     conditions, score, params_where, params_score = [], [], [], []
     for word in words:
-        conditions.append(f"(h.long_description ILIKE ? OR h.short_description ILIKE ? OR {brand} ILIKE ?)")
+        conditions.append("(h.long_description ILIKE ? OR h.short_description ILIKE ? OR b.brands ILIKE ?)")
         params_where += [f"%{word}%"] * 3
         score.append("CASE WHEN regexp_matches(lower(h.long_description), ?) THEN 3 "
-                     f"WHEN {brand} ILIKE ? THEN 2 ELSE 1 END")
+                     "WHEN b.brands ILIKE ? THEN 2 ELSE 1 END")
         params_score += [r"\b" + re.escape(word) + r"\b", f"%{word}%"]
+    # brand names: the crosswalk's drug names per code, aggregated once
+    brands = ("SELECT hcpcs, string_agg(DISTINCT trim(drug_name), ', ' ORDER BY trim(drug_name)) AS brands "
+              "FROM ndc_crosswalk GROUP BY hcpcs")
     sql = f"""
-        SELECT h.code, h.long_description, h.add_date, h.termination_date, {brand} AS brands,
+        WITH b AS ({brands})
+        SELECT h.code, h.long_description, h.add_date, h.termination_date, coalesce(b.brands, '') AS brands,
                ({' + '.join(score)}) + CASE WHEN h.is_drug THEN 2 ELSE 0 END AS score
-        FROM hcpcs h WHERE h.release = ? AND {' AND '.join(conditions)}
+        FROM hcpcs h LEFT JOIN b ON b.hcpcs = h.code
+        WHERE h.release = ? AND {' AND '.join(conditions)}
         ORDER BY score DESC, (h.termination_date IS NOT NULL AND h.termination_date < ?), length(h.long_description),
                  h.code
         LIMIT ?"""
@@ -603,11 +630,11 @@ def lookup_ndc(store: Any, text: str, on: dt.date | None = None) -> NdcInfo:
         raise UnknownCodeError(f"not an NDC: {ndc_problem(text)}")
     hyphenated = format_ndc(ndc11)
     sources = _Sources(store)
-    rows = store.crosswalk_by_ndc(ndc11, on) if store.loaded("ndc_crosswalk") else []
+    rows = store.crosswalk_by_ndc(ndc11, on) if "ndc_crosswalk" in _facts(store).loaded else []
     if not rows:
         noc = store.con.execute(
             "SELECT release, drug_generic_name FROM noc_crosswalk WHERE ndc11 = ? ORDER BY effective_from DESC LIMIT 1",
-            [ndc11]).fetchone() if store.loaded("noc_crosswalk") else None
+            [ndc11]).fetchone() if "noc_crosswalk" in _facts(store).loaded else None
         if noc:
             raise UnknownCodeError(
                 f"NDC {hyphenated} is in the ASP NOC crosswalk {noc[0]} ({noc[1]}): it has no specific HCPCS code",
