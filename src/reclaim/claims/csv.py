@@ -32,10 +32,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..errors import InputFormatError
 from .io import concat_issues, file_identity, files_table, make_issues
 from .model import CLAIMS, DIAGNOSES, LINES, MONEY, QUANTITY, TRANSACTIONS, ClaimBatch
 
-__all__ = ["COLUMNS", "read_csv", "read_xlsx", "normalize_header", "ndc11"]
+__all__ = ["COLUMNS", "read_csv", "read_xlsx", "normalize_header", "ndc11", "conform"]
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with the columns of ``schema`` in its order; model columns this source
+    cannot fill are null (the model may grow: readers must not break when it does)."""
+    n = table.num_rows
+    cols = [table[f.name] if f.name in table.column_names else pa.nulls(n, f.type) for f in schema]
+    return pa.table({f.name: c for f, c in zip(schema, cols)}).cast(schema)
 
 
 @dataclass(frozen=True)
@@ -97,8 +106,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("billing_npi", "text", "claim", ("billing provider npi", "billing npi number", "group npi")),
     Column("billing_name", "text", "claim", ("billing provider", "billing provider name")),
     Column("billing_tax_id", "text", "claim", ("tax id", "tin", "ein", "federal tax id")),
-    Column("rendering_npi", "text", "claim", ("rendering provider npi", "attending npi", "rendering npi number")),
+    Column("rendering_npi", "text", "claim", ("rendering provider npi", "rendering npi number")),
     Column("facility_npi", "text", "claim", ("service facility npi", "facility npi number")),
+    Column("attending_npi", "text", "claim", ("attending provider npi",), doc="837I 2310A"),
+    Column("referring_npi", "text", "claim", ("referring provider npi", "referring npi number", "ordering npi")),
     Column("place_of_service", "pos", "claim", ("pos", "place of service code", "pos code", "clm05-1"),
            doc="2 digits, professional claims"),
     Column("type_of_bill", "tob", "claim", ("tob", "bill type", "type of bill code"),
@@ -419,9 +430,27 @@ def _decode_head(data: bytes) -> tuple[str, str]:
         head.decode("utf-8")  # a cut multi-byte char at the end is fine
         return "utf-8", head.decode("utf-8", errors="ignore")
     except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 4:
+        if len(data) > len(head) and exc.start >= len(head) - 4:  # a character cut by the 64 KB window
             return "utf-8", head.decode("utf-8", errors="ignore")
         return "cp1252", head.decode("cp1252", errors="replace")
+
+
+def _parse(data: bytes, header_idx: int, names: list[str], encoding: str, delim: str, on_invalid) -> pa.Table:
+    return pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(
+            use_threads=False, skip_rows=header_idx + 1, column_names=names, encoding=encoding
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delim, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
 
 
 def _read_csv_raw(data: bytes, identity: dict) -> _Raw | None:
@@ -450,21 +479,17 @@ def _read_csv_raw(data: bytes, identity: dict) -> _Raw | None:
         bad_rows.append((row.number, row.text or "", row.expected_columns, row.actual_columns))
         return "skip"
 
-    table = pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(
-            use_threads=False, skip_rows=header_idx + 1, column_names=names, encoding=encoding
-        ),
-        parse_options=pacsv.ParseOptions(
-            delimiter=delim, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            null_values=[""],
-        ),
-    )
+    try:
+        table = _parse(data, header_idx, names, encoding, delim, on_invalid)
+    except pa.ArrowInvalid as exc:
+        if "UTF8" not in str(exc) or encoding != "utf-8":
+            raise InputFormatError("the CSV could not be parsed (an unbalanced quote?)") from None
+        # the first 64 KB were UTF-8, a later row is not: read it all as Windows-1252
+        encoding = "cp1252"
+        bad_rows.clear()
+        issues.append(make_issues(identity, code="CSV-ENCODING", severity="warning",
+                                  message="the file is not UTF-8; read as Windows-1252 (cp1252)"))
+        table = _parse(data, header_idx, names, encoding, delim, on_invalid)
     # physical line of each record: records are numbered from the top of the file (header
     # and title rows included); a quoted value holding newlines pushes later lines down
     n_records = header_idx + 1 + table.num_rows + len(bad_rows)
@@ -559,7 +584,11 @@ def read_csv(path: Path | str) -> ClaimBatch:
     path = Path(path)
     data = path.read_bytes()
     identity = file_identity(path, data)
-    raw = _read_csv_raw(data, identity)
+    try:
+        raw = _read_csv_raw(data, identity)
+    except InputFormatError as exc:
+        return ClaimBatch(tables={"files": files_table(identity, "csv"), "read_issues": make_issues(
+            identity, code="CSV-UNPARSABLE", skipped="file", message=str(exc))})
     return _build(identity, "csv", raw)
 
 
@@ -604,9 +633,6 @@ def _build(identity: dict, fmt: str, raw: _Raw | None) -> ClaimBatch:
                                       "given by an earlier column: the earlier one is used"))
         else:
             mapped[name] = column
-    if unknown:
-        issues.append(make_issues(identity, code="CSV-UNKNOWN-COLUMN", severity="warning", line=raw.header_line,
-                                  message=f"ignored columns (not in the documented set): {', '.join(unknown)}"))
     if not mapped:  # not a claim export at all (a README, another CSV)
         issues.append(make_issues(
             identity, code="CSV-NOT-CLAIMS", skipped="file", line=raw.header_line,
@@ -614,6 +640,9 @@ def _build(identity: dict, fmt: str, raw: _Raw | None) -> ClaimBatch:
                     "expected a claim export with columns such as " + ", ".join(_REQUIRED)
                     + " (see examples/claims-template.csv)"))
         return ClaimBatch(tables={"files": files, "read_issues": concat_issues(issues)})
+    if unknown:
+        issues.append(make_issues(identity, code="CSV-UNKNOWN-COLUMN", severity="warning", line=raw.header_line,
+                                  message=f"ignored columns (not in the documented set): {', '.join(unknown)}"))
     missing = [n for n in _REQUIRED if n not in mapped]
     if missing:
         for name in missing:
@@ -802,9 +831,10 @@ def _assemble(identity: dict, rows: pa.Table):
                {col('patient_last_name')} AS patient_last_name, {col('patient_first_name')} AS patient_first_name,
                {col('patient_birth_date', 'DATE')} AS patient_birth_date, {col('patient_sex')} AS patient_sex,
                {col('claim_note')} AS note,
+               {col('attending_npi')} AS attending_npi, {col('referring_npi')} AS referring_npi,
                _first_line, {given_total} AS _given_total, _line_total
         FROM k ORDER BY _ordinal
-    """).fetch_arrow_table()
+    """).to_arrow_table()
     mismatch = pc.fill_null(pc.not_equal(claims["_given_total"], claims["_line_total"]), False)
     if pc.any(mismatch).as_py():
         issues.append(make_issues(
@@ -815,16 +845,17 @@ def _assemble(identity: dict, rows: pa.Table):
                 "total_charge ", pc.cast(pc.filter(claims["_given_total"], mismatch), pa.string()),
                 " is not the sum of the line charges ", pc.cast(pc.filter(claims["_line_total"], mismatch), pa.string()), ""),
         ))
-    claims = claims.select(CLAIMS.names).cast(CLAIMS)
+    claims = conform(claims, CLAIMS)
 
     dx_positions = [i for i in range(1, 13) if f"diagnosis_{i}" in present]
     if dx_positions:
         union = " UNION ALL ".join(
             f"SELECT {claim_id} AS claim_id, CAST({i} AS SMALLINT) AS position, "
-            f"'{'ABK' if i == 1 else 'ABF'}' AS qualifier, diagnosis_{i} AS code, NULL AS present_on_admission, _ordinal "
+            f"'{'ABK' if i == 1 else 'ABF'}' AS qualifier, diagnosis_{i} AS code, NULL AS present_on_admission, "
+            f"'diagnosis' AS category, _ordinal "
             f"FROM k WHERE diagnosis_{i} IS NOT NULL" for i in dx_positions)
-        diagnoses = con.execute(f"SELECT * EXCLUDE (_ordinal) FROM ({union}) ORDER BY _ordinal, position").fetch_arrow_table()
-        diagnoses = diagnoses.cast(DIAGNOSES)
+        diagnoses = con.execute(f"SELECT * EXCLUDE (_ordinal) FROM ({union}) ORDER BY _ordinal, position").to_arrow_table()
+        diagnoses = conform(diagnoses, DIAGNOSES)
     else:
         diagnoses = DIAGNOSES.empty_table()
 
@@ -854,6 +885,7 @@ def _assemble(identity: dict, rows: pa.Table):
                {rcol('line_prior_auth_number')} AS prior_auth_number, {rcol('line_note')} AS note
         FROM r JOIN k USING (patient_control_number)
         ORDER BY k._ordinal, r._row
-    """).fetch_arrow_table().cast(LINES)
+    """).to_arrow_table()
     con.close()
+    lines = conform(lines, LINES)
     return claims, diagnoses, lines, issues

@@ -34,7 +34,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 import pydantic
 
-from .csv import ndc11
+from .csv import conform, ndc11
 from .io import concat_issues, file_identity, files_table, make_issues
 from .model import (
     ADJUSTMENTS, CLAIMS, DIAGNOSES, LINES, PAYMENTS, REMARKS, REMIT_CLAIMS, REMIT_LINES, TRANSACTIONS,

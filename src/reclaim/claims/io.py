@@ -367,8 +367,19 @@ def summarize(claims: ClaimBatch, remits: RemitBatch) -> dict:
     tables = tables_for_output(claims, remits)
     issues = tables["read_issues"]
     formats = tables["files"].group_by("format").aggregate([("file_id", "count")]).to_pylist()
-    skipped = issues.filter(pc.not_equal(issues["skipped"], "nothing"))
-    skipped_by = skipped.group_by(["skipped", "code"]).aggregate([("code", "count")]).to_pylist()
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("issues", issues)
+    # count what was lost: distinct files, distinct claims, or rows (lines, elements)
+    skipped_by = con.execute("""
+        SELECT skipped, code,
+               CASE skipped WHEN 'file' THEN count(DISTINCT path)
+                            WHEN 'claim' THEN count(DISTINCT path || ':' || coalesce(claim_key, ''))
+                            ELSE count(*) END AS n
+        FROM issues WHERE skipped <> 'nothing' GROUP BY ALL ORDER BY skipped, code
+    """).fetchall()
+    con.close()
     unreadable = issues.filter(pc.equal(issues["skipped"], "file"))
     return {
         "files": int(tables["files"].num_rows) + len(set(unreadable["path"].to_pylist()) - set(tables["files"]["path"].to_pylist())),
@@ -379,7 +390,7 @@ def summarize(claims: ClaimBatch, remits: RemitBatch) -> dict:
         "remit_lines": remits["remit_lines"].num_rows,
         "errors": int(pc.sum(pc.equal(issues["severity"], "error")).as_py() or 0),
         "warnings": int(pc.sum(pc.equal(issues["severity"], "warning")).as_py() or 0),
-        "skipped": [{"what": r["skipped"], "code": r["code"], "count": r["code_count"]} for r in skipped_by],
+        "skipped": [{"what": what, "code": code, "count": n} for what, code, n in skipped_by],
     }
 
 
