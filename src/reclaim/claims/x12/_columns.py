@@ -119,9 +119,10 @@ class Typed:
         file whose ISA16 is ':'): their components cannot be told apart, so they stay null.
         Codes are not patient data, so the value is shown."""
         sep = self.block.delimiters.component
-        present = values.is_valid()
         has_sep = pc.fill_null(pc.match_substring(values, sep), False)
-        bad = pc.and_(present, pc.invert(has_sep)).to_numpy(zero_copy_only=False)
+        # a lone qualifier ('HC') is a composite with one component; a foreign separator is not
+        foreign = pc.fill_null(pc.match_substring_regex(values, r"[^A-Za-z0-9 .\-]"), False)
+        bad = pc.and_(foreign, pc.invert(has_sep)).to_numpy(zero_copy_only=False)
         self._report(bad, rows, column, loop, f"a composite with components separated by {sep!r} (ISA16)",
                      severity="error", values=values)
 
