@@ -297,17 +297,17 @@ def _status(row: dict[str, Any], on: dt.date, tables: Any, source: str) -> Statu
     start = add or eff
     replacements = list(row.get("xrefs") or [])
     if start is not None and on < start:
-        state, summary = "not yet effective", f"not yet effective on {on}: added {start}"
+        state, summary = "not yet effective", f"added {start}, after the date of service {on}"
     elif term is not None and on > term:
         state = "terminated"
-        summary = f"terminated: {term} was the last valid date of service"
+        summary = f"{term} was the last valid date of service"
         if replacements:
             summary += f"; replaced by {', '.join(replacements)} (HCPCS cross-reference)"
         else:
             summary += "; the HCPCS file names no replacement"
     else:
         state = "active"
-        summary = f"active on {on}" + (f" (last valid date of service {term})" if term else "")
+        summary = f"valid on {on}" + (f" (last valid date of service {term})" if term else "")
     action = row.get("action_code")
     return Status(state, summary, add, eff, term, action, tables.meaning("action_code", action), replacements,
                   source)
@@ -496,7 +496,7 @@ def build_guide(store: Any, code: str, on: dt.date | None = None) -> Guide:
 
     status = _status(row, on, tables, hcpcs_source)
     if status.state != "active":
-        warnings.append(f"{code} is {status.summary}")
+        warnings.append(f"{code} is {status.state} on {on}: {status.summary}")
     indicators = [
         Indicator(field_, label, row.get(field_), tables.meaning(field_, row.get(field_)),
                   f"{hcpcs_source}; meaning: {derived}")

@@ -185,12 +185,12 @@ def render_text(g: Guide, console) -> None:  # console: rich.console.Console
                     if value:
                         console.print(Padding(Text(f"{name}: {value}"), (0, 0, 0, 6), expand=False))
         elif sec.table:
-            t = Table(show_header=True, header_style="bold", box=None, padding=(0, 1, 0, 2), pad_edge=False)
+            t = Table(show_header=True, header_style="bold", box=None, padding=(0, 2, 0, 0), pad_edge=False)
             for i, header in enumerate(sec.table[0]):
                 t.add_column(header, overflow="fold", no_wrap=i == 0)
             for row in sec.table[1:]:
                 t.add_row(*row)
-            console.print(t)
+            console.print(Padding(t, (0, 0, 0, 2), expand=False))
         for note in sec.notes:
             console.print(Padding(Text(f"source: {note}", style="dim"), (0, 0, 0, 2), expand=False))
 
