@@ -267,6 +267,18 @@ def _cell(value):
     return float(value) if hasattr(value, "as_tuple") else value
 
 
+LETTER_TYPES = {"pdf": "application/pdf",
+                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+@router.get("/worklist/{item_id}/letter.{fmt}", summary="The appeal letter of an item (PDF or DOCX)", **role("biller"))
+def letter(request: Request, item_id: str, fmt: Literal["pdf", "docx"], who: Principal = BILLER) -> Response:
+    data, name = services.letter(request, item_id, fmt)
+    audit.record(request.app.state.engine, who.user, "letter.download", item_id, {"format": fmt}, via=who.via,
+                 client=client_of(request))
+    return Response(data, media_type=LETTER_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 # --------------------------------------------------------------------------- claims, dashboard, guide
 
 

@@ -3,7 +3,7 @@
 Safe by default means:
 
 * security headers on every response (a CSP without inline script or style, no framing,
-  no sniffing, no referrer) and ``Cache-Control: no-store`` on everything but static files,
+  no sniffing, no referrer to other sites) and ``Cache-Control: no-store`` on everything but static files,
   so pages holding patient data never sit in a shared cache;
 * request bodies limited to ``max_upload_mb`` while they stream in (413 with a clear message);
 * an access log of method, path (never the query string), status and time: no PHI;
@@ -40,7 +40,7 @@ SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),  # "no-referrer" makes Chromium send Origin: null on form posts
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),

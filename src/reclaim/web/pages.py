@@ -86,6 +86,11 @@ def logout(request: Request, who: Principal = BILLER):
     return response
 
 
+@router.get("/favicon.ico")
+def favicon():
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @router.get("/")
 def home(request: Request):
     return RedirectResponse("/worklist" if principal(request) else "/login", status_code=303)
@@ -228,8 +233,10 @@ def item_page(request: Request, item_id: str, who: Principal = BILLER, message: 
     users = [u["name"] for u in auth.list_users(request.app.state.engine) if u["active"]]
     from ..store import TRANSITIONS
 
+    from ..documents.letters import LETTER_ACTIONS
+
     return render(request, "item.html", {"item": item, "users": users, "next_statuses": TRANSITIONS[item["status"]],
-                                         "message": message})
+                                         "message": message, "has_letter": item["data"].get("action") in LETTER_ACTIONS})
 
 
 @router.post("/worklist/{item_id}")
@@ -245,6 +252,13 @@ def item_change(request: Request, item_id: str, status: str = Form(""), assignee
     except (WorklistError, ValueError) as exc:
         message = str(exc).splitlines()[0]
     return RedirectResponse(_back(f"/worklist/{item_id}", message), status_code=303)
+
+
+@router.get("/worklist/{item_id}/letter.{fmt}")
+def letter_download(request: Request, item_id: str, fmt: str, who: Principal = BILLER):
+    if fmt not in api.LETTER_TYPES:
+        raise HTTPException(status_code=404, detail="letters are pdf or docx")
+    return api.letter(request, item_id, fmt, who)
 
 
 @router.get("/claims/{claim_key}")

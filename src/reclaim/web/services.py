@@ -435,7 +435,7 @@ def dashboard(request: Request) -> dict:
         try:
             for name, files in needed.items():
                 if files:
-                    con.execute(f"create view {name} as select * from read_parquet(?, union_by_name = true)", [files])
+                    con.read_parquet(files, union_by_name=True).create_view(name)
             if not needed["payments"]:
                 con.execute("create view payments as select null::varchar as transaction_id, null::date as payment_date, "
                             "null::date as production_date, null::varchar as payer_name, null::varchar as payer_id where false")
@@ -505,3 +505,38 @@ def dashboard(request: Request) -> dict:
     out["totals"]["recovered"] = sum((r["recovered"] or 0) for r in out["worklist"])
     out["totals"]["open_at_stake"] = sum((r["amount"] or 0) for r in out["worklist"] if r["status"] in ("new", "in_progress", "submitted"))
     return out
+
+
+# --------------------------------------------------------------------------- letters
+
+
+def letter(request: Request, item_id: str, fmt: str) -> tuple[bytes, str]:
+    """The appeal letter of a worklist item as PDF or DOCX bytes, and its file name."""
+    import tempfile
+
+    from ..documents.letters import LETTER_ACTIONS, build_letter, write_docx, write_pdf
+
+    item = worklist_item(request, item_id)
+    row = item["data"]
+    if row.get("action") not in LETTER_ACTIONS:
+        raise HTTPException(status_code=404, detail=f"no letter for this item: its action is {row.get('action')!r} "
+                            f"(letters exist for {', '.join(LETTER_ACTIONS)})")
+    claims = all_claims(request.app)
+    if row.get("claim_id"):
+        keep = pa.compute.equal(claims["claims"].column("claim_id"), row["claim_id"])
+        claims = ClaimBatch(tables={
+            "claims": claims["claims"].filter(keep),
+            "lines": claims["lines"].filter(pa.compute.equal(claims["lines"].column("claim_id"), row["claim_id"])),
+            "diagnoses": claims["diagnoses"].filter(pa.compute.equal(claims["diagnoses"].column("claim_id"), row["claim_id"])),
+        })
+    settings = request.app.state.settings
+    try:
+        with ref_store(request) as store:
+            built = build_letter(row, claims, store, policies=_policies(settings))
+    except Unavailable:
+        built = build_letter(row, claims, None, policies=_policies(settings))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"letter.{fmt}"
+        (write_pdf if fmt == "pdf" else write_docx)(built, path)
+        data = path.read_bytes()
+    return data, f"appeal-{item_id}-{row.get('action')}.{fmt}"

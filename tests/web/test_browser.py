@@ -1,0 +1,181 @@
+"""End to end in real headless Chromium (Debian's, via Playwright): the pages a billing team
+uses, driven like a person would, against a real uvicorn server on loopback. Screenshots of
+each page land in ``test-artifacts/web/`` for a human to look at."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from reclaim.config import Settings
+from reclaim.web import auth
+from reclaim.web.app import create_app
+
+from .conftest import PASSWORD
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "web"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, ref_store):
+    """A real uvicorn server on 127.0.0.1 (random port) with the reference store and three users."""
+    home = tmp_path_factory.mktemp("web-home")
+    (home / "refdata.duckdb").symlink_to(ref_store.store_path)
+    settings = Settings(home=str(home), max_upload_mb=5)
+    app = create_app(settings)
+    for name, role in (("maria", "manager"), ("ben", "biller"), ("ada", "admin")):
+        auth.add_user(app.state.engine, name, role, PASSWORD)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start within 20 s")
+        time.sleep(0.05)
+    port = srv.servers[0].sockets[0].getsockname()[1]
+    yield {"url": f"http://127.0.0.1:{port}", "app": app}
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-browser.sh", pytrace=False)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.console_errors = errors
+    yield page
+    context.close()
+
+
+def sign_in(page, server, name: str) -> None:
+    page.goto(server["url"] + "/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/worklist")
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_sign_in_wrong_password_then_right(page, server):
+    page.goto(server["url"] + "/")
+    page.wait_for_url("**/login")
+    shot(page, "01-login")
+    page.fill("input[name=username]", "ben")
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    assert "Wrong user name or password" in page.inner_text(".alert")
+    page.console_errors.clear()  # the refused sign-in answered 401, as it should
+    sign_in(page, server, "ben")
+    assert page.inner_text(".side .me").startswith("ben")
+    # a biller is not offered the admin pages
+    assert page.locator("nav.side a[href='/admin/users']").count() == 0
+    assert page.console_errors == []
+
+
+def test_upload_claims_shows_progress_results_and_check_findings(page, server, shared):
+    sign_in(page, server, "ben")
+    page.goto(server["url"] + "/uploads")
+    claims = REPO / "examples" / "claims" / "recover-medicare.837"
+    page.set_input_files("input[data-kind=claims]", [str(claims), str(shared / "x12-samples" / "x12-parser__x12_complex.txt")])
+    page.click("form[data-upload=claims] button[type=submit]")
+    items = page.locator("form[data-upload=claims] .progress-list li")
+    items.nth(1).locator("a").wait_for(timeout=30000)
+    first = items.nth(0).inner_text()
+    assert "recover-medicare.837" in first and "9 claims" in first
+    assert "6 claims" in items.nth(1).inner_text()
+    shot(page, "02-upload-progress")
+    items.nth(0).locator("a").click()
+    page.wait_for_selector("#findings-table")
+    text = page.inner_text("#findings-table")
+    assert "RC301" in text and "Fix:" in text  # a JW/JZ finding with its fix
+    shot(page, "03-check-results")
+    assert page.console_errors == []
+
+
+def test_malformed_upload_is_refused_with_a_clear_message(page, server, tmp_path):
+    sign_in(page, server, "ben")
+    page.goto(server["url"] + "/uploads")
+    junk = tmp_path / "not-a-claim.837"
+    junk.write_bytes(b"ISA*00*this is not a complete interchange~")
+    page.set_input_files("input[data-kind=claims]", str(junk))
+    page.click("form[data-upload=claims] button[type=submit]")
+    alert = page.locator("form[data-upload=claims] .progress-list .alert")
+    alert.wait_for(timeout=20000)
+    assert "no claims could be read" in alert.inner_text()
+    shot(page, "04-upload-refused")
+
+
+def test_code_guide_search_and_guide(page, server):
+    sign_in(page, server, "ben")
+    page.goto(server["url"] + "/guide")
+    page.fill("input[name=q]", "denosumab")
+    page.click("form[role=search] button")
+    page.wait_for_selector("#search-table")
+    assert "J0897" in page.inner_text("#search-table")
+    page.click("#search-table a:text('J0897')")
+    page.wait_for_selector("#guide")
+    guide = page.inner_text("#guide")
+    assert "J0897" in guide and "denosumab" in guide.lower()
+    shot(page, "05-code-guide")
+
+
+def test_script_injection_is_shown_inertly(page, server):
+    """A hostile file name and search text are displayed as text, never run."""
+    sign_in(page, server, "ben")
+    page.goto(server["url"] + "/guide?q=" + "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")
+    assert page.locator("img[src=x]").count() == 0
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    assert "<img src=x onerror=alert(1)>" in page.inner_text("form[role=search]") or \
+        page.input_value("input[name=q]") == "<img src=x onerror=alert(1)>"
+    assert dialogs == []
+
+
+def test_dashboard_for_a_manager(page, server):
+    sign_in(page, server, "maria")
+    page.goto(server["url"] + "/dashboard")
+    page.wait_for_selector("h1:text('Denials and recovery')")
+    shot(page, "08-dashboard")
+    assert page.console_errors == []
+
+
+def test_admin_adds_a_user(page, server):
+    sign_in(page, server, "ada")
+    page.goto(server["url"] + "/admin/users")
+    page.fill("input[name=name]", "newbiller")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/admin/users'] button[type=submit]")
+    page.wait_for_selector("#users-table:has-text('newbiller')")
+    shot(page, "09-users")
+    page.goto(server["url"] + "/admin/audit")
+    assert "user.create" in page.inner_text("#audit-table")
+    shot(page, "10-audit")
