@@ -248,8 +248,9 @@ def test_non_utf8_after_the_first_64kb(tmp_path):
     assert batch["claims"]["patient_last_name"].to_pylist()[-1] == "MU\u00d1OZ"
 
 
-def test_unbalanced_quote_is_a_file_issue(tmp_path):
-    batch = read_csv(write(tmp_path, f'{HEADER}\nA1,2025-10-06,J0897,60,"1762.80\n'))
-    codes = [i["code"] for i in issues(batch)]
-    assert codes in (["CSV-UNPARSABLE"], ["CSV-FIELD-COUNT"]), codes
-    assert batch["claims"].num_rows == 0
+def test_unclosed_quote_is_reported_not_swallowed(tmp_path):
+    text = f'{HEADER}\nA0,2025-10-06,J0897,60,1762.80\nA1,2025-10-06,J0897,60,"1762.80\nB1,2025-10-06,J0897,60,1762.80\n'
+    batch = read_csv(write(tmp_path, text))
+    [issue] = issues(batch)
+    assert issue["code"] == "CSV-UNCLOSED-QUOTE" and issue["line"] == 3 and "lines 3-4" in issue["message"]
+    assert batch["claims"]["patient_control_number"].to_pylist() == ["A0"]

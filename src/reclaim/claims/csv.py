@@ -511,6 +511,20 @@ def _read_csv_raw(data: bytes, identity: dict) -> _Raw | None:
         (int(first_line[num]), next(_pycsv.reader([text], delimiter=delim), []), exp, act)
         for num, text, exp, act in bad_rows
     ]
+    swallowed = table.num_rows and any(
+        "\n" in (col[-1].as_py() or "") for col in table.columns)
+    if swallowed and data.count(b'"') % 2:
+        # an opening quote never closed: pyarrow reads the rest of the file into the last
+        # record's value, so that record and every line after it are lost; say so
+        last_line = int(lines[-1].as_py())
+        total_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        table = table.slice(0, table.num_rows - 1)
+        lines = lines.slice(0, len(lines) - 1)
+        broken.append((last_line, [], len(headers), 0))
+        issues.append(make_issues(
+            identity, code="CSV-UNCLOSED-QUOTE", skipped="line", line=last_line,
+            message=f"a quote opened on this row is never closed: lines {last_line}-{total_lines} were read as one "
+                    "value and are not loaded (close the quote and read the file again)"))
     return _Raw(headers, header_idx + 1, [c.combine_chunks() for c in table.columns], lines, issues, broken)
 
 
@@ -659,6 +673,8 @@ def _build(identity: dict, fmt: str, raw: _Raw | None) -> ClaimBatch:
     for line, cells, expected_n, found_n in raw.broken:
         key = cells[pcn_index].strip() if pcn_index < len(cells) and cells[pcn_index].strip() else None
         broken_keys.append(key)
+        if not cells:  # already reported (unclosed quote)
+            continue
         issues.append(make_issues(
             identity, code="CSV-FIELD-COUNT", line=line, claim_key=key, skipped="claim" if key else "line",
             message=f"expected {expected_n} fields like the header row (line {raw.header_line}), found {found_n}"))
