@@ -110,7 +110,7 @@ class DuckDBBackend:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
 
     def query(self, sql: str) -> pa.Table:
-        return self.con.execute(sql).fetch_arrow_table()
+        return self.con.execute(sql).to_arrow_table()
 
     def close(self) -> None:
         self.con.close()
@@ -170,7 +170,7 @@ class SparkBackend:
             available = attach_store(con, store)
             self.ref_tables = {t for t in REF_COLUMNS if t in available}
             for table in REF_COLUMNS:
-                self.register(f"ref_{table}", con.execute(ref_select(table, available, "refstore")).fetch_arrow_table())
+                self.register(f"ref_{table}", con.execute(ref_select(table, available, "refstore")).to_arrow_table())
         finally:
             con.close()
 

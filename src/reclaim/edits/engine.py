@@ -136,7 +136,7 @@ PREP: list[tuple[str, str, bool]] = [
           coalesce(h.is_drug, h.pricing_indicator = '51', false) AS is_drug,
           coalesce(h.unit_amount, TRY_CAST(regexp_extract(coalesce(a.dosage, x.hcpcs_dosage), '^ *([0-9.]+)', 1) AS DECIMAL(18,3))) AS unit_amount,
           h.unit_uom,
-          coalesce(regexp_matches(lower(h.long_description), 'unclassified|not otherwise classified|not otherwise specified'), false) AS is_noc,
+          coalesce(regexp_matches(lower(h.long_description), 'unclassified|not otherwise classified'), false) AS is_noc,
           a.release AS asp_release, a.payment_limit, a.dosage AS asp_dosage,
           x.release AS xw_release, x.drug_name, x.billing_units AS xw_units_per_item,
           coalesce(x.billing_units_per_package, x.billing_units * x.package_quantity) AS xw_units_per_ndc,
