@@ -75,7 +75,7 @@ def _rule(group: str, carc: str, rarcs: list[str]) -> dict:
     ("CO", "16", ["N657"], "denial", "missing_information", None),
     ("CO", "119", [], "denial", "frequency", "units|policy"),
     ("CO", "197", [], "denial", "prior_auth", "policy"),
-    ("CO", "189", ["N657"], "denial", "noc", "noc"),
+    ("CO", "189", ["N657"], "denial", "noc", "noc|code"),
     ("OA", "23", [], "prior_payer", None, None),
     ("CO", "P32", [], "unmapped", None, None),                # explicitly unmapped, listed for review
     ("PR", "P32", [], "patient_responsibility", None, None),

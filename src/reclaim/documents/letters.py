@@ -167,7 +167,7 @@ def build_letter(item: dict[str, Any], claims: ClaimBatch | None, store=None, *,
     if reason_key == "modifier" and jw:
         citations.append(jw)
     facts = _Facts(
-        code=code or "", units=line.get("units"), modifiers=mods or "none", dos=dos,
+        code=code or "", units=_num(line.get("units")), modifiers=mods or "none", dos=dos,
         payer_claim_number=item.get("payer_claim_control_number") or "-", amount=item.get("amount"),
         paid=item.get("line_paid"), hcpcs_unit=hcpcs["unit"] or "the HCPCS unit",
         expected=_expected(item), underpayment_basis=item.get("explanation") or "",
@@ -191,8 +191,8 @@ def build_letter(item: dict[str, Any], claims: ClaimBatch | None, store=None, *,
         claim={"patient_control_number": item.get("patient_control_number"),
                "payer_claim_number": item.get("payer_claim_control_number"),
                "remit_date": item.get("remit_date"), "trace_number": item.get("trace_number")},
-        line={"service_date": dos, "code": code, "modifiers": mods, "units": line.get("units") or item.get("units_paid"),
-              "ndc": line.get("ndc11") or line.get("ndc"), "ndc_quantity": line.get("ndc_quantity"),
+        line={"service_date": dos, "code": code, "modifiers": mods, "units": _num(line.get("units") or item.get("units_paid")),
+              "ndc": line.get("ndc11") or line.get("ndc"), "ndc_quantity": _num(line.get("ndc_quantity")),
               "ndc_unit": line.get("ndc_unit"), "charge": item.get("line_charge") or line.get("charge"),
               "paid": item.get("line_paid")},
         hcpcs=hcpcs, diagnoses=dx_rows, amount=item.get("amount"), reasons=reasons,
@@ -203,6 +203,14 @@ def build_letter(item: dict[str, Any], claims: ClaimBatch | None, store=None, *,
     )
     text = re.sub(r"\n{3,}", "\n\n", text)
     return Letter(item_id=item["item_id"], title=words["title"].format_map(facts), text=text, blocks=_blocks(text))
+
+
+def _num(value):
+    """60.000 -> 60, 1.500 -> 1.5 (quantities are decimal(18, 3))."""
+    if value is None:
+        return None
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _has_table(store, name: str) -> bool:
@@ -234,7 +242,7 @@ def _checklist(item, claim, line, diagnoses) -> list[str]:
                  else "Prior authorization approval, or the retro-authorization request, when the payer requires one")
     if item.get("kind") == "underpayment":
         items.append("The fee schedule or contract page giving the rate for this code and quarter")
-    if item.get("action") in ("reopening", "corrected_claim"):
+    if item.get("action") == "corrected_claim":
         items.append("The corrected claim (frequency 7 with REF*F8 = the payer claim number)")
     return items
 
