@@ -548,7 +548,7 @@ def read_fhir(path: Path | str) -> tuple[ClaimBatch, RemitBatch]:
         else:
             _eob_rows(model, f"{identity['file_id']}:{counters[kind]}", refs, ctx, out)
     for kind, other in (("Claim", "ExplanationOfBenefit"), ("ExplanationOfBenefit", "Claim")):
-        if not counters[kind] and not kind_issues[kind]:
+        if not counters[kind] and not kind_issues[kind] and not issues:
             kind_issues[kind].append(make_issues(
                 identity, code="FHIR-NO-RESOURCES", severity="warning",
                 message=f"no {kind} resource in the file ({counters[other]} {other} resources)"))
