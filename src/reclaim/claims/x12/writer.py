@@ -67,6 +67,8 @@ class WriteResult:
     groups: int
     segments: int  # all segments of the interchange, ISA..IEA
     interchange_control: str
+    #: TR3-required content the model does not hold, so the file lacks it (fix before sending)
+    gaps: tuple[str, ...] = ()
 
 
 def _fmt(value) -> str:
@@ -367,7 +369,22 @@ def write_837(
     text = sep.join(segments) + sep
     _emit(out, text)
     return WriteResult(claims=len(claim_rows), transactions=n_txn, groups=n_groups, segments=len(segments),
-                       interchange_control=isa13)
+                       interchange_control=isa13, gaps=_gaps(claim_rows, sender))
+
+
+def _gaps(claims: list[dict], sender: Party) -> tuple[str, ...]:
+    gaps = []
+    if not sender.contact_phone:
+        gaps.append("1000A PER03/PER04: no submitter contact phone (pass sender=Party(..., contact_phone=...))")
+    if any(c["rendering_npi"] or c["facility_npi"] or c.get("referring_npi") or c.get("attending_npi") for c in claims):
+        gaps.append("2310 NM103: provider names are not in the model (only NPIs): loops written with NPI only")
+    if any(c["facility_npi"] for c in claims):
+        gaps.append("2310C/2310E N3/N4: service facility address is not in the model")
+    if any(c["relationship_code"] not in (None, "18") for c in claims):
+        gaps.append("2010CA N3/N4: patient address is not in the model")
+    if any(c["claim_type"] == "institutional" for c in claims):
+        gaps.append("837I 2300 CL1 (admission type, source, patient status) is not in the model")
+    return tuple(gaps)
 
 
 def _transaction(claims: list[dict], dx_by_claim, lines_by_claim, st02: str, version: str, sender: Party,
