@@ -133,7 +133,9 @@ from dl
 
 PLB_ITEMS_SQL = """
 insert into items by name
-select 'PLB:' || p.transaction_id || ':' || p.reason_code || ':' || coalesce(p.reference, '') as remit_claim_id,
+-- keyed by what the payer sent (provider, fiscal period, reason, reference), not by the file
+select 'PLB:' || coalesce(p.provider_id, '') || ':' || coalesce(p.fiscal_period_date::varchar, '') || ':'
+       || p.reason_code || ':' || coalesce(p.reference, '') as remit_claim_id,
        'recoupment' as kind, p.amount, 'PLB-' || p.reason_code as reason,
        'provider_level' as denial_reason, 'review_recoupment' as action,
        'review_recoupment' as medicare_action, 'review_recoupment' as commercial_action,
