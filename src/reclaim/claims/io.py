@@ -377,7 +377,7 @@ def summarize(claims: ClaimBatch, remits: RemitBatch) -> dict:
                CASE skipped WHEN 'file' THEN count(DISTINCT path)
                             WHEN 'claim' THEN count(DISTINCT path || ':' || coalesce(claim_key, ''))
                             ELSE count(*) END AS n
-        FROM issues WHERE skipped <> 'nothing' GROUP BY ALL ORDER BY skipped, code
+        FROM issues WHERE skipped <> 'nothing' GROUP BY skipped, code ORDER BY skipped, code
     """).fetchall()
     con.close()
     unreadable = issues.filter(pc.equal(issues["skipped"], "file"))
