@@ -125,7 +125,7 @@ def test_segment_errors_sample(x12_samples):
     issues = batch["read_issues"].to_pylist()
     se = [i for i in issues if i["code"] == "X12-SE-COUNT"]
     assert len(se) == 1 and se[0]["segment_index"] == 25 and "23" in se[0]["message"]
-    hi = [i for i in issues if i["code"] == "X12-MISSING-SEGMENT" and i["segment_id"] == "HI"]
+    hi = [i for i in issues if i["code"] == "X12-MISSING-SEGMENT" and i["column"] == "HI"]
     assert [i["claim_key"] for i in hi] == ["A37YH556"]
     # the billing address has no N3 in this file: the address is what N4 gives, nothing invented
     assert batch["claims"]["billing_address"].to_pylist() == ["CALVERTON, MD, 20705"]

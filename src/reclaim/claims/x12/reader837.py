@@ -185,6 +185,7 @@ class Reader837:
         patient_hl = np.where(last["HL23"][r] > last["HL22"][r], last["HL23"][r], 0)
         P.add("clm", idx[r], txn=last["ST"][r], billing=last["HL20"][r], subscriber=last["HL22"][r],
               patient=patient_hl, offset=b.offset[r], pcn=el(r, 1), charge=T.money(el(r, 2), r, "CLM02", "2300"),
+              charge_given=el(r, 2).is_valid(),
               pos=b.component(clm05, 1), bill_qual=b.component(clm05, 2), freq=b.component(clm05, 3))
         r = rows("REF", in_2300)
         P.add("clm_ref", last["CLM"][r], q=el(r, 1), value=el(r, 2))
@@ -465,10 +466,12 @@ class Reader837:
         return self._batch(identity, transactions, claims, diagnoses, lines)
 
     def _missing(self, claims, clm, ckey) -> None:
-        for column, label in (("patient_control_number", "CLM01"), ("total_charge", "CLM02")):
-            bad = claims[column].is_null().to_numpy(zero_copy_only=False)
+        # invalid values were reported when parsed; here only what is absent
+        absent = {"CLM01": claims["patient_control_number"].is_null(), "CLM02": pc.invert(clm["charge_given"])}
+        for label, mask in absent.items():
+            bad = mask.to_numpy(zero_copy_only=False)
             if bad.any():
-                self.issues.add("X12-MISSING-ELEMENT", f"{label} is missing or invalid (required)", severity="warning",
+                self.issues.add("X12-MISSING-ELEMENT", f"{label} is missing (required)", severity="warning",
                                 segment_index=ckey[bad], byte_offset=clm["offset"].to_numpy()[bad],
                                 column=label, loop="2300", segment_id="CLM",
                                 claim_key=claims["patient_control_number"].filter(pa.array(bad)))
@@ -489,8 +492,9 @@ class Reader837:
         for mask, seg, loop, message in checks:
             bad = mask.to_numpy(zero_copy_only=False)
             if bad.any():
+                # placed at the claim's CLM (the missing segment has no place of its own)
                 self.issues.add("X12-MISSING-SEGMENT", message, severity="warning", segment_index=ckey[bad],
-                                byte_offset=offsets[bad], loop=loop, segment_id=seg,
+                                byte_offset=offsets[bad], loop=loop, segment_id="CLM", column=seg,
                                 claim_key=claims["patient_control_number"].filter(pa.array(bad)))
 
     def _diagnoses(self, ckey, claim_id) -> pa.Table:
