@@ -60,6 +60,15 @@ def app(settings: Settings):
 
 
 @pytest.fixture
+def full_app(settings: Settings, ref_store):
+    """The app with the reference store built from ../shared/refdata (code guide, check, recovery)."""
+    home = Path(settings.home)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "refdata.duckdb").symlink_to(ref_store.store_path)
+    return create_app(settings)
+
+
+@pytest.fixture
 def engine(app):
     return app.state.engine
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import threading
 from pathlib import Path
 from typing import Any, Iterator
@@ -25,6 +26,9 @@ from fastapi import HTTPException, Request
 from ..claims.model import ClaimBatch, RemitBatch
 from ..errors import ReclaimError, StoreNotBuiltError
 from . import uploads
+
+
+log = logging.getLogger(__name__)
 
 
 class Unavailable(HTTPException):
@@ -97,6 +101,12 @@ def after_read(app, kind: str, batch: ClaimBatch | RemitBatch, folder: Path) -> 
                 findings = check(batch, store=store, policies=_policies(settings))
         except Unavailable as exc:
             return {"check": f"not run: {exc.detail}"}
+        except ReclaimError as exc:
+            # the claims were read and are kept; the check is retried when the results are opened
+            return {"check": f"not run: {exc}"}
+        except Exception as exc:  # a defect in the edit engine must not lose a good upload
+            log.error("check failed on an upload: %s (a defect: please report it)", type(exc).__name__)
+            return {"check": f"not run: the edit engine failed ({type(exc).__name__}); the server log has the details"}
         pq.write_table(findings.table, folder / "tables" / "findings.parquet")
         summary = findings.summary()
         return {"check": {"findings": summary["findings"], "claims_with_errors": summary["claims_with_errors"],
