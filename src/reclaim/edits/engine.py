@@ -28,7 +28,7 @@ import pyarrow as pa
 from ..claims.model import CLAIMS, LINES, ClaimBatch
 from ..policy import Policy, load_policies, policy_tables
 from .backends import make_backend
-from .registry import Edit, resolve
+from .registry import Edit, catalog, resolve
 
 FINDINGS = pa.schema(
     [
@@ -165,6 +165,11 @@ PREP: list[tuple[str, str, bool]] = [
              AND l.dos >= m.valid_from AND (m.valid_to IS NULL OR l.dos < m.valid_to)
         """,
         True,
+    ),
+    (
+        "claims_all",
+        "SELECT claim_id, frequency_code FROM claims UNION ALL SELECT claim_id, frequency_code FROM history_claims",
+        False,
     ),
     (
         "patient_lines",
@@ -343,7 +348,7 @@ def check(
         h_claims, h_lines = _history_tables(history)
         backend.register("history_claims", h_claims)
         backend.register("history_lines", h_lines)
-        for name, table in policy_tables(policies, codes).items():  # type: ignore[arg-type]
+        for name, table in policy_tables(policies, codes, list(catalog())).items():  # type: ignore[arg-type]
             backend.register(name, table)
         backend.register(
             "edit_catalog",

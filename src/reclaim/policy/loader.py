@@ -37,7 +37,7 @@ def parse_policy(text: str, origin: str) -> Policy:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        place = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        place = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
         raise PolicyError(f"{origin}:{place} not valid YAML: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
         raise PolicyError(f"{origin}: expected a mapping of policy keys (id, name, ...) at the top level")
@@ -81,8 +81,11 @@ def load_policies(sources: list[str | Path] | None) -> list[Policy]:
     return policies
 
 
-def policy_tables(policies: list[Policy], edit_codes: list[str]) -> dict[str, pa.Table]:
-    """The policies as small Arrow tables (one row per fact), joined by the edits' SQL."""
+def policy_tables(policies: list[Policy], edit_codes: list[str], known_codes: list[str] | None = None) -> dict[str, pa.Table]:
+    """The policies as small Arrow tables (one row per fact), joined by the edits' SQL.
+    ``edit_codes`` are the edits being run; ``known_codes`` the whole catalog (what a policy may
+    name; default: ``edit_codes``)."""
+    known = known_codes or edit_codes
     rows: dict[str, list[dict]] = {k: [] for k in ("policies", "policy_match", "policy_edits", "policy_jwjz_exempt", "policy_prior_auth", "policy_frequency")}
     for priority, p in enumerate(policies):
         rows["policies"].append(
@@ -96,6 +99,7 @@ def policy_tables(policies: list[Policy], edit_codes: list[str]) -> dict[str, pa
                 "noc_description_required": p.noc.description_required,
                 "covered_340b": p.entity_340b.covered_entity,
                 "modifier_340b": p.entity_340b.modifier,
+                "timely_filing_days": p.timely_filing_days,
             }
         )
         for value in p.applies_to.payer_ids:
@@ -104,10 +108,10 @@ def policy_tables(policies: list[Policy], edit_codes: list[str]) -> dict[str, pa
             rows["policy_match"].append({"policy_id": p.id, "kind": "filing", "value": value})
         ignored = {c for c in edit_codes for sel in p.edits.ignore if c.startswith(sel.strip().upper())}
         for sel in p.edits.ignore:
-            if not any(c.startswith(sel.strip().upper()) for c in edit_codes):
+            if not any(c.startswith(sel.strip().upper()) for c in known):
                 raise PolicyError(f"policy {p.id}: edits.ignore names {sel!r}, which matches no edit")
         for code in p.edits.severity:
-            if code not in edit_codes:
+            if code not in known:
                 raise PolicyError(f"policy {p.id}: edits.severity names {code!r}, which is not an edit code")
         for code in edit_codes:
             rows["policy_edits"].append(
@@ -136,7 +140,7 @@ POLICY_SCHEMAS = {
     "policies": pa.schema(
         [("policy_id", pa.string()), ("priority", pa.int32()), ("name", pa.string()), ("ndc_required", pa.string()),
          ("jwjz_required_from", pa.date32()), ("noc_units", pa.string()), ("noc_description_required", pa.bool_()),
-         ("covered_340b", pa.bool_()), ("modifier_340b", pa.string())]
+         ("covered_340b", pa.bool_()), ("modifier_340b", pa.string()), ("timely_filing_days", pa.int32())]
     ),
     "policy_match": pa.schema([("policy_id", pa.string()), ("kind", pa.string()), ("value", pa.string())]),
     "policy_edits": pa.schema([("policy_id", pa.string()), ("code", pa.string()), ("enabled", pa.bool_()), ("severity", pa.string())]),

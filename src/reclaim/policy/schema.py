@@ -120,5 +120,8 @@ class Policy(_Strict):
     jw_jz: JwJzRule = Field(default_factory=JwJzRule)
     noc: NocRule = Field(default_factory=NocRule)
     entity_340b: Rule340B = Field(default_factory=Rule340B)
+    #: claims must reach the payer within this many days of the (line) date of service; null = not checked
+    timely_filing_days: int | None = Field(default=None, gt=0)
+    timely_filing_source: str = ""
     prior_auth: list[PriorAuthRule] = Field(default_factory=list)
     frequency: list[FrequencyRule] = Field(default_factory=list)

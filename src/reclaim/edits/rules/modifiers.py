@@ -19,8 +19,9 @@ RC301 = edit(
     for the same code and date. Rural health clinics and FQHCs (type of bill 71x/77x) are exempt.
 
     ## Why it matters
-    Since 2023-10-01 Medicare returns claims without a required JW/JZ as unprocessable, and
-    CMS uses the data for the discarded-drug refund; the line is not paid until corrected.
+    Since 2023-10-01 Medicare returns claims without a required JW/JZ as unprocessable (CMS does
+    not publish the exact codes; expect CARC 16 or CARC 4 with RARC MA130), and CMS uses the data
+    for the discarded-drug refund; the line is not paid until corrected.
 
     ## Example
     J0897 x 60 (Prolia, one 60 mg syringe, nothing discarded) on 2025-11-03 with no modifier.
@@ -107,7 +108,8 @@ RC303 = edit(
     ## Why it matters
     Waste is rounded down to whole billing units; less than one unit of waste is not billable,
     and when one unit already covers dose plus waste the administered line carries JZ instead.
-    Such JW lines are denied or recouped as overpayment.
+    Such JW lines are denied (CARC 16 / CARC 151) or recouped as overpayment ("incorrect billing
+    and will result in an overpayment").
 
     ## Example
     J1745-JW x 0.5 (5 mg of infliximab discarded; the unit is 10 mg).
@@ -143,7 +145,7 @@ RC304 = edit(
 
     ## Why it matters
     Medicare pays administered plus discarded drug up to the amount in the vial or package;
-    more waste than the package could hold is an overpayment and is denied or recouped.
+    more waste than the package could hold is an overpayment and is denied (CARC 151) or recouped.
 
     ## Example
     J1745 x 35 and J1745-JW x 10 with NDC 57894-0030-01 (100 mg vial = 10 units), UN 4:

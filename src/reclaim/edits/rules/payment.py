@@ -15,8 +15,9 @@ RC801 = edit(
     times the units billed.
 
     ## Why it matters
-    Payers pay the lesser of the charge and the allowance: a charge below the Medicare payment
-    limit leaves the difference unpaid on every claim (most commercial contracts pay a percent
+    Payers pay the lesser of the charge and the allowance (the remittance shows no CARC 45
+    reduction because there is nothing to reduce): a charge below the Medicare payment limit
+    leaves the difference unpaid on every claim (most commercial contracts pay a percent
     of charges or of ASP, so the loss repeats there too). It usually means a stale charge master.
 
     ## Example
