@@ -254,3 +254,12 @@ def test_unclosed_quote_is_reported_not_swallowed(tmp_path):
     [issue] = issues(batch)
     assert issue["code"] == "CSV-UNCLOSED-QUOTE" and issue["line"] == 3 and "lines 3-4" in issue["message"]
     assert batch["claims"]["patient_control_number"].to_pylist() == ["A0"]
+
+
+def test_every_column_is_documented():
+    doc = (REPO / "docs" / "claim-files.md").read_text()
+    for col in COLUMNS:
+        base = col.name.rsplit("_", 1)[0] if col.name[-1].isdigit() else col.name
+        assert f"`{base}" in doc, col.name
+    header = (REPO / "examples" / "claims-template.csv").read_text().splitlines()[0].split(",")
+    assert all(normalize_header(h) in {normalize_header(c.name) for c in COLUMNS} for h in header)

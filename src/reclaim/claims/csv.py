@@ -86,7 +86,7 @@ COLUMNS: tuple[Column, ...] = (
             "account no", "acct no", "acct", "pcn", "clm01", "patient control no", "patient control number"),
            required=True, doc="CLM01: your claim key, echoed back as CLP01 on the 835"),
     Column("claim_type", "claim_type", "claim", ("claim form", "form type"),
-           doc="professional | institutional; default: institutional when type_of_bill or revenue_code is given"),
+           doc="professional or institutional; default: institutional when type_of_bill or revenue_code is given"),
     Column("patient_id", "text", "claim", ("member id", "patient member id", "insured id", "medicare id", "mbi", "patient id number"),
            phi=True, doc="member id the payer knows the patient by"),
     Column("patient_last_name", "text", "claim", ("last name", "patient last", "patient lname"), phi=True),
