@@ -389,3 +389,27 @@ def _table(header: list[str], rows: list[list[Any]], md: bool) -> list[str]:
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(header)]
     fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
     return [fmt(header), fmt(["-" * w for w in widths])] + [fmt(r) for r in cells]
+
+
+def report_files(claim_files, remit_files, *, settings, fmt: str = "text", policies=None) -> str:
+    """``reclaim rules --effectiveness``: read the history files, replay, render."""
+    from pathlib import Path
+
+    from ..claims.io import read_claims, read_remits
+    from ..errors import ReclaimError
+    from ..refdata.store import RefStore
+
+    if not claim_files or not remit_files:
+        raise ReclaimError("--effectiveness needs the submitted claims (--claims) and their remittances (--remits)",
+                           hint="e.g. reclaim rules --effectiveness --claims examples/history/claims "
+                                "--remits examples/history/remits")
+    claims = read_claims([Path(p) for p in claim_files])
+    remits = read_remits([Path(p) for p in remit_files])
+    if policies is None and getattr(settings, "policy", ""):
+        policies = [settings.policy]
+    with RefStore.open(settings) as store:
+        result = edit_effectiveness(claims, remits, store=store, policies=policies, engine=settings.engine)
+    skipped = claims["read_issues"].num_rows + remits["read_issues"].num_rows
+    if skipped:
+        result.notes.append(f"{skipped} problem(s) while reading the files: run `reclaim convert` on them for details")
+    return render(result, fmt)

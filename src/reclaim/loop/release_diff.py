@@ -491,3 +491,17 @@ def render(report: ChangeReport, fmt: str = "text") -> str:
             out.append(f"{r['dataset']:<13} {r['change']:<17} {r['code'] or '':<6} {r['ndc11'] or '':<11} "
                        f"{old} -> {new} {pct}".rstrip())
     return "\n".join(out) + "\n"
+
+
+def report(settings: Any, old: str, new: str, *, dataset: str = "all", claim_files: Iterable[str] = (),
+           fmt: str = "text", worklist: bool = True) -> str:
+    """``reclaim data diff``: the change report rendered; the open worklist is read from the
+    settings' database when it exists."""
+    worklist_db = None
+    if worklist:
+        url = settings.database_url
+        if not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file():
+            worklist_db = url
+    result = diff_releases(settings.store_path, dataset, old, new, claims=list(claim_files) or None,
+                           worklist=worklist_db)
+    return render(result, fmt)
