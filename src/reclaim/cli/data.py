@@ -113,3 +113,19 @@ def status(settings: Settings, fmt: str | None) -> None:
     Console(file=sys.stdout, width=200).print(table)
     click.echo(f"drug descriptors with no parsable billing unit: {len(unparsed)} "
                "(view hcpcs_unparsed_units; `reclaim data status --format json` lists them)")
+
+
+@command.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--dataset", type=click.Choice(["all", "hcpcs", "asp", "crosswalk", "mue"]), default="all",
+              help="Compare one dataset only (default: all).")
+@click.option("--claims", "claim_files", multiple=True, type=click.Path(exists=True),
+              help="Your claims (837/CSV/FHIR files or a `reclaim convert` Parquet folder): what the changes touch.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", help="Output format.")
+@click.pass_obj
+def diff(settings: Settings, old: str, new: str, dataset: str, claim_files: tuple[str, ...], fmt: str) -> None:
+    """What release NEW changes against OLD (e.g. 2025-Q4 2026-Q1), and what it means for your claims."""
+    from ..loop.release_diff import report
+
+    click.echo(report(settings, old, new, dataset=dataset, claim_files=claim_files, fmt=fmt), nl=False)
