@@ -91,7 +91,9 @@ def _text(batch, findings, summary, issues) -> None:
     claim_files = dict(zip(batch["claims"].column("claim_id").to_pylist(), batch["claims"].column("file_id").to_pylist()))
     colors = {"error": "red", "warning": "yellow", "info": "blue"}
     current_file = current_claim = None
-    for r in findings.table.to_pylist():
+    order = {cid: i for i, cid in enumerate(batch["claims"].column("claim_id").to_pylist())}
+    rows = sorted(findings.table.to_pylist(), key=lambda r: (order.get(r["claim_id"], -1), r["line_number"] or 0, r["code"]))
+    for r in rows:
         path = paths.get(claim_files.get(r["claim_id"]), "?")
         if path != current_file:
             click.secho(path, bold=True)

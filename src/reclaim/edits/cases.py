@@ -20,7 +20,8 @@ A case file::
 
 Keys of a claim are columns of ``reclaim.claims.model.CLAIMS`` plus ``service_date`` (the
 default for its lines), ``diagnoses`` (ICD-10 codes, in order) and ``lines``; keys of a line are
-columns of ``LINES`` plus ``modifiers`` (a list). An optional ``history`` holds earlier claims
+columns of ``LINES`` plus ``modifiers`` (a list); a claim's ``source_format`` (x12, csv)
+says which kind of file it came from. An optional ``history`` holds earlier claims
 of the same patients, ``policies`` names built-in policies or files (relative to the case
 file), and ``policy`` is an inline policy (give it a ``payer_ids`` entry and set the claims'
 ``payer_id`` so it is chosen). :func:`build_batch` turns claims into a ClaimBatch.
@@ -37,7 +38,7 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
-from ..claims.model import CLAIMS, DIAGNOSES, LINES, ClaimBatch
+from ..claims.model import CLAIMS, DIAGNOSES, FILES, LINES, ClaimBatch
 from ..policy import Policy
 from ..policy.loader import load_policy
 from .registry import CASES_DIR
@@ -89,9 +90,13 @@ def build_batch(claims: list[dict], prefix: str = "case") -> ClaimBatch:
     """Claims described as mappings -> a ClaimBatch (ids ``<prefix>:<n>``)."""
     from ..refdata.ndc import normalize_ndc
 
-    claim_rows, line_rows, dx_rows = [], [], []
+    claim_rows, line_rows, dx_rows, file_rows = [], [], [], []
     for n, spec in enumerate(claims, start=1):
         spec = dict(spec)
+        source_format = spec.pop("source_format", None)  # x12 | csv | fhir: the file the claim came from
+        if source_format:
+            spec["file_id"] = f"{prefix}:{n}:file"
+            file_rows.append({"file_id": spec["file_id"], "path": f"case.{source_format}", "format": source_format})
         lines = spec.pop("lines", [])
         diagnoses = spec.pop("diagnoses", [])
         service_date = spec.pop("service_date", None)
@@ -128,6 +133,7 @@ def build_batch(claims: list[dict], prefix: str = "case") -> ClaimBatch:
             "claims": pa.Table.from_pylist(claim_rows, schema=CLAIMS),
             "lines": pa.Table.from_pylist(line_rows, schema=LINES),
             "diagnoses": pa.Table.from_pylist(dx_rows, schema=DIAGNOSES),
+            "files": pa.Table.from_pylist(file_rows, schema=FILES),
         }
     )
 

@@ -109,8 +109,9 @@ PREP: list[tuple[str, str, bool]] = [
                  c.billing_npi, c.frequency_code, c.type_of_bill,
                  coalesce(l.prior_auth_number, c.prior_auth_number) AS auth_number,
                  coalesce(l.place_of_service, c.place_of_service) AS pos,
-                 cp.policy_id
+                 cp.policy_id, fl.format AS source_format
           FROM lines l JOIN claims c ON c.claim_id = l.claim_id JOIN claim_policy cp ON cp.claim_id = l.claim_id
+          LEFT JOIN files fl ON fl.file_id = c.file_id
         ), ndc_codes AS (
           SELECT l.claim_id, l.line_number, count(DISTINCT x.hcpcs) AS ndc_code_count, min(x.hcpcs) AS ndc_code,
                  max(x.hcpcs) AS ndc_code_max, min(x.drug_name) AS ndc_drug_name, max(x.release) AS ndc_release
@@ -126,7 +127,7 @@ PREP: list[tuple[str, str, bool]] = [
           l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.description, l.charge, l.unit_basis, l.units,
           l.ndc_qualifier, l.ndc, l.ndc11, l.ndc_quantity, l.ndc_unit, l.revenue_code,
           l.patient_control_number, l.patient_id, l.payer_id, l.claim_filing_indicator, l.claim_type, l.billing_npi,
-          l.frequency_code, l.type_of_bill, l.auth_number, l.pos AS place_of_service, l.policy_id,
+          l.frequency_code, l.type_of_bill, l.auth_number, l.pos AS place_of_service, l.policy_id, l.source_format,
           coalesce('JW' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jw,
           coalesce('JZ' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jz,
           coalesce('TB' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_tb,
@@ -342,6 +343,7 @@ def check(
     backend = make_backend(engine, store)
     notes: list[str] = []
     try:
+        backend.register("files", batch["files"].select(["file_id", "format"]))
         backend.register("claims", batch["claims"])
         backend.register("lines", batch["lines"])
         backend.register("diagnoses", batch["diagnoses"])

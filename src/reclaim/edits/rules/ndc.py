@@ -59,8 +59,10 @@ RC402 = edit(
     denials=("CARC 16", "RARC M119"),
     doc="""
     ## What it checks
-    NDCs on lines that are not 11 digits without hyphens: 10-digit package NDCs (4-4-2, 5-3-2,
-    5-4-1), hyphenated forms, or text that is not an NDC at all.
+    NDCs on lines that cannot be read as an NDC at all, and, on X12 837 files (where LIN03 is sent
+    as written), NDCs that are not 11 digits without hyphens: 10-digit package NDCs (4-4-2,
+    5-3-2, 5-4-1) or hyphenated forms. CSV and FHIR inputs may print NDCs with hyphens: reclaim
+    normalises them when it writes the 837.
 
     ## Why it matters
     Claims carry the NDC as 11 digits, 5-4-2, no hyphens; anything else is rejected as an
@@ -83,7 +85,7 @@ RC402 = edit(
            ndc11 AS fix_value
     FROM line_facts
     WHERE ndc IS NOT NULL AND trim(ndc) <> ''
-      AND (ndc11 IS NULL OR NOT regexp_matches(ndc, '^[0-9]{11}$'))
+      AND (ndc11 IS NULL OR (coalesce(source_format, 'x12') = 'x12' AND NOT regexp_matches(ndc, '^[0-9]{11}$')))
     """,
 )
 
