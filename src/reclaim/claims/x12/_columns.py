@@ -102,6 +102,10 @@ class Typed:
                         segment_id=_segment_of(column), skipped="nothing")
 
     def decimal(self, values: pa.Array, rows, column: str, loop: str, type_=MONEY) -> pa.Array:
+        try:  # fast path: every value is a plain number with at most `scale` decimals
+            return values.cast(type_)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
         present = values.is_valid()
         ok = pc.fill_null(pc.match_substring_regex(values, _AMOUNT), False)
         bad = pc.and_(present, pc.invert(ok)).to_numpy(zero_copy_only=False)
@@ -214,6 +218,8 @@ def first_per_key(table: pa.Table, keys: np.ndarray) -> dict[str, pa.Array]:
     columns are null where no row matches."""
     tkeys = table.column("key").to_numpy()
     out_len = len(keys)
+    if len(tkeys) == out_len and np.array_equal(tkeys, keys):  # already one row per key, in order
+        return {name: _one_chunk(table.column(name)) for name in table.column_names if name != "key"}
     if len(tkeys) == 0:
         return {name: pa.nulls(out_len, table.schema.field(name).type)
                 for name in table.column_names if name != "key"}
@@ -224,6 +230,10 @@ def first_per_key(table: pa.Table, keys: np.ndarray) -> dict[str, pa.Array]:
     take = pa.array(np.where(hit, first[pos], 0), mask=~hit)
     return {name: table.column(name).take(take).combine_chunks()
             for name in table.column_names if name != "key"}
+
+
+def _one_chunk(col: pa.ChunkedArray) -> pa.Array:
+    return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
 
 
 def rank_within(groups: np.ndarray) -> np.ndarray:

@@ -268,8 +268,9 @@ class Reader837:
         seg_rep = np.repeat(r, counts)
         starts = np.repeat(np.cumsum(counts) - counts, counts)
         k = np.arange(total) - starts + 1  # element number 1..n within its segment
-        values = pc.utf8_slice_codeunits(b.raw.take(pa.array(b.first[seg_rep] + k)), 0, -1)
-        keep = pc.not_equal(values, "").to_numpy(zero_copy_only=False)
+        self.parts.add("hi_seen", claim_key[r])
+        values = b.gather(b.first[seg_rep] + k, np.ones(total, dtype=bool))
+        keep = values.is_valid().to_numpy(zero_copy_only=False)
         seg_rep, k = seg_rep[keep], k[keep]
         values = values.filter(pa.array(keep))
         from .tokenizer import pick
@@ -279,6 +280,7 @@ class Reader837:
         if no_code.any():
             # one issue per HI segment, naming its first bad element and how many there are
             bad_seg, first_bad, n_bad = np.unique(seg_rep[no_code], return_index=True, return_counts=True)
+            self.parts.add("hi_bad", claim_key[bad_seg])
             first_k = np.minimum(k[no_code][first_bad], 99)
             labels = pa.array([f"HI{i:02d}" for i in range(100)])
             message = pc.binary_join_element_wise(
@@ -478,19 +480,24 @@ class Reader837:
 
     def _required(self, claims, clm, ckey, diagnoses, lines) -> None:
         """The few TR3 requirements a biller cannot do without (pyx12 checks the rest)."""
-        cid = claims["claim_id"]
-        principal = diagnoses.filter(pc.is_in(diagnoses["qualifier"], pa.array(["ABK", "BK"])))["claim_id"]
+        n = len(ckey)
+        # a claim whose HI elements were unreadable already has an issue saying so
+        hi_bad = np.zeros(n, dtype=bool)
+        bad_keys = self.parts.get("hi_bad", {})["key"].to_numpy()
+        if n and len(bad_keys):
+            at = np.minimum(np.searchsorted(ckey, bad_keys), n - 1)
+            hi_bad[at[ckey[at] == bad_keys]] = True
+        has_principal = (np.bincount(self._principal_pos, minlength=n)[:n] > 0) | hi_bad
+        has_lines = np.bincount(self._line_pos, minlength=n)[:n] > 0
         checks = (
-            (pc.invert(pc.is_in(cid, principal.unique())), "HI", "2300",
+            (~has_principal, "HI", "2300",
              "no principal diagnosis: expected HI01 with qualifier ABK (ICD-10) or BK (ICD-9)"),
-            (pc.invert(pc.is_in(cid, lines["claim_id"].unique())), "LX", "2400",
-             "claim without service lines: expected at least one LX/SV1 or LX/SV2"),
-            (claims["billing_npi"].is_null(), "NM1", "2010AA",
+            (~has_lines, "LX", "2400", "claim without service lines: expected at least one LX/SV1 or LX/SV2"),
+            (claims["billing_npi"].is_null().to_numpy(zero_copy_only=False), "NM1", "2010AA",
              "no billing provider NPI: expected NM1*85 with NM108=XX in loop 2010AA"),
         )
         offsets = clm["offset"].to_numpy()
-        for mask, seg, loop, message in checks:
-            bad = mask.to_numpy(zero_copy_only=False)
+        for bad, seg, loop, message in checks:
             if bad.any():
                 # placed at the claim's CLM (the missing segment has no place of its own)
                 self.issues.add("X12-MISSING-SEGMENT", message, severity="warning", segment_index=ckey[bad],
@@ -500,6 +507,7 @@ class Reader837:
     def _diagnoses(self, ckey, claim_id) -> pa.Table:
         hi = self.parts.get("hi", {"seq": pa.int64(), "qual": pa.string(), "code": pa.string(),
                                    "date": pa.date32(), "amount": MONEY, "poa": pa.string()})
+        self._principal_pos = np.zeros(0, dtype=np.int64)
         if len(hi) == 0:
             return DIAGNOSES.empty_table()
         hkey = hi["key"].to_numpy()
@@ -509,6 +517,8 @@ class Reader837:
         hi = hi.filter(pa.array(hit))
         pos = pos[hit]
         qual = hi["qual"]
+        principal = pc.fill_null(pc.is_in(qual, pa.array(["ABK", "BK"])), False).to_numpy(zero_copy_only=False)
+        self._principal_pos = pos[principal]
         category = pc.fill_null(pc.index_in(qual, value_set=pa.array(list(HI_CATEGORY))), -1).to_numpy(
             zero_copy_only=False)
         names = np.array(list(HI_CATEGORY.values()) + ["other"], dtype=object)
@@ -530,6 +540,7 @@ class Reader837:
 
         P = self.parts
         line = P.get("line", {"claim": pa.int64(), "lx": pa.int32(), "has_lx": pa.bool_()})
+        self._line_pos = np.zeros(0, dtype=np.int64)
         if len(line) == 0:
             return LINES.empty_table()
         lclaim = line["claim"].to_numpy()
@@ -537,6 +548,7 @@ class Reader837:
         hit = (ckey[pos] == lclaim) if len(ckey) else np.zeros(len(lclaim), bool)
         line = line.filter(pa.array(hit))
         pos = pos[hit]
+        self._line_pos = pos
         lkey = line["key"].to_numpy()
         sv = first_per_key(P.get("sv", {}), lkey) if "sv" in P.pieces else None
         if sv is None:

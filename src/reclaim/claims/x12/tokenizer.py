@@ -139,9 +139,9 @@ class SegmentBlock:
     * ``first`` / ``count``: position of element 0 in ``raw`` and number of elements (incl. id).
     """
 
-    __slots__ = ("delimiters", "index", "offset", "sid", "first", "count", "raw", "ids")
+    __slots__ = ("delimiters", "index", "offset", "sid", "first", "count", "raw", "raw_offsets", "data")
 
-    def __init__(self, delimiters, index, offset, sid, first, count, raw):
+    def __init__(self, delimiters, index, offset, sid, first, count, raw, raw_offsets, data):
         self.delimiters = delimiters
         self.index = index
         self.offset = offset
@@ -149,7 +149,8 @@ class SegmentBlock:
         self.first = first
         self.count = count
         self.raw = raw
-        self.ids = None
+        self.raw_offsets = raw_offsets  # int32, len(raw) + 1
+        self.data = data  # the block's bytes (numpy uint8)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -162,10 +163,21 @@ class SegmentBlock:
         or empty."""
         rows = np.asarray(rows, dtype=np.int64)
         present = self.count[rows] > k
-        idx = np.where(present, self.first[rows] + k, 0)
-        values = pc.utf8_slice_codeunits(self.raw.take(pa.array(idx)), 0, -1)
-        keep = pc.and_(pa.array(present), pc.not_equal(values, ""))
-        return pc.if_else(keep, values, pa.scalar(None, pa.string()))
+        return self.gather(np.where(present, self.first[rows] + k, 0), present)
+
+    def gather(self, e: np.ndarray, present: np.ndarray) -> pa.StringArray:
+        """Raw elements number ``e`` (without their delimiter) as a string array, null where
+        not ``present`` or empty. Gathered with numpy straight from the block bytes: one copy,
+        no Arrow kernel."""
+        start = self.raw_offsets[e].astype(np.int64)
+        length = np.where(present, self.raw_offsets[e + 1] - start - 1, 0)  # minus the delimiter
+        offsets = np.zeros(len(e) + 1, dtype=np.int32)
+        np.cumsum(length, out=offsets[1:])
+        total = int(offsets[-1])
+        gather = np.repeat(start - offsets[:-1], length) + np.arange(total)
+        validity = np.packbits(length > 0, bitorder="little")
+        return pa.StringArray.from_buffers(len(e), pa.py_buffer(offsets), pa.py_buffer(self.data[gather]),
+                                           pa.py_buffer(validity))
 
     def component(self, values: pa.Array, k: int) -> pa.StringArray:
         """Component ``k`` (1-based) of composite values; null when absent or empty."""
@@ -373,7 +385,9 @@ class X12Tokenizer:
                     severity="warning", offset=base + exc.start))
                 region = region.translate(_NON_ASCII_TO_QMARK)
         a = np.frombuffer(region, dtype=np.uint8)
-        delim_pos = np.flatnonzero((a == sep) | (a == term))
+        is_delimiter = np.zeros(256, dtype=bool)
+        is_delimiter[[sep, term]] = True
+        delim_pos = np.flatnonzero(is_delimiter[a])
         term_k = np.flatnonzero(a[delim_pos] == term)
         n_seg = len(term_k)
         first = np.empty(n_seg, dtype=np.int64)
@@ -410,7 +424,7 @@ class X12Tokenizer:
             seg_start = seg_start + np.searchsorted(adj, seg_start, side="right")
         index = np.arange(self.segments + 1, self.segments + 1 + len(first), dtype=np.int64)
         self.segments += len(first)
-        return SegmentBlock(delims, index, seg_start + base, sid, first, count, raw)
+        return SegmentBlock(delims, index, seg_start + base, sid, first, count, raw, offsets, a)
 
 
 _NON_ASCII_TO_QMARK = bytes(range(128)) + b"?" * 128
