@@ -263,3 +263,14 @@ def test_every_column_is_documented():
         assert f"`{base}" in doc, col.name
     header = (REPO / "examples" / "claims-template.csv").read_text().splitlines()[0].split(",")
     assert all(normalize_header(h) in {normalize_header(c.name) for c in COLUMNS} for h in header)
+
+
+def test_damaged_xlsx_is_a_file_issue(tmp_path):
+    import zipfile
+
+    path = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("xl/workbook.xml", "<not really a workbook")
+    batch = read_xlsx(path)
+    [issue] = issues(batch)
+    assert issue["code"] == "CSV-XLSX-UNREADABLE" and issue["skipped"] == "file"
