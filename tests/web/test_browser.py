@@ -160,10 +160,64 @@ def test_script_injection_is_shown_inertly(page, server):
     assert dialogs == []
 
 
+def test_remittance_worklist_update_letter_and_claim(page, server):
+    """Upload the 835 (after the claims above), work an item, download its letter, open the claim."""
+    sign_in(page, server, "maria")
+    page.goto(server["url"] + "/uploads")
+    page.set_input_files("input[data-kind=remits]", str(REPO / "examples" / "remits" / "recover-medicare.835"))
+    page.click("form[data-upload=remits] button[type=submit]")
+    page.locator("form[data-upload=remits] .progress-list li a").wait_for(timeout=60000)
+    page.goto(server["url"] + "/worklist")
+    rows = page.locator("#worklist-table tbody tr")
+    assert rows.count() > 3
+    shot(page, "06-worklist")
+    # sort by amount, largest first: the column reads in decreasing order
+    page.click("#worklist-table th a:text('Amount')")
+    page.wait_for_url("**sort=amount**")
+    amounts = [float(t.replace("$", "").replace(",", "")) for t in page.locator("#worklist-table tbody td.num:nth-last-child(3)").all_inner_texts()]
+    assert len(amounts) == rows.count() and amounts == sorted(amounts, reverse=True)
+    # bulk assign the first two rows to ben
+    page.locator("#worklist-table tbody input[name=item_ids]").nth(0).check()
+    page.locator("#worklist-table tbody input[name=item_ids]").nth(1).check()
+    page.select_option("#bulk select[name=assignee]", "ben")
+    page.click("#bulk button[type=submit]")
+    page.wait_for_selector(".alert.ok:has-text('2 item(s) changed')")
+    # open an item that has a letter, move it along, add a note
+    for link in page.locator("#worklist-table tbody td:nth-child(4) a").all():
+        href = link.get_attribute("href")
+        page2 = page.context.new_page()
+        page2.goto(server["url"] + href)
+        has_letter = page2.locator("#letter-pdf").count() > 0
+        page2.close()
+        if has_letter:
+            break
+    page.goto(server["url"] + href)
+    page.select_option("select[name=status]", "in_progress")
+    page.fill("textarea[name=note]", "Called the MAC, reopening requested")
+    page.click("form.stack button[type=submit]")
+    page.wait_for_selector(".alert.ok:has-text('saved')")
+    assert page.inner_text("#item-status") == "in progress"
+    assert "Called the MAC" in page.inner_text("#history-table")
+    shot(page, "07-worklist-item")
+    with page.expect_download() as info:
+        page.click("#letter-pdf")
+    download = info.value
+    target = ARTIFACTS / download.suggested_filename
+    download.save_as(target)
+    assert target.read_bytes().startswith(b"%PDF")
+    page.click("header a[href^='/claims/']")
+    page.wait_for_selector("#dollars-table")
+    explained = [t for t in page.locator("#dollars-table td.explain").all_inner_texts() if t.strip()]
+    assert explained  # each CAS adjustment in plain words
+    shot(page, "07b-claim")
+    assert page.console_errors == []
+
+
 def test_dashboard_for_a_manager(page, server):
     sign_in(page, server, "maria")
     page.goto(server["url"] + "/dashboard")
     page.wait_for_selector("h1:text('Denials and recovery')")
+    assert page.locator("svg.chart").count() >= 4
     shot(page, "08-dashboard")
     assert page.console_errors == []
 

@@ -203,9 +203,32 @@ def worklist_page(request: Request, who: Principal = BILLER, filters: dict = Dep
     audit.record(request.app.state.engine, who.user, "worklist.list", None,
                  {"rows": len(data["rows"]), "filters": sorted(filters)}, client=client_of(request))
     users = [u["name"] for u in auth.list_users(request.app.state.engine) if u["active"]]
-    query = request.url.query
     return render(request, "worklist.html", {**data, "filters": filters, "page": page, "users": users,
-                                             "query": query, "message": message})
+                                             "query": _query(filters), "sort_urls": _sort_urls(filters),
+                                             "next_url": "?" + _query(filters, page=page + 1), "message": message})
+
+
+def _query(filters: dict, **extra) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({**{k: (str(v).lower() if isinstance(v, bool) else v) for k, v in filters.items()}, **extra},
+                     doseq=True)
+
+
+def _sort_urls(filters: dict) -> dict[str, str]:
+    """A column header link: sort by it, largest first; clicked again, the other way."""
+    current, descending = filters.get("sort", "priority"), filters.get("descending", True)
+    urls = {}
+    for key in services_sorts():
+        flip = not descending if key == current else True
+        urls[key] = "?" + _query({**filters, "sort": key, "descending": flip})
+    return urls
+
+
+def services_sorts():
+    from .services import SORTS
+
+    return SORTS
 
 
 @router.post("/worklist/bulk")
