@@ -30,19 +30,22 @@ from cas c join remarks rm
  and (rm.line_index = c.line_index or rm.line_index is null);
 
 create or replace temp table cas_rule as
-select c.cas_id, t.category as rule_category, t.denial_reason, t.edit_category, t.recoverable,
-       t.medicare_action, t.commercial_action, t.default_odds, t.explanation, t.rationale,
-       t.carc as rule_carc, t.group_code as rule_group, t.rarc as rule_rarc
-from cas c
-left join cas_rarc x using (cas_id)
-join taxonomy t
-  on (t.carc = c.reason_code or t.carc = '*')
- and (t.group_code = c.group_code or t.group_code = '*')
- and (t.rarc = '*' or t.rarc = x.rarc)
+with cand as (
+    -- rules for the CARC itself, plus the wildcard rules (equi-join + a tiny cross join)
+    select c.cas_id, c.group_code as g, t.* from cas c join taxonomy t on t.carc = c.reason_code
+    union all
+    select c.cas_id, c.group_code, t.* from cas c cross join (select * from taxonomy where carc = '*') t
+)
+select k.cas_id, k.category as rule_category, k.denial_reason, k.edit_category, k.recoverable,
+       k.medicare_action, k.commercial_action, k.default_odds, k.explanation, k.rationale,
+       k.carc as rule_carc, k.group_code as rule_group, k.rarc as rule_rarc
+from cand k
+left join cas_rarc x on x.cas_id = k.cas_id and x.rarc = k.rarc
+where (k.group_code = k.g or k.group_code = '*') and (k.rarc = '*' or x.rarc is not null)
 qualify row_number() over (
-    partition by c.cas_id
-    order by (t.category <> 'unmapped') desc, (t.group_code <> '*') desc, (t.carc <> '*') desc,
-             (t.rarc <> '*') desc) = 1;
+    partition by k.cas_id
+    order by (k.category <> 'unmapped') desc, (k.group_code <> '*') desc, (k.carc <> '*') desc,
+             (k.rarc <> '*') desc) = 1;
 """
 
 DOLLARS_SQL = """

@@ -28,35 +28,44 @@ import duckdb
 
 CLAIM_SQL = """
 create or replace temp table claim_match as
-with claim_lines as (
-    select l.claim_id, l.service_date, l.procedure_code, l.charge from lines l
-), cand as (
+with by_clm01 as (
     select r.remit_claim_id, c.claim_id,
            case when r.total_charge = c.total_charge
                      and coalesce(r.frequency_code, '1') = coalesce(c.frequency_code, '1') then 1
                 when r.total_charge = c.total_charge then 2
-                else 3 end as rank_,
-           c.file_id as claim_file
+                else 3 end as rank_
     from remit_claims r join claims c on r.patient_control_number = c.patient_control_number
-    union all
-    select r.remit_claim_id, c.claim_id, 4, c.file_id
+), by_icn as (
+    select r.remit_claim_id, c.claim_id, 4 as rank_
     from remit_claims r join claims c on r.payer_claim_control_number = c.original_claim_number
-    where r.payer_claim_control_number is not null
-    union all
-    select distinct r.remit_claim_id, c.claim_id, 5, c.file_id
-    from remit_claims r
-    join remit_lines rl on rl.remit_claim_id = r.remit_claim_id
-    join claims c on r.patient_id in (c.patient_id, c.subscriber_id)
-    join claim_lines cl on cl.claim_id = c.claim_id
-         and cl.service_date = rl.service_date
-         and cl.procedure_code = coalesce(rl.original_procedure_code, rl.procedure_code)
-         and cl.charge = rl.charge
+), rest as (
+    -- the fallback only looks at remit claims nothing else matched (all joins are equi-joins)
+    select r.remit_claim_id, r.patient_id from remit_claims r
+    anti join (select remit_claim_id from by_clm01 union select remit_claim_id from by_icn) m using (remit_claim_id)
     where r.patient_id is not null
+), members as (
+    select claim_id, patient_id as member from claims where patient_id is not null
+    union
+    select claim_id, subscriber_id from claims where subscriber_id is not null
+), pairs as materialized (
+    -- remit claim x submitted claim of the same member first, so the date/code/charge test
+    -- below runs inside those pairs (joining on date/code/charge first would be quadratic)
+    select r.remit_claim_id, m.claim_id from rest r join members m on m.member = r.patient_id
+), pair_lines as materialized (
+    select p.remit_claim_id, p.claim_id, rl.service_date,
+           coalesce(rl.original_procedure_code, rl.procedure_code) as code, rl.charge
+    from pairs p join remit_lines rl on rl.remit_claim_id = p.remit_claim_id
+), by_patient as (
+    -- one hash join on (claim, date, code, charge)
+    select distinct pl.remit_claim_id, pl.claim_id, 5 as rank_
+    from pair_lines pl
+    join lines cl on cl.claim_id = pl.claim_id and cl.service_date = pl.service_date
+                 and cl.procedure_code = pl.code and cl.charge = pl.charge
 )
 select remit_claim_id, claim_id,
        ['clm01+charge+frequency', 'clm01+charge', 'clm01', 'payer_claim_number',
         'patient+dos+code+charge'][rank_] as claim_method
-from cand
+from (select * from by_clm01 union all select * from by_icn union all select * from by_patient)
 qualify row_number() over (partition by remit_claim_id order by rank_, claim_id desc) = 1
 """
 

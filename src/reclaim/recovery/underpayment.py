@@ -22,16 +22,23 @@ import duckdb
 
 TERMS_SQL = """
 create or replace temp table remit_terms as
-select rc.remit_claim_id, tm.terms_id
-from remit_claims rc
-left join payments p using (transaction_id)
-left join claim_match cm using (remit_claim_id)
-left join claims c on c.claim_id = cm.claim_id
-join terms_match tm
-  on tm.payer_id = coalesce(p.payer_id, c.payer_id)
-  or tm.filing_indicator = coalesce(rc.claim_filing_indicator, c.claim_filing_indicator)
-  or (tm.payer_id is null and tm.filing_indicator is null)
-qualify row_number() over (partition by rc.remit_claim_id order by tm.priority) = 1
+with k as (
+    select rc.remit_claim_id, coalesce(p.payer_id, c.payer_id) as payer_id,
+           coalesce(rc.claim_filing_indicator, c.claim_filing_indicator) as filing_indicator
+    from remit_claims rc
+    left join payments p using (transaction_id)
+    left join claim_match cm using (remit_claim_id)
+    left join claims c on c.claim_id = cm.claim_id
+), cand as (
+    select k.remit_claim_id, tm.terms_id, tm.priority from k join terms_match tm on tm.payer_id = k.payer_id
+    union all
+    select k.remit_claim_id, tm.terms_id, tm.priority from k join terms_match tm on tm.filing_indicator = k.filing_indicator
+    union all
+    select k.remit_claim_id, tm.terms_id, tm.priority from k
+    cross join (select * from terms_match where payer_id is null and filing_indicator is null) tm
+)
+select remit_claim_id, terms_id from cand
+qualify row_number() over (partition by remit_claim_id order by priority) = 1
 """
 
 LINE_MONEY_SQL = """
