@@ -767,9 +767,14 @@ def _assemble(identity: dict, rows: pa.Table):
     con = duckdb.connect()
     con.register("rows_in", rows)
     con.execute("""
+        CREATE TEMP TABLE bad AS
+        SELECT DISTINCT patient_control_number FROM rows_in WHERE _error AND patient_control_number IS NOT NULL
+    """)
+    con.execute("""
         CREATE TEMP TABLE r AS
-        SELECT *, bool_or(_error) OVER (PARTITION BY patient_control_number) AS _claim_error
-        FROM rows_in WHERE patient_control_number IS NOT NULL
+        SELECT * FROM rows_in
+        WHERE patient_control_number IS NOT NULL
+          AND patient_control_number NOT IN (SELECT patient_control_number FROM bad)
     """)
 
     def col(name, cast=None):
@@ -779,36 +784,37 @@ def _assemble(identity: dict, rows: pa.Table):
 
     claim_cols = [c for c in _CLAIM_FIELDS if c in present] + [f"diagnosis_{i}" for i in range(1, 13) if f"diagnosis_{i}" in present]
     claim_cols += [c for c in ("patient_last_name", "patient_first_name") if c in present and c not in claim_cols]
-    firsts = ",\n".join(f"first({c} ORDER BY _row) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in claim_cols)
-    conflicts = ",\n".join(f"count(DISTINCT {c}) AS n_{c}" for c in claim_cols)
+    # arg_min over the row number = the first non-null value; min <> max = rows disagree
+    firsts = ",\n".join(f"arg_min({c}, _row) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in claim_cols)
+    conflicts = ",\n".join(f"min({c}) <> max({c}) AS n_{c}" for c in claim_cols)
+    has_rev = "bool_or(revenue_code IS NOT NULL)" if "revenue_code" in present else "FALSE"
     con.execute(f"""
         CREATE TEMP TABLE g AS
         SELECT patient_control_number, min(_row) AS _first_row, min(_line) AS _first_line,
-               sum(charge) AS _line_total, bool_or(revenue_code IS NOT NULL) AS _has_rev
+               sum(charge) AS _line_total, {has_rev} AS _has_rev
                {',' + firsts if firsts else ''} {',' + conflicts if conflicts else ''}
-        FROM r WHERE NOT _claim_error GROUP BY patient_control_number
-    """.replace("revenue_code IS NOT NULL", "revenue_code IS NOT NULL" if "revenue_code" in present else "FALSE"))
+        FROM r GROUP BY patient_control_number
+    """)
     con.execute("CREATE TEMP TABLE k AS SELECT *, row_number() OVER (ORDER BY _first_row) AS _ordinal FROM g")
     issues = []
-    conflict_rows = []
-    for c in claim_cols:
-        got = con.execute(f"SELECT patient_control_number, _first_line FROM k WHERE n_{c} > 1 ORDER BY _first_row").fetchall()
-        conflict_rows.extend((c, pcn, line) for pcn, line in got)
-    if conflict_rows:
-        issues.append(make_issues(
-            identity, code="CSV-CLAIM-CONFLICT", severity="warning",
-            column=pa.array([c for c, _, _ in conflict_rows]),
-            claim_key=pa.array([p for _, p, _ in conflict_rows]),
-            line=pa.array([ln for _, _, ln in conflict_rows], pa.int64()),
-            message=pa.array([f"claim-level column {c} differs between the rows of this claim: the first row's value is used"
-                              for c, _, _ in conflict_rows]),
-        ))
-    skipped = con.execute(
-        "SELECT DISTINCT patient_control_number FROM r WHERE _claim_error ORDER BY 1").fetchall()
-    if skipped:
+    if claim_cols:
+        names = ", ".join(f"CASE WHEN n_{c} THEN '{c}' END" for c in claim_cols)
+        conflict = con.execute(f"""
+            SELECT patient_control_number AS claim_key, _first_line AS line, unnest(list_filter([{names}], x -> x IS NOT NULL)) AS col
+            FROM k WHERE {' OR '.join(f'n_{c}' for c in claim_cols)} ORDER BY _first_row
+        """).to_arrow_table()
+        if conflict.num_rows:
+            issues.append(make_issues(
+                identity, code="CSV-CLAIM-CONFLICT", severity="warning", column=conflict["col"],
+                claim_key=conflict["claim_key"], line=conflict["line"],
+                message=pc.binary_join_element_wise(
+                    "claim-level column ", conflict["col"],
+                    " differs between the rows of this claim: the first row's value is used", "")))
+    skipped = con.execute("SELECT patient_control_number FROM bad ORDER BY 1").to_arrow_table()
+    if skipped.num_rows:
         issues.append(make_issues(
             identity, code="CSV-CLAIM-SKIPPED", severity="error", skipped="claim",
-            claim_key=pa.array([s for (s,) in skipped]),
+            claim_key=skipped["patient_control_number"],
             message="claim not loaded: a row of it has an error in a required column (see the rows above)"))
 
     claim_id = f"'{file_id}' || ':' || _ordinal"
