@@ -222,3 +222,39 @@ def test_output_passes_pyx12(x12_samples, tmp_path, name):
     finally:
         logger.removeHandler(handler)
     assert handler.messages == [] and ok
+
+
+def test_noc_description_line_control_ranges_and_dependent_patient(tmp_path):
+    """SV101-7 (NOC drug description), REF*6R, DTP*472 RD8 and a patient loop (2000C) when the
+    patient is not the subscriber: each written, and read back to the same columns. The line is
+    Jubbonti billed as unclassified biologic J3590 in June 2024, before its own code Q5136
+    (added 2024-10-01, domain-facts §0)."""
+    text = (
+        "patient_control_number,relationship_code,subscriber_id,patient_last_name,patient_first_name,patient_birth_date,"
+        "patient_sex,payer_id,payer_name,billing_npi,billing_name,place_of_service,diagnosis_1,line_number,"
+        "line_control_number,service_date,service_date_to,procedure_code,description,charge,units,dx_pointers,ndc,"
+        "ndc_quantity,ndc_unit\n"
+        "N1,19,W123456789,ROE,RICKY,2015-03-02,M,60054,AETNA,1234567893,EXAMPLE CLINIC,11,C7951,1,LCN-0001,"
+        "2024-06-03,2024-06-05,J3590,DENOSUMAB-BBDZ 60 MG/ML,950.00,1,1,61314-240-63,1,ML\n")
+    source = tmp_path / "noc.csv"
+    source.write_text(text)
+    batch = read_csv(source)
+    # the CSV carries no subscriber name: give one so the 2010BA NM1 is complete
+    claims = batch["claims"]
+    idx = claims.schema.get_field_index("subscriber_last_name")
+    batch.tables["claims"] = claims.set_column(idx, "subscriber_last_name", pa.array(["ROE"], pa.string()))
+    buf = io.StringIO()
+    write_837(batch, buf, sender=SENDER, receiver=RECEIVER, created=WHEN)
+    segs = segments(buf.getvalue())
+    assert "HL*3*2*23*0" in segs and "PAT*19" in segs and "NM1*QC*1*ROE*RICKY" in segs
+    assert next(s for s in segs if s.startswith("SBR")) == "SBR*P"  # no SBR02: the subscriber is not the patient
+    assert "SV1*HC:J3590:::::DENOSUMAB-BBDZ 60 MG/ML*950*UN*1***1" in segs
+    assert "DTP*472*RD8*20240603-20240605" in segs and "REF*6R*LCN-0001" in segs
+    assert "LIN**N4*61314-240-63" in segs and "CTP****1*ML" in segs
+    again = read_837(buf.getvalue().encode())
+    line = again["lines"].to_pylist()[0]
+    assert (line["description"], line["line_control_number"], line["service_date_to"], line["ndc11"]) == (
+        "DENOSUMAB-BBDZ 60 MG/ML", "LCN-0001", dt.date(2024, 6, 5), "61314024063")
+    claim = again["claims"].to_pylist()[0]
+    assert (claim["relationship_code"], claim["patient_first_name"], claim["patient_birth_date"]) == (
+        "19", "RICKY", dt.date(2015, 3, 2))
