@@ -18,6 +18,13 @@ _AMOUNT = r"^-?(\d{1,15}(\.\d{0,10})?|\.\d{1,10})$"
 _ISSUE_FIELDS = [f for f in READ_ISSUES if f.name not in ("file_id", "path")]
 
 
+def ffill_position(mask: np.ndarray, index: np.ndarray, carry: int):
+    """Each row gets the segment number (``index``, increasing) of the last row where
+    ``mask`` is true, at or before it, else ``carry``. Returns (filled, new carry)."""
+    out = np.maximum.accumulate(np.where(mask, index, carry))
+    return out, (int(out[-1]) if len(out) else carry)
+
+
 def ffill(mask: np.ndarray, values: np.ndarray, carry):
     """Each row gets ``values`` at the last row where ``mask`` is true (at or before it),
     else ``carry`` (the value left by the previous block). Returns (filled, new carry)."""
@@ -210,7 +217,8 @@ class Parts:
         if not pieces:
             return pa.table({"key": pa.array([], pa.int64()),
                              **{k: pa.array([], t) for k, t in schema.items()}})
-        return pa.concat_tables(pieces, promote_options="permissive").combine_chunks()
+        # chunks stay as they are (one per block): combining would copy every column once more
+        return pa.concat_tables(pieces)
 
 
 def first_per_key(table: pa.Table, keys: np.ndarray) -> dict[str, pa.Array]:
@@ -228,12 +236,17 @@ def first_per_key(table: pa.Table, keys: np.ndarray) -> dict[str, pa.Array]:
     pos = np.minimum(pos, len(uniq) - 1)
     hit = uniq[pos] == keys
     take = pa.array(np.where(hit, first[pos], 0), mask=~hit)
-    return {name: table.column(name).take(take).combine_chunks()
+    return {name: table.column(name).take(take)
             for name in table.column_names if name != "key"}
 
 
-def _one_chunk(col: pa.ChunkedArray) -> pa.Array:
-    return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+def keep_rows(data, mask: np.ndarray):
+    """``data.filter(mask)``, without the copy when every row is kept (the usual case)."""
+    return data if mask.all() else data.filter(pa.array(mask))
+
+
+def _one_chunk(col: pa.ChunkedArray):
+    return col.chunk(0) if col.num_chunks == 1 else col
 
 
 def rank_within(groups: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from ...errors import InputFormatError
 from ..model import (ADJUSTMENTS, MONEY, PAYMENTS, PROVIDER_ADJUSTMENTS, QUANTITY, REMARKS, REMIT_CLAIMS,
                      REMIT_LINES, TRANSACTIONS, RemitBatch)
-from ._columns import Issues, Parts, Typed, ffill, first_per_key, rank_within
+from ._columns import Issues, Parts, Typed, ffill, ffill_position, first_per_key, keep_rows, rank_within
 from .envelope import EnvelopeWalker, transaction_type
 from .ids import file_identity, files_table, transaction_ids
 from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, X12Tokenizer, pick
@@ -85,7 +85,7 @@ class Reader835:
         masks = {s: sid == C[s] for s in ("ST", "SE", "N1", "LX", "CLP", "SVC", "PLB")}
         last = {}
         for name, mask in masks.items():
-            last[name], st.last[name] = ffill(mask, idx, st.last[name])
+            last[name], st.last[name] = ffill_position(mask, idx, st.last[name])
         n1_rows = np.flatnonzero(masks["N1"])
         q = np.full(n, -1, dtype=np.int16)
         q[n1_rows] = pc.index_in(el(n1_rows, 1), value_set=pa.array(N1_QUALIFIERS)).fill_null(-1).to_numpy(
@@ -99,7 +99,8 @@ class Reader835:
         in_2110 = in_claim & (last["SVC"] > last["CLP"])
 
         def rows(seg, mask):
-            return np.flatnonzero((sid == C[seg]) & mask)
+            r = b.rows(seg)
+            return r[mask[r]]
 
         self._segment_problems(b, in_txn)
 
@@ -137,7 +138,7 @@ class Reader835:
                 has = code.is_valid().to_numpy(zero_copy_only=False)
                 rr = r[has]
                 P.add("remark", last["CLP"][rr], line=np.zeros(len(rr), dtype=np.int64), seq=idx[rr] * 100 + k,
-                      source=pa.repeat(pa.scalar(seg), len(rr)), code=code.filter(pa.array(has)),
+                      source=pa.repeat(pa.scalar(seg), len(rr)), code=keep_rows(code, has),
                       qualifier=pa.nulls(len(rr), pa.string()))
 
         # 2110 service payment
@@ -175,7 +176,7 @@ class Reader835:
             composite = el(r, reason_k)
             has = composite.is_valid().to_numpy(zero_copy_only=False)
             rr = r[has]
-            comp = pc.split_pattern(composite.filter(pa.array(has)), b.delimiters.component)
+            comp = pc.split_pattern(keep_rows(composite, has), b.delimiters.component)
             P.add("plb", last["ST"][rr], seq=idx[rr] * 10 + pair, provider=el(rr, 1),
                   date=T.date(el(rr, 2), rr, "PLB02", "PLB"), reason=pick(comp, 0), reference=pick(comp, 1),
                   amount=T.money(el(rr, amount_k), rr, f"PLB{amount_k:02d}", "PLB"))
@@ -213,8 +214,8 @@ class Reader835:
             rr = r[has]
             self.parts.add("cas", claim_key[rr], line=(line_key[rr] if line_key is not None
                                                        else np.zeros(len(rr), dtype=np.int64)),
-                           seq=b.index[rr] * 10 + t, group=group.filter(pa.array(has)),
-                           reason=reason.filter(pa.array(has)),
+                           seq=b.index[rr] * 10 + t, group=keep_rows(group, has),
+                           reason=keep_rows(reason, has),
                            amount=T.money(b.element(rr, ak), rr, f"CAS{ak:02d}", loop),
                            quantity=T.quantity(b.element(rr, qk), rr, f"CAS{qk:02d}", loop),
                            offset=b.offset[rr])
@@ -300,7 +301,7 @@ class Reader835:
                             byte_offset=int(clp["offset"][i].as_py()), loop="2100", segment_id="CLP",
                             claim_key=clp["pcn"][i].as_py(), skipped="claim")
         keep = (is835[tpos] & ~drop) if len(ckey) else np.zeros(0, bool)
-        clp = clp.filter(pa.array(keep))
+        clp = keep_rows(clp, keep)
         ckey, ctxn, tpos = ckey[keep], ctxn[keep], tpos[keep]
         ctid = tid_all.take(pa.array(tpos))
         remit_claim_id = pc.binary_join_element_wise(ctid, pa.array(rank_within(ctxn).astype(str)), ":")
@@ -329,7 +330,7 @@ class Reader835:
             sclaim = svc["claim"].to_numpy()
             cpos = np.minimum(np.searchsorted(ckey, sclaim), max(len(ckey) - 1, 0))
             hit = (ckey[cpos] == sclaim) if len(ckey) else np.zeros(len(sclaim), bool)
-            svc, cpos = svc.filter(pa.array(hit)), cpos[hit]
+            svc, cpos = keep_rows(svc, hit), cpos[hit]
         else:
             cpos = np.zeros(0, dtype=np.int64)
         skey = svc["key"].to_numpy() if len(svc) else np.zeros(0, dtype=np.int64)
@@ -371,7 +372,7 @@ class Reader835:
         plb = plb.sort_by([("seq", "ascending")]) if len(plb) else plb
         ppos = np.searchsorted(st_index, plb["key"].to_numpy()) if len(plb) else np.zeros(0, dtype=np.int64)
         pkeep = is835[ppos] if len(plb) else np.zeros(0, bool)
-        plb, ppos = plb.filter(pa.array(pkeep)), ppos[pkeep]
+        plb, ppos = keep_rows(plb, pkeep), ppos[pkeep]
         provider_adjustments = pa.table({
             "transaction_id": tid_all.take(pa.array(ppos)),
             "file_id": pa.repeat(pa.scalar(file_id, pa.string()), len(plb)), "provider_id": plb["provider"],
@@ -399,7 +400,7 @@ class Reader835:
         k = cas["key"].to_numpy()
         pos = np.minimum(np.searchsorted(ckey, k), len(ckey) - 1)
         hit = ckey[pos] == k
-        cas, pos = cas.filter(pa.array(hit)), pos[hit]
+        cas, pos = keep_rows(cas, hit), pos[hit]
         line = cas["line"].to_numpy()
         lpos = np.minimum(np.searchsorted(skey, line), max(len(skey) - 1, 0)) if len(skey) else np.zeros(len(line), int)
         is_line = line > 0
@@ -421,7 +422,7 @@ class Reader835:
         k = rem["key"].to_numpy()
         pos = np.minimum(np.searchsorted(ckey, k), len(ckey) - 1)
         hit = ckey[pos] == k
-        rem, pos = rem.filter(pa.array(hit)), pos[hit]
+        rem, pos = keep_rows(rem, hit), pos[hit]
         line = rem["line"].to_numpy()
         is_line = line > 0
         if len(skey):

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from ...errors import InputFormatError
 from ..model import CLAIMS, DIAGNOSES, LINES, MONEY, QUANTITY, TRANSACTIONS, ClaimBatch
-from ._columns import Issues, Parts, Typed, ffill, first_per_key, join_present, rank_within
+from ._columns import Issues, Parts, Typed, ffill, ffill_position, first_per_key, join_present, keep_rows, rank_within
 from .envelope import EnvelopeWalker, transaction_type
 from .ids import file_identity, files_table, transaction_ids
 from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, X12Tokenizer
@@ -115,7 +115,7 @@ class Reader837:
                            ("HL22", level == 1), ("HL23", level == 2), ("CLM", isx["CLM"]), ("SBR", isx["SBR"]),
                            ("LINE", is_line), ("NM1", isx["NM1"]), ("LIN", isx["LIN"]), ("SVD", isx["SVD"]),
                            ("LQ", isx["LQ"])):
-            last[name], st.last[name] = ffill(mask, idx, st.last[name])
+            last[name], st.last[name] = ffill_position(mask, idx, st.last[name])
         nm1q, st.nm1q = ffill(isx["NM1"], q1, st.nm1q)
         hl_level, st.hl_level = ffill(isx["HL"], level, st.hl_level)
 
@@ -133,7 +133,8 @@ class Reader837:
         in_header = in_txn & (last["HL"] < last["ST"])
 
         def rows(seg, mask):
-            return np.flatnonzero((sid == C[seg]) & mask)
+            r = b.rows(seg)
+            return r[mask[r]]
 
         el = b.element
 
@@ -272,7 +273,7 @@ class Reader837:
         values = b.gather(b.first[seg_rep] + k, np.ones(total, dtype=bool))
         keep = values.is_valid().to_numpy(zero_copy_only=False)
         seg_rep, k = seg_rep[keep], k[keep]
-        values = values.filter(pa.array(keep))
+        values = keep_rows(values, keep)
         from .tokenizer import pick
 
         comp = pc.split_pattern(values, b.delimiters.component)
@@ -291,7 +292,7 @@ class Reader837:
                             byte_offset=b.offset[bad_seg], loop="2300", segment_id="HI",
                             column=labels.take(pa.array(first_k)), skipped="element")
             keep = ~no_code
-            seg_rep, k, comp = seg_rep[keep], k[keep], comp.filter(pa.array(keep))
+            seg_rep, k, comp = seg_rep[keep], k[keep], keep_rows(comp, keep)
         fmt = pick(comp, 2)
         date_value = pc.if_else(pc.equal(pc.fill_null(fmt, ""), "D8"), pick(comp, 3), pa.scalar(None, pa.string()))
         code = pick(comp, 1)
@@ -367,7 +368,7 @@ class Reader837:
                             byte_offset=int(clm["offset"][i].as_py()), loop="2300", segment_id="CLM",
                             claim_key=clm["pcn"][i].as_py(), skipped="claim")
         keep = tinfo_ok & ~drop
-        clm = clm.filter(pa.array(keep))
+        clm = keep_rows(clm, keep)
         ckey, ctxn, tpos = ckey[keep], ctxn[keep], tpos[keep]
         ordinal = rank_within(ctxn)
         tid_arr = pa.array(tids, pa.string()).take(pa.array(tpos))
@@ -514,7 +515,7 @@ class Reader837:
         pos = np.searchsorted(ckey, hkey)
         pos = np.minimum(pos, max(len(ckey) - 1, 0))
         hit = (ckey[pos] == hkey) if len(ckey) else np.zeros(len(hkey), bool)
-        hi = hi.filter(pa.array(hit))
+        hi = keep_rows(hi, hit)
         pos = pos[hit]
         qual = hi["qual"]
         principal = pc.fill_null(pc.is_in(qual, pa.array(["ABK", "BK"])), False).to_numpy(zero_copy_only=False)
@@ -546,7 +547,7 @@ class Reader837:
         lclaim = line["claim"].to_numpy()
         pos = np.minimum(np.searchsorted(ckey, lclaim), max(len(ckey) - 1, 0))
         hit = (ckey[pos] == lclaim) if len(ckey) else np.zeros(len(lclaim), bool)
-        line = line.filter(pa.array(hit))
+        line = keep_rows(line, hit)
         pos = pos[hit]
         self._line_pos = pos
         lkey = line["key"].to_numpy()

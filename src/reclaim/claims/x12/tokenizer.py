@@ -139,7 +139,7 @@ class SegmentBlock:
     * ``first`` / ``count``: position of element 0 in ``raw`` and number of elements (incl. id).
     """
 
-    __slots__ = ("delimiters", "index", "offset", "sid", "first", "count", "raw", "raw_offsets", "data")
+    __slots__ = ("delimiters", "index", "offset", "sid", "first", "count", "raw", "raw_offsets", "data", "_by_sid")
 
     def __init__(self, delimiters, index, offset, sid, first, count, raw, raw_offsets, data):
         self.delimiters = delimiters
@@ -151,12 +151,22 @@ class SegmentBlock:
         self.raw = raw
         self.raw_offsets = raw_offsets  # int32, len(raw) + 1
         self.data = data  # the block's bytes (numpy uint8)
+        self._by_sid = None
 
     def __len__(self) -> int:
         return len(self.index)
 
     def rows(self, segment_id: str) -> np.ndarray:
-        return np.flatnonzero(self.sid == SEGMENT_CODE[segment_id])
+        """Row numbers of the segments with this id, ascending (one stable sort per block,
+        then a slice per id, instead of a pass over all segments per id)."""
+        by_sid = self._by_sid
+        if by_sid is None:
+            order = np.argsort(self.sid, kind="stable")
+            bounds = np.searchsorted(self.sid[order], np.arange(-3, len(SEGMENT_IDS) + 1))
+            by_sid = self._by_sid = (order, bounds)
+        order, bounds = by_sid
+        code = SEGMENT_CODE[segment_id] + 3
+        return order[bounds[code]:bounds[code + 1]]
 
     def element(self, rows: np.ndarray, k: int) -> pa.StringArray:
         """Element ``k`` (1-based like X12: NM109 is k=9) of the given rows; null when absent
@@ -397,16 +407,17 @@ class X12Tokenizer:
         count = (term_k - first + 1).astype(np.int64)
         offsets = np.empty(len(delim_pos) + 1, dtype=np.int32)
         offsets[0] = 0
-        offsets[1:] = delim_pos + 1
+        np.add(delim_pos, 1, out=offsets[1:], casting="unsafe")
         raw = pa.StringArray.from_buffers(len(delim_pos), pa.py_buffer(offsets), pa.py_buffer(region))
         seg_start = offsets[first].astype(np.int64)
-        ids = raw.take(pa.array(first))
-        sid = _segment_codes(ids, chr(sep), chr(term))
+        sid = _segment_codes(a, seg_start, sep, term)
         # segments that are empty or only blanks (blank lines, "~~") are not segments
         unknown = np.flatnonzero(sid < 0)
         drop = np.zeros(n_seg, dtype=bool)
-        for r in unknown:  # few: ids outside SEGMENT_IDS, blank segments, junk
-            text = ids[int(r)].as_py()[:-1]
+        if len(unknown):
+            raw_ids = raw.take(pa.array(first[unknown])).to_pylist()
+        for j, r in enumerate(unknown):  # few: ids outside SEGMENT_IDS, blank segments, junk
+            text = raw_ids[j][:-1]
             stripped = text.strip(" \t\x00")
             if not stripped and count[r] == 1:
                 drop[r] = True
@@ -430,12 +441,33 @@ class X12Tokenizer:
 _NON_ASCII_TO_QMARK = bytes(range(128)) + b"?" * 128
 
 
-def _segment_codes(ids: pa.StringArray, sep: str, term: str) -> np.ndarray:
-    keys = [s + sep for s in SEGMENT_IDS] + [s + term for s in SEGMENT_IDS]
-    codes = pc.index_in(ids, value_set=pa.array(keys)).fill_null(-1).to_numpy(zero_copy_only=False)
-    codes = codes.astype(np.int16)
-    n = len(SEGMENT_IDS)
-    return np.where(codes >= n, codes - n, codes).astype(np.int16)
+_ID2 = np.full(1 << 16, -1, dtype=np.int16)  # 2-letter ids by (b0 << 8 | b1)
+_ID3_KEYS, _ID3_CODES = [], []
+for _code, _sid in enumerate(SEGMENT_IDS):
+    _b = _sid.encode()
+    if len(_b) == 2:
+        _ID2[_b[0] << 8 | _b[1]] = _code
+    else:
+        _ID3_KEYS.append(_b[0] << 16 | _b[1] << 8 | _b[2])
+        _ID3_CODES.append(_code)
+_ID3_ORDER = np.argsort(_ID3_KEYS)
+_ID3_KEYS = np.array(_ID3_KEYS, dtype=np.int64)[_ID3_ORDER]
+_ID3_CODES = np.array(_ID3_CODES, dtype=np.int16)[_ID3_ORDER]
+
+
+def _segment_codes(a: np.ndarray, start: np.ndarray, sep: int, term: int) -> np.ndarray:
+    """Segment id codes from the first 4 bytes of each segment, by table look-up: an id is 2
+    or 3 bytes followed by the element separator or the terminator. -1 = look closer."""
+    last = len(a) - 1
+    b = [a[np.minimum(start + i, last)].astype(np.int64) for i in range(4)]
+    two = (b[2] == sep) | (b[2] == term)
+    three = ~two & ((b[3] == sep) | (b[3] == term))
+    codes = np.where(two, _ID2[(b[0] << 8) | b[1]], -1).astype(np.int16)
+    key3 = (b[0] << 16) | (b[1] << 8) | b[2]
+    pos = np.minimum(np.searchsorted(_ID3_KEYS, key3), len(_ID3_KEYS) - 1)
+    hit3 = three & (_ID3_KEYS[pos] == key3)
+    codes[hit3] = _ID3_CODES[pos[hit3]]
+    return codes
 
 
 def iter_blocks(source: str | Path | bytes, *, block_size: int = BLOCK_SIZE) -> Iterator[SegmentBlock]:
