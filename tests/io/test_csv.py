@@ -274,3 +274,11 @@ def test_damaged_xlsx_is_a_file_issue(tmp_path):
     batch = read_xlsx(path)
     [issue] = issues(batch)
     assert issue["code"] == "CSV-XLSX-UNREADABLE" and issue["skipped"] == "file"
+
+
+def test_shipped_xlsx_template_matches_the_csv_template():
+    xlsx, csv_batch = read_xlsx(REPO / "examples" / "claims-template.xlsx"), read_csv(TEMPLATE)
+    assert issues(xlsx) == []
+    for name in ("claims", "lines", "diagnoses"):
+        keep = [c for c in xlsx[name].column_names if c not in ("claim_id", "transaction_id", "file_id")]
+        assert xlsx[name].select(keep).equals(csv_batch[name].select(keep)), name
