@@ -241,3 +241,21 @@ def test_search(store) -> None:
     words = search_codes(store, "infliximab biosimilar", DOS)
     assert words and all("infliximab" in h.long_description.lower() for h in words)
     assert search_codes(store, "xyzzy", DOS) == [] and search_codes(store, "  ", DOS) == []
+
+
+def test_noc_code(store) -> None:
+    """J3490 "Unclassified drugs": no unit (never a guess), and the NOC denials (domain-facts §1.5)."""
+    g = build_guide(store, "J3490", DOS)
+    assert g.billing_unit is None and "no single billing unit" in g.billing_unit_note
+    pairs = {(d.carc, d.rarc) for d in g.denials}
+    assert {("189", "N657"), ("16", "N350")} <= pairs
+
+
+def test_guide_import_does_not_load_pyarrow() -> None:
+    """The warm look-up path is DuckDB queries only: importing the guide must not pull in pyarrow."""
+    import subprocess
+    import sys
+
+    code = "import sys, reclaim.documents.guide, reclaim.documents.guide_render; print('pyarrow' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -50,7 +50,7 @@ def command(settings: Settings, code: str | None, search: str | None, on: dt.dat
         if search:
             hits = guide.search_codes(store, search, day, limit)
             if fmt == "json":
-                click.echo(json.dumps(guide._plain([h.__dict__ for h in hits]), indent=2))
+                click.echo(json.dumps([h.to_dict() for h in hits], indent=2))
             elif fmt == "markdown":
                 click.echo(guide_render.search_markdown(search, hits), nl=False)
             else:

@@ -566,6 +566,9 @@ class SearchHit:
     score: int
     brands: list[str]
 
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))
+
 
 def search_codes(store: Any, query: str, on: dt.date | None = None, limit: int = 20) -> list[SearchHit]:
     """Codes whose descriptors (or crosswalk drug names) contain every word of ``query``, best first:
