@@ -219,7 +219,7 @@ def _plain(value: Any) -> Any:
 class _StoreFacts:
     """What does not change while a read-only store is open: its releases and loaded tables."""
 
-    releases: dict[str, dict[str, Any]]
+    releases: dict[Any, dict[str, Any]]
     loaded: set[str]
     latest_hcpcs: str | None
 
@@ -233,7 +233,11 @@ def _facts(store: Any) -> _StoreFacts:
     if facts is None:
         row = store.con.execute(
             "SELECT release FROM hcpcs GROUP BY release ORDER BY max(release_effective) DESC LIMIT 1").fetchone()
-        facts = _StoreFacts({r["dataset"]: r for r in store.releases()},
+        # (dataset, release) -> row, and dataset -> its newest row (releases() sorts oldest first)
+        rows = store.releases()
+        by_release: dict[Any, dict[str, Any]] = {(r["dataset"], r["release"]): r for r in rows}
+        by_release.update({r["dataset"]: r for r in rows})
+        facts = _StoreFacts(by_release,
                             {t for t in _OPTIONAL_TABLES if store.loaded(t)}, row[0] if row else None)
         _FACTS[store] = facts
     return facts
@@ -247,7 +251,8 @@ class _Sources:
         self.used: dict[str, SourceFile] = {}
 
     def label(self, dataset: str, release: str | None = None) -> str:
-        row = self.rows.get(dataset) if dataset in self.rows else None
+        """'CMS HCPCS 2025-10', and note the file of that release for the Sources section."""
+        row = self.rows.get((dataset, release)) if release else self.rows.get(dataset)
         name = DATASET_NAMES.get(dataset, dataset)
         release = release or (row["release"] if row else "?")
         if row:
