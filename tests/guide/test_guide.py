@@ -109,7 +109,7 @@ def test_j1327_is_eptifibatide_not_denosumab(store) -> None:
     assert g.related == []
     assert "denosumab" not in g.to_json().lower()
     assert g.payment is None and "no row in the ASP pricing file 2025-Q4" in g.payment_note
-    assert g.ndcs == [] and "no NDC maps to J1327" in g.ndc_note
+    assert g.ndcs == [] and "no NDC maps to J1327 in the ASP NDC-HCPCS crosswalk 2025-Q4" in g.ndc_note
 
 
 def test_j1745_infliximab(store, asp_raw) -> None:
@@ -259,3 +259,16 @@ def test_guide_import_does_not_load_pyarrow() -> None:
     code = "import sys, reclaim.documents.guide, reclaim.documents.guide_render; print('pyarrow' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_date_before_every_loaded_quarter(store) -> None:
+    g = build_guide(store, "J0897", dt.date(2025, 6, 1))
+    assert g.payment is None and "no ASP quarter loaded that is in force on 2025-06-01" in g.payment_note
+    assert g.ndcs == [] and "no ASP NDC-HCPCS crosswalk quarter loaded" in g.ndc_note
+    assert any("before the earliest HCPCS release" in w for w in g.warnings)
+
+
+def test_date_after_the_newest_quarter_warns(store) -> None:
+    g = build_guide(store, "J0897", dt.date(2026, 3, 2))
+    assert g.payment is not None and not g.payment.covers_date_of_service
+    assert any("ended before the date of service 2026-03-02" in w for w in g.warnings)

@@ -364,18 +364,24 @@ def _related(store: Any, row: dict[str, Any], on: dt.date) -> list[RelatedCode]:
     return related
 
 
+def _quarter_in_force(store: Any, table: str, on: dt.date) -> str | None:
+    """The quarterly release of ``table`` in force on ``on`` (latest start on or before it)."""
+    row = store.con.execute(
+        f'SELECT release FROM "{table}" WHERE effective_from <= ? GROUP BY release '
+        "ORDER BY max(effective_from) DESC LIMIT 1", [on]).fetchone()
+    return row[0] if row else None
+
+
 def _payment(store: Any, code: str, on: dt.date, crosswalk: list[dict[str, Any]], sources: _Sources,
              warnings: list[str]) -> tuple[Payment | None, str | None]:
     if "asp_pricing" not in _facts(store).loaded:
         return None, "no ASP pricing file loaded"
     row = store.asp(code, on)
     if row is None:
-        quarter = store.con.execute(
-            "SELECT release FROM asp_pricing WHERE effective_from <= ? GROUP BY release "
-            "ORDER BY max(effective_from) DESC LIMIT 1", [on]).fetchone()
+        quarter = _quarter_in_force(store, "asp_pricing", on)
         if quarter is None:
             return None, f"no ASP quarter loaded that is in force on {on}"
-        return None, (f"{code} has no row in the ASP pricing file {quarter[0]}: no national ASP payment limit this "
+        return None, (f"{code} has no row in the ASP pricing file {quarter}: no national ASP payment limit this "
                       "quarter. The file's note 2: absence from it 'does not indicate whether Medicare covers a "
                       "drug'; the local Medicare contractor (MAC) decides")
     source = sources.label("asp_pricing", row["release"])
@@ -533,7 +539,9 @@ def build_guide(store: Any, code: str, on: dt.date | None = None) -> Guide:
             if crosswalk:
                 ndc_source = sources.label("ndc_crosswalk", crosswalk[0]["release"])
             elif is_drug:
-                ndc_note = f"no NDC maps to {code} in the ASP NDC-HCPCS crosswalk in force on {on}"
+                quarter = _quarter_in_force(store, "ndc_crosswalk", on)
+                ndc_note = (f"no NDC maps to {code} in the ASP NDC-HCPCS crosswalk {quarter}" if quarter
+                            else f"no ASP NDC-HCPCS crosswalk quarter loaded that is in force on {on}")
         elif is_drug:
             ndc_note = "no NDC-HCPCS crosswalk loaded"
         payment, payment_note = _payment(store, code, on, crosswalk, sources, warnings)
