@@ -63,7 +63,7 @@ def command(settings, remits, claims, policies, terms, db, no_save, out, as_of, 
     remit_claims = result.remits["remit_claims"].num_rows
     click.echo(f"{remit_claims} remittance claims, {result.claim_match.num_rows} matched to submitted claims, "
                f"{result.unmatched.num_rows} unmatched (see unmatched.csv)"
-               + (f"; {issues} read issues (see the convert command)" if issues else ""))
+               + (f"; {issues} read issues (see read-issues.csv)" if issues else ""))
     for note in result.notes:
         click.secho(f"note: {note}", fg="yellow", err=True)
     items = result.items.to_pylist()

@@ -1,5 +1,5 @@
 """Write a recovery run to files: worklist (CSV, XLSX, JSON), summary (CSV, XLSX, PNG charts),
-unmatched remittances and write-offs (CSV).
+unmatched remittances, write-offs, unpriced lines and read issues (CSV).
 
 The worklist files carry claim identifiers (CLM01, payer claim number) and no patient names,
 birth dates or member ids.
@@ -114,6 +114,8 @@ def write_outputs(result, out_dir: str | Path) -> dict[str, list[str]]:
     files["summary"] += [str(p) for p in write_charts(result.summary, out)]
     files["other"].append(str(write_csv(result.unmatched, out / "unmatched.csv")))
     files["other"].append(str(write_csv(result.write_offs, out / "write-offs.csv")))
+    if result.read_issues.num_rows:
+        files["other"].append(str(write_csv(result.read_issues, out / "read-issues.csv")))
     if result.unpriced.num_rows:
         files["other"].append(str(write_csv(result.unpriced, out / "unpriced.csv")))
     return files

@@ -82,10 +82,10 @@ with rl as (
     where rl.line_control_number is not null
     qualify row_number() over (partition by rl.remit_claim_id, rl.line_index order by l.line_number) = 1
 ), rest1 as (
-    select * from rl where (remit_claim_id, line_index) not in (select (remit_claim_id, line_index) from by_lcn)
+    select rl.* from rl anti join by_lcn b on b.remit_claim_id = rl.remit_claim_id and b.line_index = rl.line_index
 ), free1 as (
-    select l.* from lines l join (select distinct claim_id from rl) c using (claim_id)
-    where (l.claim_id, l.line_number) not in (select (claim_id, line_number) from by_lcn)
+    select l.* from lines l semi join rl on rl.claim_id = l.claim_id
+    anti join by_lcn b on b.claim_id = l.claim_id and b.line_number = l.line_number
 ), r_ord as (
     select *, row_number() over (partition by remit_claim_id, code, service_date, charge order by line_index) as ord
     from rest1 where service_date is not null
@@ -99,9 +99,9 @@ with rl as (
       on l.claim_id = r.claim_id and l.procedure_code = r.code and l.service_date = r.service_date
      and l.charge = r.charge and l.ord = r.ord
 ), rest2 as (
-    select * from rest1 where (remit_claim_id, line_index) not in (select (remit_claim_id, line_index) from by_dos)
+    select r.* from rest1 r anti join by_dos b on b.remit_claim_id = r.remit_claim_id and b.line_index = r.line_index
 ), free2 as (
-    select * from free1 where (claim_id, line_number) not in (select (claim_id, line_number) from by_dos)
+    select f.* from free1 f anti join by_dos b on b.claim_id = f.claim_id and b.line_number = f.line_number
 ), by_order as (
     select r.remit_claim_id, r.line_index, l.claim_id, l.line_number, 3 as rank_
     from (select *, row_number() over (partition by remit_claim_id, code order by line_index) as ord from rest2) r
