@@ -327,7 +327,12 @@ def _distinct_rows(table: pa.Table) -> pa.Table:
         return table
     con = duckdb.connect()
     con.register("t", table)
-    out = con.execute("SELECT DISTINCT * FROM t").fetch_arrow_table().cast(table.schema)
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    # the first of identical rows, in the original order (a FHIR file's issues are in both batches)
+    out = con.execute(f"""
+        SELECT {cols} FROM (SELECT *, row_number() OVER () AS _i FROM t)
+        QUALIFY row_number() OVER (PARTITION BY {cols} ORDER BY _i) = 1 ORDER BY _i
+    """).to_arrow_table().cast(table.schema)
     con.close()
     return out
 
