@@ -87,3 +87,21 @@ def test_categories_of_the_demo(result):
     assert cat("RC1007", "151") == {"partial_denial"}
     reversal = [d for d in result.dollars.to_pylist() if d["category"] == "reversal"]
     assert sum(d["amount"] for d in reversal) == Decimal("-2100.00")
+
+
+def test_summary_by_payer_code_and_edit(result):
+    items = result.items.to_pylist()
+    preventable = {}
+    for i in items:
+        if i["preventable"]:
+            preventable[i["payer_name"]] = preventable.get(i["payer_name"], 0) + i["amount"]
+    by_payer = {r["payer"]: r for r in result.summary["by_payer"].to_pylist()}
+    assert set(by_payer) == {"MEDICARE PART B", "ACME HEALTH PLAN"}
+    for payer, amount in preventable.items():
+        assert by_payer[payer]["preventable"] == amount
+    assert by_payer["ACME HEALTH PLAN"]["underpaid"] > 0
+    edits = {r["edit"]: r["denied"] for r in result.summary["by_edit"].to_pylist()}
+    denied_items = sum(i["amount"] for i in items if i["kind"] in ("denial", "partial_denial"))
+    assert sum(edits.values()) == denied_items
+    codes = {r["procedure_code"] for r in result.summary["by_code"].to_pylist()}
+    assert {"J0897", "J1745", "J9271", "J3490"} <= codes

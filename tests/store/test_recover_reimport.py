@@ -54,3 +54,16 @@ def test_observed_outcomes_change_the_odds(db_url, inputs):
     odds = next(i for i in again.items.to_pylist() if i["reason"] == "CO-4")["odds"]
     # (0 recovered + 5 x default) / (1 resolved + 5)
     assert odds == pytest.approx(5 * co4["odds"] / 6)
+
+
+def test_recovered_dollars_reach_the_summary(db_url, inputs):
+    remits, claims, store = inputs
+    first = recover(remits, claims, store=store, db_url=db_url, as_of=AS_OF, run_edits=False)
+    wl = WorklistStore(db_url)
+    item = next(i for i in first.items.to_pylist() if i["kind"] == "underpayment")
+    for status in ("in_progress", "submitted"):
+        wl.set_status(item["item_id"], status)
+    wl.set_status(item["item_id"], "recovered", recovered_amount=100.5)
+    again = recover(remits, claims, store=store, db_url=db_url, as_of=AS_OF, run_edits=False)
+    rows = again.summary["recovered"].to_pylist()
+    assert [(r["procedure_code"], r["kind"], str(r["recovered"])) for r in rows] == [(item["procedure_code"], "underpayment", "100.50")]

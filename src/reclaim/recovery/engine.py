@@ -199,5 +199,6 @@ def recover(
     con.close()
     if db is not None:
         result.saved = db.upsert_items(result.items)
+        result.summary["recovered"] = db.recovered()
         log.info("worklist saved: %d new, %d unchanged", result.saved["inserted"], result.saved["unchanged"])
     return result

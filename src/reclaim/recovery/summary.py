@@ -7,8 +7,9 @@
 * ``by_edit``: denied dollars per root-cause edit (what ``reclaim check`` would have prevented);
 * ``by_action``: worklist dollars at stake per action and kind.
 
-Recovered dollars come from the worklist store (items marked ``recovered``), see
-:meth:`reclaim.store.WorklistStore.summary`.
+``preventable``: denied dollars a catalog edit flags on the submitted claim. Recovered dollars
+come from the worklist store (items people marked ``recovered``): ``recovered`` (per payer, code
+and kind) is added when the run saves to a database.
 """
 
 from __future__ import annotations
@@ -41,28 +42,39 @@ def summarize(con: duckdb.DuckDBPyConnection, result) -> dict[str, pa.Table]:
                 from underpayments u join remit_claims rc using (remit_claim_id)
                 left join payments p using (transaction_id) group by all
             )
+            , pv as (
+                select coalesce(payer_name, payer_id, '(unknown payer)') as payer,
+                       sum(amount) filter (where preventable) as preventable
+                from items_final group by all
+            )
             select payer,
                    sum(amount) filter (where category = 'paid')::decimal(18, 2) as paid,
                    sum(amount) filter (where category = 'denial')::decimal(18, 2) as denied,
                    sum(amount) filter (where category = 'partial_denial')::decimal(18, 2) as partially_denied,
                    sum(amount) filter (where category = 'patient_responsibility')::decimal(18, 2) as patient_responsibility,
                    sum(amount) filter (where category = 'contractual')::decimal(18, 2) as contractual,
-                   any_value(u.underpaid)::decimal(18, 2) as underpaid
-            from d left join u using (payer) group by all order by payer"""),
+                   any_value(u.underpaid)::decimal(18, 2) as underpaid,
+                   any_value(pv.preventable)::decimal(18, 2) as preventable
+            from d left join u using (payer) left join pv using (payer) group by all order by payer"""),
         "by_code": _arrow(con, """
             with d as (
                 select coalesce(rl.procedure_code, '(claim level)') as procedure_code, d.category, d.amount
                 from dollars d left join remit_lines rl using (remit_claim_id, line_index)
             ), u as (
                 select procedure_code, sum(greatest(shortfall, 0)) as underpaid from underpayments group by all
+            ), pv as (
+                select procedure_code, sum(amount) filter (where preventable) as preventable
+                from items_final where procedure_code is not null group by all
             )
             select procedure_code,
                    sum(amount) filter (where category = 'paid')::decimal(18, 2) as paid,
                    sum(amount) filter (where category = 'denial')::decimal(18, 2) as denied,
                    sum(amount) filter (where category = 'partial_denial')::decimal(18, 2) as partially_denied,
                    sum(amount) filter (where category = 'patient_responsibility')::decimal(18, 2) as patient_responsibility,
-                   any_value(u.underpaid)::decimal(18, 2) as underpaid
-            from d left join u using (procedure_code) group by all order by procedure_code"""),
+                   any_value(u.underpaid)::decimal(18, 2) as underpaid,
+                   any_value(pv.preventable)::decimal(18, 2) as preventable
+            from d left join u using (procedure_code) left join pv using (procedure_code)
+            group by all order by procedure_code"""),
         "by_edit": _arrow(con, """
             select coalesce(root_cause_edit, '(no edit would have caught it)') as edit,
                    count(*) as items, sum(amount)::decimal(18, 2) as denied

@@ -285,6 +285,19 @@ class WorklistStore:
                             ("recovered", pa.int64()), ("resolved", pa.int64())])
         return pa.Table.from_pylist([{**r, "recovered": int(r["recovered"] or 0)} for r in rows], schema=schema)
 
+    def recovered(self) -> pa.Table:
+        """Recovered dollars (items marked recovered) per payer, procedure code and kind."""
+        q = (select(items.c.payer_name, items.c.procedure_code, items.c.kind, func.count().label("items"),
+                    func.sum(items.c.recovered_amount).label("recovered"))
+             .where(items.c.status == "recovered")
+             .group_by(items.c.payer_name, items.c.procedure_code, items.c.kind)
+             .order_by(items.c.payer_name, items.c.procedure_code, items.c.kind))
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+        schema = pa.schema([("payer_name", pa.string()), ("procedure_code", pa.string()), ("kind", pa.string()),
+                            ("items", pa.int64()), ("recovered", pa.decimal128(18, 2))])
+        return pa.Table.from_pylist(rows, schema=schema)
+
     def summary(self) -> list[dict[str, Any]]:
         """Dollars at stake and recovered per status and kind."""
         q = (select(items.c.status, items.c.kind, func.count().label("items"),
