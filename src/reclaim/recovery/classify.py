@@ -5,7 +5,8 @@ and per transaction ``BPR02 = sum(CLP04) - sum(PLB)`` (domain-facts 11). The ``d
 has one row per CAS amount and one per paid amount, so that summing it by category gives the
 835's own totals:
 
-* a CAS amount takes the category of its taxonomy rule (:mod:`reclaim.recovery.taxonomy`);
+* a CAS amount takes the category of its taxonomy rule (:mod:`reclaim.recovery.taxonomy`,
+  ``rule_id``: the rule's texts stay in the taxonomy, not on every dollar);
   a ``denial`` on a line (or claim) that was still paid becomes ``partial_denial``;
 * paid = SVC03 per line; a claim whose CLP04 differs from the sum of its SVC03 (claim-level
   CAS, claims without SVC) gets a claim-level ``paid`` row for the difference;
@@ -36,9 +37,7 @@ with cand as (
     union all
     select c.cas_id, c.group_code, t.* from cas c cross join (select * from taxonomy where carc = '*') t
 )
-select k.cas_id, k.category as rule_category, k.denial_reason, k.edit_category, k.recoverable,
-       k.medicare_action, k.commercial_action, k.default_odds, k.explanation, k.rationale,
-       k.carc as rule_carc, k.group_code as rule_group, k.rarc as rule_rarc
+select k.cas_id, k.rule_id
 from cand k
 left join cas_rarc x on x.cas_id = k.cas_id and x.rarc = k.rarc
 where (k.group_code = k.g or k.group_code = '*') and (k.rarc = '*' or x.rarc is not null)
@@ -63,13 +62,15 @@ with rarcs as (
     select c.remit_claim_id, c.line_index, 'CAS' as source, c.group_code, c.reason_code,
            c.amount, c.quantity,
            case when rc.claim_status = '22' then 'reversal'
-                when r.rule_category = 'denial'
+                when t.category = 'denial'
                      and coalesce(rl.paid, rc.paid) <> 0 and rc.claim_status <> '4' then 'partial_denial'
-                else r.rule_category end as category,
-           r.* exclude (cas_id),
+                else t.category end as category,
+           t.rule_id, t.category as rule_category, t.denial_reason, t.edit_category, t.recoverable,
+           t.medicare_action, t.commercial_action, t.default_odds,
            coalesce(lr.rarcs, cr.rarcs) as rarcs
     from cas c
     join cas_rule r using (cas_id)
+    join taxonomy t on t.rule_id = r.rule_id
     join remit_claims rc using (remit_claim_id)
     left join remit_lines rl on rl.remit_claim_id = c.remit_claim_id and rl.line_index = c.line_index
     left join rarcs lr on lr.remit_claim_id = c.remit_claim_id and lr.line_index = c.line_index
@@ -88,17 +89,16 @@ with rarcs as (
     where rc.total_charge - rc.paid - coalesce(s.cas_total, 0) <> 0
 )
 select remit_claim_id, line_index, source, group_code, reason_code, amount, quantity, category,
-       rule_category, denial_reason, edit_category, recoverable, medicare_action, commercial_action,
-       default_odds, explanation, rationale, rarcs
+       rule_id, rule_category, denial_reason, edit_category, recoverable, medicare_action, commercial_action,
+       default_odds, rarcs
 from cas_rows
 union all by name
 select p.remit_claim_id, p.line_index, p.source, p.amount,
        case when rc.claim_status = '22' then 'reversal' else 'paid' end as category
 from paid_rows p join remit_claims rc using (remit_claim_id)
 union all by name
-select u.*, 'unbalanced' as category,
-       'CLP03 - CLP04 - sum(CAS) is not zero: the 835 does not balance for this claim' as explanation
-from unbalanced u;
+-- CLP03 - CLP04 - sum(CAS) is not zero: the 835 does not balance for this claim
+select u.*, 'unbalanced' as category from unbalanced u;
 
 create or replace temp table provider_dollars as
 select p.*, 'provider_level' as category from provider_adjustments p;

@@ -83,6 +83,7 @@ COLUMNS = (
 
 SCHEMA = pa.schema(
     [
+        ("rule_id", pa.int32()),  # row number in taxonomy.csv (1 = first rule)
         ("carc", pa.string()),
         ("group_code", pa.string()),
         ("rarc", pa.string()),
@@ -122,6 +123,7 @@ def load() -> pa.Table:
         odds = float(row["default_odds"])
         if not 0.0 <= odds <= 1.0:
             raise TaxonomyError(f"taxonomy.csv line {line}: default_odds must be within 0..1")
+        cols["rule_id"].append(line - 1)
         cols["carc"].append(row["carc"].strip().upper())
         cols["group_code"].append(row["group"].strip().upper())
         cols["rarc"].append(row["rarc"].strip().upper())

@@ -43,8 +43,8 @@ with loss as (
            d.group_code || '-' || d.reason_code as reason,
            string_agg(distinct d.group_code || '-' || d.reason_code, ' ') over w as reasons,
            d.rarcs, d.denial_reason, d.edit_category, d.medicare_action, d.commercial_action,
-           d.default_odds, d.explanation, d.reason_code as carc
-    from dollars d
+           d.default_odds, t.explanation, d.reason_code as carc
+    from dollars d join taxonomy t on t.rule_id = d.rule_id
     where d.source = 'CAS' and d.category in ('denial', 'partial_denial', 'unmapped') and d.recoverable
     window w as (partition by d.remit_claim_id, d.line_index, d.category)
     qualify row_number() over (partition by d.remit_claim_id, d.line_index, d.category
@@ -154,8 +154,8 @@ WRITE_OFFS_SQL = """
 create or replace temp table write_offs as
 select d.remit_claim_id, d.line_index, rc.patient_control_number, rc.payer_claim_control_number,
        rl.procedure_code, string_agg(d.group_code || '-' || d.reason_code, ' ') as reasons,
-       sum(d.amount)::decimal(18, 2) as amount, any_value(d.explanation) as explanation
-from dollars d join remit_claims rc using (remit_claim_id)
+       sum(d.amount)::decimal(18, 2) as amount, any_value(t.explanation) as explanation
+from dollars d join remit_claims rc using (remit_claim_id) join taxonomy t on t.rule_id = d.rule_id
 left join remit_lines rl on rl.remit_claim_id = d.remit_claim_id and rl.line_index = d.line_index
 where d.source = 'CAS' and d.category in ('denial', 'partial_denial') and not d.recoverable
 group by all
