@@ -73,7 +73,16 @@ _reclaim_pg_main() {
   _reclaim_pg_run "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100" start >/dev/null || {
     echo "test-services: PostgreSQL did not start, see $dir/server.log" >&2; cat "$dir/server.log" >&2; return 1; }
-  _RECLAIM_PG_STOP="$(printf '%q ' "${run[@]}") $(printf '%q' "$bindir/pg_ctl") -D $(printf '%q' "$dir/data") -m fast -w stop >/dev/null 2>&1; rm -rf $(printf '%q' "$dir")"
+  local as_user=""
+  if [ "${#run[@]}" -gt 0 ]; then
+    as_user="runuser -u postgres -- "
+    command -v runuser >/dev/null 2>&1 || as_user="su postgres -s /bin/sh -c "
+  fi
+  if [ "${as_user#su }" != "$as_user" ]; then
+    _RECLAIM_PG_STOP="${as_user}$(printf '%q' "$(printf '%q ' "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop)") >/dev/null 2>&1; rm -rf $(printf '%q' "$dir")"
+  else
+    _RECLAIM_PG_STOP="${as_user}$(printf '%q ' "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop) >/dev/null 2>&1; rm -rf $(printf '%q' "$dir")"
+  fi
   "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres reclaim_test || { eval "$_RECLAIM_PG_STOP"; return 1; }
 
   export RECLAIM_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$port/reclaim_test"
