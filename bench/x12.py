@@ -12,7 +12,9 @@ What it does:
    rotated through real J-codes; ST/SE per 5,000 claims with correct counts; BPR02 = sum CLP04;
 2. reads each file with reclaim in a fresh subprocess (time, claims/s, MB/s, peak RSS), at
    two sizes (``--mb`` and a quarter of it) to show memory does not grow with the file;
-3. runs pyx12 4.0 (``x12n_document``: parse + validate, the reference Python X12 library) on a
+3. times oxedi 0.6 (Rust, 835 only, the fastest Python-installable 835 parser) on the same
+   835 files;
+4. runs pyx12 4.0 (``x12n_document``: parse + validate, the reference Python X12 library) on a
    slice of the same content (the first ``--pyx12-mb`` MB, built by the same generator with the
    same seed), because it is far too slow for the whole file, and prints the ratio of MB/s.
 
@@ -234,6 +236,12 @@ if kind == "pyx12":
     t = time.perf_counter()
     pyx12.x12n_document.x12n_document(pyx12.params.params(), path, io.StringIO(), None, None, None)
     elapsed, n, issues = time.perf_counter() - t, None, None
+elif kind == "oxedi":
+    import oxedi
+    t = time.perf_counter()
+    result = oxedi.parse_file(path)
+    n = result.count_claims()
+    elapsed, issues = time.perf_counter() - t, len(result.diagnostics)
 else:
     from reclaim.claims.x12 import read_835, read_837
     reader = read_837 if kind == "837" else read_835
@@ -281,6 +289,11 @@ def main(argv: list[str] | None = None) -> None:
         m = measure("pyx12", files["slice"])
         rows.append({"reader": "pyx12 4.0 x12n_document", "file": "slice", "mb": files["slice"].stat().st_size / 1e6,
                      **m, "claims": rows[-1]["claims"], "kind": kind})
+        if kind == "835":  # oxedi (Rust, 835 only): the fastest Python-installable 835 parser
+            for label in ("large", "quarter"):
+                m = measure("oxedi", files[label])
+                rows.append({"reader": "oxedi 0.6 parse_file", "file": label, "mb": files[label].stat().st_size / 1e6,
+                             **m, "kind": kind})
     _print(rows)
 
 
@@ -302,6 +315,11 @@ def _print(rows: list[dict]) -> None:
         quarter = next(r for r in rows if r["reader"] == f"reclaim read_{kind}" and r["file"] == "quarter")
         base = next(r for r in rows if r["reader"].startswith("pyx12") and r.get("kind") == kind)
         ratio = (ours["mb"] / ours["seconds"]) / (base["mb"] / base["seconds"])
+        ox = next((r for r in rows if r["reader"].startswith("oxedi") and r["file"] == "large" and r.get("kind") == kind), None)
+        if ox:
+            print(f"{kind}: reclaim reads {large['mb'] / large['seconds']:.1f} MB/s, oxedi {ox['mb'] / ox['seconds']:.1f} MB/s "
+                  f"on the same {large['mb']:.0f} MB file (ratio {(large['mb'] / large['seconds']) / (ox['mb'] / ox['seconds']):.2f}; "
+                  "oxedi builds typed tables but not the reclaim model)")
         print(f"{kind}: reclaim is {ratio:,.0f}x pyx12 on the same {base['mb']:.1f} MB slice "
               f"(pyx12 parses and validates; it is too slow for the {large['mb']:.0f} MB file, so it reads only the slice); "
               f"peak memory {quarter['peak_mb']:.0f} MB at {quarter['mb']:.0f} MB vs {large['peak_mb']:.0f} MB at "
