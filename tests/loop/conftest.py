@@ -41,15 +41,17 @@ def history():
 
 
 @pytest.fixture(scope="session")
-def release_store(refdata_dir, successor, tmp_path_factory):
+def release_store(ref_store, refdata_dir, successor, tmp_path_factory):
     """A store with the mirror (HCPCS 2025-10, ASP 2025-Q4...) and the FIXTURE successor
     (HCPCS 2026-01, ASP/crosswalk/MUE 2026-Q1), plus a fixture MUE table for 2025-Q4."""
+    import shutil
+
     from reclaim.refdata.store import import_dir
 
     work = tmp_path_factory.mktemp("releases")
     successor.write_successor(refdata_dir, work / "files")
     store = work / "refdata.duckdb"
-    import_dir(refdata_dir, store)
+    shutil.copyfile(ref_store.store_path, store)  # the session's store of the mirror, built once
     import_dir(work / "files" / "old_mue", store)
     import_dir(work / "files" / "new", store)
     return store

@@ -102,19 +102,20 @@ VERBS = {
 
 PAIRS_SQL = """
 create or replace temp table pairs as
-with split_rest as (
-    -- a remit line the matcher left over, in a matched claim, with the code and date of a
-    -- submitted line that another SVC already answers: the rest of a split line
-    select rl.remit_claim_id, rl.line_index, m.claim_id, l.line_number, 'split' as line_method
-    from remit_lines rl
-    join claim_match m using (remit_claim_id)
-    join lines l on l.claim_id = m.claim_id
-     and l.procedure_code = coalesce(rl.original_procedure_code, rl.procedure_code)
-     and (rl.service_date is null or l.service_date is null or l.service_date = rl.service_date)
-    where not exists (select 1 from line_match x where x.remit_claim_id = rl.remit_claim_id and x.line_index = rl.line_index)
-      and exists (select 1 from line_match x where x.claim_id = l.claim_id and x.line_number = l.line_number
-                  and x.remit_claim_id = rl.remit_claim_id)
-    qualify row_number() over (partition by rl.remit_claim_id, rl.line_index order by l.line_number) = 1
+with leftover as (
+    -- remit lines the matcher left over (a split line's extra SVCs when there is no REF*6R)
+    select rl.remit_claim_id, rl.line_index, coalesce(rl.original_procedure_code, rl.procedure_code) as code,
+           rl.service_date
+    from remit_lines rl anti join line_match x using (remit_claim_id, line_index)
+), answered as (
+    select distinct lm.remit_claim_id, lm.claim_id, lm.line_number, l.procedure_code, l.service_date
+    from line_match lm join lines l on l.claim_id = lm.claim_id and l.line_number = lm.line_number
+), split_rest as (
+    -- the rest of a split line: same remit claim, code and date as a line another SVC answers
+    select lo.remit_claim_id, lo.line_index, a.claim_id, a.line_number, 'split' as line_method
+    from leftover lo join answered a on a.remit_claim_id = lo.remit_claim_id and a.procedure_code = lo.code
+    where lo.service_date is null or a.service_date is null or a.service_date = lo.service_date
+    qualify row_number() over (partition by lo.remit_claim_id, lo.line_index order by a.line_number) = 1
 ), lm as (
     select lm.* from (select * from line_match union all by name select * from split_rest) lm
     join remit_claims rc using (remit_claim_id)
@@ -165,60 +166,65 @@ left join line_loss ll using (remit_claim_id, line_index)
 
 # one row per submitted line that the payer answered (split lines summed), with reference facts
 PER_LINE_SQL = """
-create or replace temp table per_line as
-with g0 as (
-    select claim_id, line_number, remit_claim_id,
-           min(line_index) as line_index, count(*) as svc_lines,
-           sum(units_paid) as units_paid, sum(adj_paid) as paid, sum(adj_charge) as adj_charge,
-           sum(denied) as denied, bool_or(bundled) as bundled,
-           string_agg(distinct reasons, ' ') as reasons, string_agg(distinct rarcs, ' ') as rarcs,
-           any_value(payer_id) as payer_id, any_value(payer_name) as payer_name,
-           any_value(patient_control_number) as patient_control_number,
-           any_value(payer_claim_control_number) as payer_claim_control_number,
-           any_value(dos) as dos, any_value(sub_code) as sub_code, any_value(sub_mods) as sub_mods,
-           any_value(sub_units) as sub_units, any_value(sub_charge) as sub_charge,
-           any_value(sub_ndc) as sub_ndc, any_value(sub_ndc_qty) as sub_ndc_qty,
-           arg_min(adj_code, line_index) as adj_code, arg_min(adj_mods, line_index) as adj_mods,
-           arg_min(adj_qualifier, line_index) as adj_qualifier, arg_min(adj_ndc, line_index) as adj_ndc
-    from pairs group by claim_id, line_number, remit_claim_id
-), g as (
-    select *, least(sub_units, coalesce(ndc_supported, sub_units)) as entitled_units
-    from (select g0.*, g0.sub_ndc_qty * x.per_item as ndc_supported
-          from g0 left join (select ndc11, hcpcs, valid_from, valid_to, effective_to, max(billing_units) as per_item
-                             from ref_ndc_crosswalk_dos group by all) x
-            on x.ndc11 = g0.sub_ndc and x.hcpcs = g0.sub_code and g0.dos >= x.valid_from
-           and (x.valid_to is null or g0.dos < x.valid_to) and g0.dos <= x.effective_to)
-), xw as (
-    select g.claim_id, g.line_number, g.remit_claim_id,
-           max(x.billing_units) filter (where x.hcpcs = g.sub_code) as ndc_units_per_item,
-           bool_or(x.hcpcs = g.adj_code) as ndc_is_adj_code,
-           bool_or(x.hcpcs = g.sub_code) as ndc_is_sub_code,
+create or replace temp table per_line_base as
+select claim_id, line_number, remit_claim_id,
+       min(line_index) as line_index, count(*) as svc_lines,
+       sum(units_paid) as units_paid, sum(adj_paid) as paid, sum(adj_charge) as adj_charge,
+       sum(denied) as denied, bool_or(bundled) as bundled,
+       string_agg(distinct reasons, ' ') as reasons, string_agg(distinct rarcs, ' ') as rarcs,
+       any_value(payer_id) as payer_id, any_value(payer_name) as payer_name,
+       any_value(patient_control_number) as patient_control_number,
+       any_value(payer_claim_control_number) as payer_claim_control_number,
+       any_value(dos) as dos, any_value(sub_code) as sub_code, any_value(sub_mods) as sub_mods,
+       any_value(sub_units) as sub_units, any_value(sub_charge) as sub_charge,
+       any_value(sub_ndc) as sub_ndc, any_value(sub_ndc_qty) as sub_ndc_qty,
+       arg_min(adj_code, line_index) as adj_code, arg_min(adj_mods, line_index) as adj_mods,
+       arg_min(adj_qualifier, line_index) as adj_qualifier, arg_min(adj_ndc, line_index) as adj_ndc
+from pairs group by claim_id, line_number, remit_claim_id;
+
+-- the reference facts in force, once per distinct (code, NDC, adjudicated code and NDC, date)
+create or replace temp table line_ref as
+with k as (select distinct sub_code, sub_ndc, adj_code, adj_ndc, dos from per_line_base),
+xw as (
+    select k.sub_code, k.sub_ndc, k.adj_code, k.adj_ndc, k.dos,
+           max(x.billing_units) filter (where x.hcpcs = k.sub_code) as ndc_units_per_item,
+           coalesce(bool_or(x.hcpcs = k.adj_code), false) as ndc_is_adj_code,
+           coalesce(bool_or(x.hcpcs = k.sub_code), false) as ndc_is_sub_code,
            max(x.release) as xw_release
-    from g join ref_ndc_crosswalk_dos x
-      on x.ndc11 = g.sub_ndc and g.dos >= x.valid_from and (x.valid_to is null or g.dos < x.valid_to)
-     and g.dos <= x.effective_to
+    from k join ref_ndc_crosswalk_dos x
+      on x.ndc11 = k.sub_ndc and k.dos >= x.valid_from and (x.valid_to is null or k.dos < x.valid_to)
+     and k.dos <= x.effective_to
     group by all
 ), adj_xw as (
-    select g.claim_id, g.line_number, g.remit_claim_id, list(distinct x.hcpcs) as adj_ndc_codes
-    from g join ref_ndc_crosswalk_dos x
-      on x.ndc11 = g.adj_ndc and g.dos >= x.valid_from and (x.valid_to is null or g.dos < x.valid_to)
+    select k.adj_ndc, k.dos, list(distinct x.hcpcs) as adj_ndc_codes
+    from (select distinct adj_ndc, dos from k where adj_ndc is not null) k
+    join ref_ndc_crosswalk_dos x
+      on x.ndc11 = k.adj_ndc and k.dos >= x.valid_from and (x.valid_to is null or k.dos < x.valid_to)
     group by all
 )
-select g.*, xw.ndc_units_per_item, coalesce(xw.ndc_is_adj_code, false) as ndc_is_adj_code,
+select k.*, xw.ndc_units_per_item, coalesce(xw.ndc_is_adj_code, false) as ndc_is_adj_code,
        coalesce(xw.ndc_is_sub_code, false) as ndc_is_sub_code, xw.xw_release, ax.adj_ndc_codes,
        a1.payment_limit as sub_limit, a2.payment_limit as adj_limit, a1.release as asp_release,
-       m.mue_value, m.release as mue_release,
-       h.termination_date as sub_code_terminated
-from g
-left join xw using (claim_id, line_number, remit_claim_id)
-left join adj_xw ax using (claim_id, line_number, remit_claim_id)
-left join ref_asp_pricing_dos a1 on a1.hcpcs = g.sub_code and g.dos >= a1.valid_from
-     and (a1.valid_to is null or g.dos < a1.valid_to) and g.dos <= a1.effective_to
-left join ref_asp_pricing_dos a2 on a2.hcpcs = g.adj_code and g.dos >= a2.valid_from
-     and (a2.valid_to is null or g.dos < a2.valid_to) and g.dos <= a2.effective_to
-left join ref_mue_dos m on m.hcpcs = g.sub_code and m.setting = 'practitioner' and g.dos >= m.valid_from
-     and (m.valid_to is null or g.dos < m.valid_to)
-left join hcpcs_latest h on h.code = g.sub_code and h.termination_date < g.dos
+       m.mue_value, m.release as mue_release, h.termination_date as sub_code_terminated
+from k
+left join xw on xw.sub_code is not distinct from k.sub_code and xw.sub_ndc is not distinct from k.sub_ndc
+     and xw.adj_code is not distinct from k.adj_code and xw.adj_ndc is not distinct from k.adj_ndc and xw.dos is not distinct from k.dos
+left join adj_xw ax on ax.adj_ndc = k.adj_ndc and ax.dos is not distinct from k.dos
+left join ref_asp_pricing_dos a1 on a1.hcpcs = k.sub_code and k.dos >= a1.valid_from
+     and (a1.valid_to is null or k.dos < a1.valid_to) and k.dos <= a1.effective_to
+left join ref_asp_pricing_dos a2 on a2.hcpcs = k.adj_code and k.dos >= a2.valid_from
+     and (a2.valid_to is null or k.dos < a2.valid_to) and k.dos <= a2.effective_to
+left join ref_mue_dos m on m.hcpcs = k.sub_code and m.setting = 'practitioner' and k.dos >= m.valid_from
+     and (m.valid_to is null or k.dos < m.valid_to)
+left join hcpcs_latest h on h.code = k.sub_code and h.termination_date < k.dos;
+
+create or replace temp table per_line as
+select b.*, r.* exclude (sub_code, sub_ndc, adj_code, adj_ndc, dos),
+       least(b.sub_units, coalesce(b.sub_ndc_qty * r.ndc_units_per_item, b.sub_units)) as entitled_units
+from per_line_base b
+left join line_ref r on r.sub_code is not distinct from b.sub_code and r.sub_ndc is not distinct from b.sub_ndc
+     and r.adj_code is not distinct from b.adj_code and r.adj_ndc is not distinct from b.adj_ndc
+     and r.dos is not distinct from b.dos;
 """
 
 FINDINGS_SQL = """
@@ -325,6 +331,10 @@ with code_changed as (
            'SVC02 - sum(line CAS) - SVC03' as dollar_basis, false as expected,
            'the 835 line does not balance (domain-facts 11): ask the payer to account for the difference' as basis
     from pairs p where p.adj_charge - p.cas_total <> p.adj_paid
+), remit_with_lines as (
+    select distinct remit_claim_id from remit_lines
+), answered_lines as (
+    select distinct claim_id, line_number from line_match
 ), not_adjudicated as (
     select l.claim_id, l.line_number, cm.remit_claim_id, null::integer as line_index,
            p.payer_id, coalesce(p.payer_name, c.payer_name) as payer_name, c.patient_control_number,
@@ -335,24 +345,28 @@ with code_changed as (
            'no SVC line' as adjudicated, l.charge as dollar_effect, 'the line charge, not accounted for' as dollar_basis,
            false as expected, 'the payer did not report this line: ask for its adjudication' as basis
     from claim_match cm
-    join remit_claims rc using (remit_claim_id)
+    semi join remit_with_lines w on w.remit_claim_id = cm.remit_claim_id
+    join remit_claims rc on rc.remit_claim_id = cm.remit_claim_id
     left join payments p on p.transaction_id = rc.transaction_id
     join claims c on c.claim_id = cm.claim_id
     join lines l on l.claim_id = cm.claim_id
+    anti join answered_lines a on a.claim_id = l.claim_id and a.line_number = l.line_number
     where coalesce(rc.claim_status, '') <> '22'
-      and exists (select 1 from remit_lines rl where rl.remit_claim_id = cm.remit_claim_id)
-      and not exists (select 1 from line_match lm where lm.claim_id = l.claim_id and lm.line_number = l.line_number)
+), svc_sum as (
+    select remit_claim_id, sum(paid) as svc_paid from remit_lines group by remit_claim_id
+), claim_cas_sum as (
+    select remit_claim_id, sum(amount) as claim_cas from adjustments where line_index is null group by remit_claim_id
 ), claim_sums as (
     select rc.remit_claim_id, rc.total_charge, rc.paid, rc.payer_claim_control_number, rc.patient_control_number,
-           rc.transaction_id,
-           (select sum(paid) from remit_lines rl where rl.remit_claim_id = rc.remit_claim_id) as svc_paid,
-           (select coalesce(sum(amount), 0) from adjustments a
-             where a.remit_claim_id = rc.remit_claim_id and a.line_index is null) as claim_cas
-    from remit_claims rc where coalesce(rc.claim_status, '') <> '22'
+           rc.transaction_id, s.svc_paid, coalesce(a.claim_cas, 0) as claim_cas
+    from remit_claims rc
+    join svc_sum s using (remit_claim_id)
+    left join claim_cas_sum a using (remit_claim_id)
+    where coalesce(rc.claim_status, '') <> '22'
 ), claim_unbalanced as (
     select cm.claim_id, null::integer as line_number, s.remit_claim_id, null::integer as line_index,
            p.payer_id, p.payer_name, s.patient_control_number, s.payer_claim_control_number,
-           (select min(service_date) from lines l where l.claim_id = cm.claim_id) as dos,
+           null::date as dos,
            null as sub_code, null::decimal(18, 3) as sub_units, null::decimal(18, 3) as units_paid,
            null as reasons, null as rarcs, 'claim_adjustments_unbalanced' as kind,
            'lines paid ' || s.svc_paid::varchar || ', claim adjustments ' || s.claim_cas::varchar as submitted,

@@ -116,25 +116,35 @@ select distinct f.edit, l.claim_id, l.line_number
 from flags f join lines l on l.claim_id = f.claim_id and (f.line_number is null or f.line_number = l.line_number);
 
 create or replace temp table relevance as
-with adverse as (select * from line_outcome where adverse),
-     claimed_rarcs as (select distinct code from edit_codes where kind = 'RARC')
-select e.edit, a.claim_id, a.line_number, a.denied_amount
-from catalog e cross join adverse a
-where exists (select 1 from edit_codes c where c.edit = e.edit and c.kind = 'RARC' and list_contains(a.rarcs, c.code))
-   or (exists (select 1 from edit_codes c where c.edit = e.edit and c.kind = 'CARC' and list_contains(a.carcs, c.code))
-       and not exists (select 1 from claimed_rarcs r where list_contains(a.rarcs, r.code)
-                       and not exists (select 1 from edit_codes c where c.edit = e.edit and c.kind = 'RARC' and c.code = r.code)));
+-- relevant = a RARC the edit declares, or a CARC it declares on a line none of whose RARCs
+-- another edit declares (see the module doc); all equi-joins on the exploded codes
+with adverse as (select claim_id, line_number, carcs, rarcs, denied_amount from line_outcome where adverse),
+line_rarc as (select claim_id, line_number, unnest(rarcs) as code from adverse),
+line_carc as (select claim_id, line_number, unnest(carcs) as code from adverse),
+rarc_hit as (
+    select distinct e.edit, r.claim_id, r.line_number
+    from line_rarc r join edit_codes e on e.kind = 'RARC' and e.code = r.code
+), claimed_rarc_lines as (select distinct claim_id, line_number from rarc_hit),
+carc_hit as (
+    select distinct e.edit, c.claim_id, c.line_number
+    from line_carc c join edit_codes e on e.kind = 'CARC' and e.code = c.code
+    anti join claimed_rarc_lines x on x.claim_id = c.claim_id and x.line_number = c.line_number
+)
+select h.edit, h.claim_id, h.line_number, a.denied_amount
+from (select * from rarc_hit union select * from carc_hit) h
+join adverse a on a.claim_id = h.claim_id and a.line_number = h.line_number;
+
+create or replace temp table flagged_lines as select distinct claim_id, line_number from flagged;
 
 create or replace temp table by_edit as
 with f as (
     select fl.edit, fl.claim_id, fl.line_number, o.claim_id is not null as answered,
            coalesce(o.adverse, false) as adverse, coalesce(o.paid, 0) as paid,
-           r.edit is not null as relevant, r.denied_amount,
-           exists (select 1 from payer_changed pc where pc.claim_id = fl.claim_id and pc.line_number = fl.line_number)
-               as changed
+           r.edit is not null as relevant, r.denied_amount, pc.claim_id is not null as changed
     from flagged fl
     left join line_outcome o using (claim_id, line_number)
     left join relevance r on r.edit = fl.edit and r.claim_id = fl.claim_id and r.line_number = fl.line_number
+    left join payer_changed pc on pc.claim_id = fl.claim_id and pc.line_number = fl.line_number
 ), agg as (
     select edit, count(*) as flagged, count(*) filter (where answered) as flagged_answered,
            count(*) filter (where adverse) as flagged_adverse, count(*) filter (where relevant) as prevented,
@@ -157,8 +167,8 @@ order by dollars_protected desc, prevented desc, flagged desc, edit;
 
 create or replace temp table uncovered as
 with missed as (
-    select o.* from line_outcome o
-    where o.adverse and not exists (select 1 from flagged f where f.claim_id = o.claim_id and f.line_number = o.line_number)
+    select o.* from line_outcome o anti join flagged_lines f using (claim_id, line_number)
+    where o.adverse
 ), carc_edits as (
     select code as carc, string_agg(distinct edit, ' ' order by edit) as declared_by
     from edit_codes where kind = 'CARC' group by code
@@ -198,13 +208,21 @@ with denial as (
     join remit_claims rc on rc.remit_claim_id = lm.remit_claim_id
     left join payments p on p.transaction_id = rc.transaction_id
     where coalesce(rc.claim_status, '') <> '22'
+), again as (
+    -- the same CLM01 adjudicated later, or a replacement claim whose REF*F8 is this denial's CLP07
+    select d.claim_id, d.line_number, la.paid, la.decided
+    from denial d join later la on la.clm01 = d.clm01 and la.procedure_code = d.procedure_code
+         and la.service_date is not distinct from d.service_date and la.decided > d.decided
+    union all
+    select d.claim_id, d.line_number, la.paid, la.decided
+    from (select *, unnest(icns) as icn from denial) d
+    join later la on la.original_claim_number = d.icn and la.clm01 <> d.clm01
+         and la.procedure_code = d.procedure_code and la.service_date is not distinct from d.service_date
+         and la.decided > d.decided
 ), outcome as (
     select d.payer_id, d.kind, d.reason, d.decided,
-           bool_or(la.paid > 0) as recovered, count(la.decided) > 0 as readjudicated
-    from denial d
-    left join later la on la.procedure_code = d.procedure_code and la.service_date is not distinct from d.service_date
-         and la.decided > d.decided
-         and (la.clm01 = d.clm01 or list_contains(d.icns, la.original_claim_number))
+           coalesce(bool_or(a.paid > 0), false) as recovered, count(a.decided) > 0 as readjudicated
+    from denial d left join again a using (claim_id, line_number)
     group by d.claim_id, d.line_number, d.payer_id, d.kind, d.reason, d.decided
 )
 select payer_id, kind, reason,
@@ -279,19 +297,13 @@ def edit_effectiveness(
     findings when already computed (then the catalog is not run again); ``edits``: the
     :class:`reclaim.edits.Edit` list to score (default: the whole catalog).
     """
-    from ..edits import check, resolve
+    from ..edits import resolve
 
     edits = edits if edits is not None else resolve(None, None)
     notes: list[str] = []
     if findings is None:
-        if store is None:
-            raise ValueError("edit_effectiveness needs the reference store (or precomputed findings)")
-        created = claims["transactions"]["created"] if "transactions" in claims.tables else None
-        last = max((d for d in (created.to_pylist() if created is not None else []) if d), default=None)
-        found = check(claims, store=_store_arg(store), policies=policies, select=[e.code for e in edits],
-                      engine=engine, date_of_check=last)
-        notes += list(found.notes)
-        findings = found
+        findings = replay_edits(claims, store=store, policies=policies, edits=edits, engine=engine)
+        notes += list(findings.notes)
     catalog, codes = _catalog_tables(edits)
     con = _prepare(claims, remits)
     try:
@@ -310,16 +322,20 @@ def edit_effectiveness(
         by_edit = _common.arrow(con, "select * from by_edit").cast(BY_EDIT)
         uncovered = _common.arrow(con, "select * from uncovered").cast(UNCOVERED)
         t = con.execute("""
+            with o as (
+                select o.*, f.claim_id is not null as flagged,
+                       p.claim_id is not null as prevented
+                from line_outcome o
+                left join flagged_lines f using (claim_id, line_number)
+                left join (select distinct r.claim_id, r.line_number from relevance r
+                           semi join flagged f on f.edit = r.edit and f.claim_id = r.claim_id
+                                and f.line_number = r.line_number) p using (claim_id, line_number)
+            )
             select (select count(*) from lines), count(*), count(*) filter (where adverse),
-                   coalesce(sum(denied_amount), 0),
-                   (select count(*) from line_outcome o where adverse and exists
-                       (select 1 from flagged f where f.claim_id = o.claim_id and f.line_number = o.line_number)),
-                   (select coalesce(sum(denied_amount), 0) from line_outcome o where adverse and exists
-                       (select 1 from relevance r where r.claim_id = o.claim_id and r.line_number = o.line_number
-                        and exists (select 1 from flagged f where f.edit = r.edit and f.claim_id = o.claim_id
-                                    and f.line_number = o.line_number))),
-                   (select count(*) from flagged)
-            from line_outcome""").fetchone()
+                   coalesce(sum(denied_amount), 0), count(*) filter (where adverse and flagged),
+                   coalesce(sum(denied_amount) filter (where adverse and prevented), 0),
+                   (select count(*) from flagged_lines)
+            from o""").fetchone()
     finally:
         con.close()
     totals = {"lines": t[0], "answered": t[1], "adverse": t[2], "denied_dollars": t[3],
@@ -328,6 +344,21 @@ def edit_effectiveness(
     if t[1] < t[0]:
         notes.append(f"{t[0] - t[1]} submitted line(s) have no remittance in the data: not scored")
     return Effectiveness(by_edit, uncovered, totals, notes)
+
+
+def replay_edits(claims: ClaimBatch, *, store: Any, policies: Any = None, edits: list | None = None,
+                 engine: str = "duckdb"):
+    """Run the edit catalog on historical claims as of their submission: the date of check is the
+    latest transaction date (BHT04/GS04) in the batch, so time-based edits (timely filing) judge
+    the claims as they stood when sent, not today. Returns :class:`reclaim.edits.Findings`."""
+    from ..edits import check
+
+    if store is None:
+        raise ValueError("replaying the edits needs the reference store")
+    created = [d for d in claims["transactions"]["created"].to_pylist() if d]
+    return check(claims, store=_store_arg(store), policies=policies,
+                 select=None if edits is None else [e.code for e in edits], engine=engine,
+                 date_of_check=max(created) if created else None)
 
 
 def _store_arg(store: Any) -> Any:
