@@ -41,8 +41,8 @@ def hbar(rows: list[dict], label: str, value: str, *, title: str, width: int = 5
     return Markup("".join(parts))
 
 
-def columns_with_rate(rows: list[dict], *, label: str, bars: str, rate: str, title: str, width: int = 620,
-                      height: int = 240) -> Markup:
+def columns_with_rate(rows: list[dict], *, label: str, bars: str, rate: str, title: str, width: int = 980,
+                      height: int = 260) -> Markup:
     """Columns (dollars) per period with a line (percentage) on a second axis."""
     data = [(str(r.get(label) or "(no date)")[:7], float(r.get(bars) or 0), float(r.get(rate) or 0)) for r in rows]
     if not data:
@@ -51,7 +51,7 @@ def columns_with_rate(rows: list[dict], *, label: str, bars: str, rate: str, tit
     plot_w, plot_h = width - left - right, height - top_pad - bottom
     top = max(v for _, v, _ in data) or 1.0
     step = plot_w / len(data)
-    bar_w = min(46.0, step * 0.6)
+    bar_w = min(60.0, step * 0.6)
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>',
              f'<line class="axis" x1="{left}" y1="{top_pad + plot_h}" x2="{left + plot_w}" y2="{top_pad + plot_h}"/>']
     for frac in (0.0, 0.5, 1.0):

@@ -66,8 +66,25 @@ def worklist_store(request_or_app):
     app = getattr(request_or_app, "app", request_or_app)
     with _worklist_lock:
         if getattr(app.state, "worklist", None) is None:
-            app.state.worklist = WorklistStore(app.state.settings.database_url, engine=app.state.engine)
+            store = WorklistStore(app.state.settings.database_url, engine=app.state.engine)
+            _index_worklist(store.engine)
+            app.state.worklist = store
     return app.state.worklist
+
+
+#: indexes for the web's filters, sorts and facets (the rows carry a large JSON column, so a
+#: full scan per page is slow); named web_ix_* and created if missing
+WORKLIST_INDEXES = ("priority", "amount", "deadline", "payer_name", "kind", "assignee", "status", "procedure_code")
+
+
+def _index_worklist(engine) -> None:
+    from sqlalchemy import text
+
+    # plain DDL: Index objects would attach to the store's Table and change its own create()
+    with engine.begin() as conn:
+        for column in WORKLIST_INDEXES:
+            second = "id" if column == "amount" else "amount"
+            conn.execute(text(f"CREATE INDEX IF NOT EXISTS web_ix_worklist_{column} ON worklist_items ({column}, {second})"))
 
 
 def _policies(settings) -> list[str] | None:
@@ -371,13 +388,15 @@ def claim_view(request: Request, claim_key: str) -> dict:
     if claim_rows.num_rows == 0 and not rc_ids:
         raise HTTPException(status_code=404, detail="no claim or remittance with that patient control number (CLM01/CLP01)")
     remits = RemitBatch(tables=remit_tables)
-    result = None
+    result, dollars = None, []
     if rc_ids:
         try:
             with ref_store(app) as store:
                 result = recover(remits, sub, store=store, run_edits=False)
+                dollars = explain_dollars(result.dollars, store)
         except Unavailable:
             result = recover(remits, sub, store=None, run_edits=False)
+            dollars = explain_dollars(result.dollars, None)
     return {
         "claim_key": claim_key,
         "claims": sub["claims"].to_pylist(),
@@ -387,10 +406,31 @@ def claim_view(request: Request, claim_key: str) -> dict:
         "remit_lines": remits["remit_lines"].to_pylist(),
         "payments": remits["payments"].to_pylist(),
         "line_match": result.line_match.to_pylist() if result else [],
-        "dollars": result.dollars.to_pylist() if result else [],
+        "dollars": dollars,
         "items": result.items.to_pylist() if result else [],
         "remarks": remits["remarks"].to_pylist(),
     }
+
+
+def explain_dollars(dollars: pa.Table, store) -> list[dict]:
+    """Recovery's classified dollars with the taxonomy's plain-words explanation of each rule
+    and the CARC's official text (from the store's CARC release, when loaded)."""
+    from ..recovery import taxonomy
+
+    carc, _rarc, _release = taxonomy.official_texts(store)
+    con = duckdb.connect()
+    try:
+        con.register("d", dollars)
+        con.register("t", taxonomy.load().select(["rule_id", "explanation", "rationale"]))
+        con.register("carc", carc)
+        cursor = con.execute("""
+            select d.*, t.explanation, t.rationale, carc.description as official_text
+            from d left join t using (rule_id) left join carc on carc.code = d.reason_code
+            order by d.remit_claim_id, d.line_index nulls first, d.source""")
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+    finally:
+        con.close()
 
 
 # --------------------------------------------------------------------------- guide
@@ -510,7 +550,7 @@ def dashboard(request: Request) -> dict:
         recovered_by_month = conn.execute(
             select(month.label("month"), func.sum(items.c.recovered_amount))
             .where(items.c.status == "recovered").group_by(month).order_by(month)).all()
-    out["worklist"] = [{"status": s, "items": n, "amount": a, "recovered": r} for s, n, a, r in status_rows]
+    out["worklist"] = [{"status": s, "count": n, "amount": a, "recovered": r} for s, n, a, r in status_rows]
     out["recovered_by_month"] = [{"month": m, "recovered": r} for m, r in recovered_by_month]
     out["totals"]["recovered"] = sum((r["recovered"] or 0) for r in out["worklist"])
     out["totals"]["open_at_stake"] = sum((r["amount"] or 0) for r in out["worklist"] if r["status"] in ("new", "in_progress", "submitted"))
@@ -527,7 +567,9 @@ def letter(request: Request, item_id: str, fmt: str) -> tuple[bytes, str]:
     from ..documents.letters import LETTER_ACTIONS, build_letter, write_docx, write_pdf
 
     item = worklist_item(request, item_id)
-    row = item["data"]
+    # the typed row recovery saved with the upload (the store keeps a JSON copy with text values)
+    typed = _read_all(request.app, "recovery_items", None, "where item_id = ? limit 1", [item_id]).to_pylist()
+    row = typed[0] if typed else item["data"]
     if row.get("action") not in LETTER_ACTIONS:
         raise HTTPException(status_code=404, detail=f"no letter for this item: its action is {row.get('action')!r} "
                             f"(letters exist for {', '.join(LETTER_ACTIONS)})")
