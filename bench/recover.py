@@ -120,8 +120,8 @@ def main() -> None:
         recover(remits, claims, store=store, terms=terms.load(EX / "remits" / "acme-terms.yaml"),
                 as_of=dt.date(2025, 12, 15), run_edits=False)
 
-    base = min(time_it(baseline) for _ in range(2))
-    mc = min(time_it(match_classify) for _ in range(2))
+    base = time_it(baseline)
+    mc = time_it(match_classify)
     whole = time_it(full)
     print(f"baseline (plain DuckDB join on REF*6R + CAS group-by): {base:.2f}s, {n / base:,.0f} lines/s")
     print(f"match + classify:                                     {mc:.2f}s, {n / mc:,.0f} lines/s, "
