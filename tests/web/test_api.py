@@ -192,3 +192,26 @@ def test_letters_claim_detail_and_guide(loaded):
 def test_guide_says_when_the_store_is_missing(app, token_client):
     response = token_client("biller").get("/api/guide/J0897")
     assert response.status_code == 503 and "reclaim data import" in response.json()["detail"]
+
+
+def test_mechanical_fixes_download_a_corrected_file(full_app, tmp_path):
+    biller = token_for(full_app, "ben", "biller")
+    body = upload(biller, "claims", CLAIMS_837).json()
+    assert isinstance(body["summary"]["check"], dict), body["summary"]["check"]
+    detail = biller.get(f"/api/uploads/{body['id']}").json()
+    fixable = [f for c in detail["claims"] for line in c["lines"] for f in line["findings"] if f["fix_action"]]
+    changes = biller.get(f"/api/uploads/{body['id']}/fixes").json()["changes"]
+    assert fixable and len(changes) >= 1
+    response = biller.post(f"/api/uploads/{body['id']}/corrected")
+    assert response.status_code == 200 and int(response.headers["x-reclaim-changes"]) == len(changes)
+    corrected = tmp_path / "corrected.837"
+    corrected.write_bytes(response.content)
+    batch = claims_io.read_claims([corrected])
+    pcn = {c["claim_id"]: c["patient_control_number"] for c in batch["claims"].to_pylist()}
+    lines = {(pcn[l["claim_id"]], l["line_number"]): l for l in batch["lines"].to_pylist()}
+    assert batch["claims"].num_rows == body["claims"]
+    for change in changes:
+        line = lines[(change["patient_control_number"], change["line_number"])]
+        assert str(line[change["field"]]) == change["after"]
+    remits = token_for(full_app, "rita", "biller")
+    assert remits.get(f"/api/uploads/{upload(remits, 'remits', REMITS_835).json()['id']}/fixes").status_code == 404

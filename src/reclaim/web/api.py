@@ -142,6 +142,29 @@ def get_upload(request: Request, upload_id: str, who: Principal = BILLER) -> dic
     return {**found, **detail}
 
 
+@router.get("/uploads/{upload_id}/fixes", summary="The mechanical fixes the check found (before / after per line)",
+            **role("biller"))
+def list_fixes(request: Request, upload_id: str, who: Principal = BILLER) -> Response:
+    found = services.upload_or_404(request, upload_id)
+    _, changes = services.fixes(request, found)
+    audit.record(request.app.state.engine, who.user, "fixes.view", upload_id, {"changes": changes.num_rows},
+                 via=who.via, client=client_of(request))
+    return json_response({"changes": changes.to_pylist()})
+
+
+@router.post("/uploads/{upload_id}/corrected", summary="Apply the mechanical fixes and download the corrected file",
+             description="An 837 for X12 uploads, the claim CSV template otherwise. `X-Reclaim-Changes` says how many "
+             "fields changed.", **role("biller"))
+def corrected(request: Request, upload_id: str, who: Principal = BILLER) -> Response:
+    found = services.upload_or_404(request, upload_id)
+    data, name, count = services.corrected_file(request, found)
+    audit.record(request.app.state.engine, who.user, "fixes.download", upload_id, {"changes": count},
+                 via=who.via, client=client_of(request))
+    media = "application/edi-x12" if name.endswith(".837") else "text/csv; charset=utf-8"
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{uploads.safe_name(name)}"',
+                                                     "X-Reclaim-Changes": str(count)})
+
+
 # --------------------------------------------------------------------------- worklist
 
 

@@ -133,7 +133,18 @@ def upload_page(request: Request, upload_id: str, who: Principal = BILLER):
     upload = services.upload_or_404(request, upload_id)
     detail = services.upload_detail(request, upload)
     audit.record(request.app.state.engine, who.user, "upload.view", upload_id, client=client_of(request))
-    return render(request, "upload.html", {"upload": upload, **detail})
+    changes = []
+    if upload["kind"] == "claims" and detail.get("claims"):
+        try:
+            changes = services.fixes(request, upload)[1].to_pylist()
+        except HTTPException:
+            changes = []
+    return render(request, "upload.html", {"upload": upload, "changes": changes, **detail})
+
+
+@router.post("/uploads/{upload_id}/corrected")
+def corrected_download(request: Request, upload_id: str, who: Principal = BILLER):
+    return api.corrected(request, upload_id, who)
 
 
 # --------------------------------------------------------------------------- admin

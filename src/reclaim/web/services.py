@@ -592,3 +592,36 @@ def letter(request: Request, item_id: str, fmt: str) -> tuple[bytes, str]:
         (write_pdf if fmt == "pdf" else write_docx)(built, path)
         data = path.read_bytes()
     return data, f"appeal-{item_id}-{row.get('action')}.{fmt}"
+
+
+# --------------------------------------------------------------------------- mechanical fixes
+
+
+def fixes(request: Request, upload: dict) -> tuple[ClaimBatch, pa.Table]:
+    """The upload's claims with every mechanical fix of its findings applied, and the changes."""
+    from ..edits.fix import apply_fixes
+
+    if upload["kind"] != "claims":
+        raise HTTPException(status_code=404, detail="fixes apply to claim uploads, not remittances")
+    folder = uploads.upload_folder(request.app.state.uploads_dir, upload["id"]) / "tables"
+    if not (folder / "findings.parquet").is_file():
+        raise HTTPException(status_code=409, detail="this upload has not been checked yet: open its results first")
+    batch = uploads.load_batch(request.app.state.uploads_dir, upload)
+    return apply_fixes(batch, pq.read_table(folder / "findings.parquet"))
+
+
+def corrected_file(request: Request, upload: dict) -> tuple[bytes, str, int]:
+    """The corrected claim file (837 for X12 uploads, the CSV template otherwise), its name and
+    the number of changes."""
+    import tempfile
+
+    from ..edits.fix import write_fixed
+
+    fixed, changes = fixes(request, upload)
+    fmt = "x12" if upload["format"] == "x12" else "csv"
+    stem = Path(upload["file_name"]).stem or "claims"
+    name = f"{stem}-corrected.{'837' if fmt == 'x12' else 'csv'}"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / uploads.safe_name(name)
+        write_fixed(fixed, path, fmt)
+        return path.read_bytes(), name, changes.num_rows
