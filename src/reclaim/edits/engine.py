@@ -54,7 +54,7 @@ FINDINGS = pa.schema(
 _INTERVALS = """
 WITH r AS (SELECT DISTINCT {start} AS d FROM {table}),
 ri AS (SELECT d, lead(d) OVER (ORDER BY d) AS next_d, row_number() OVER (ORDER BY d) AS n FROM r)
-SELECT t.*, {valid_from} AS valid_from, ri.next_d AS valid_to
+SELECT t.*, {valid_from} AS valid_from, coalesce(ri.next_d, DATE '9999-12-31') AS valid_to
 FROM {table} t JOIN ri ON t.{start} = ri.d
 """
 
@@ -62,9 +62,12 @@ FROM {table} t JOIN ri ON t.{start} = ri.d
 PREP: list[tuple[str, str, bool]] = [
     # the HCPCS file carries each code's own add/termination dates, so its oldest release also
     # answers for earlier dates of service
-    ("hcpcs_dos", _INTERVALS.format(start="release_effective", table="ref_hcpcs",
-                                    valid_from="CASE WHEN ri.n = 1 THEN DATE '1900-01-01' ELSE ri.d END"), True),
-    ("asp_dos", _INTERVALS.format(start="effective_from", table="ref_asp_pricing", valid_from="ri.d"), True),
+    # per code, once: NOC (the long description says so) and the dose of one billing unit
+    ("hcpcs_dos", "SELECT *, coalesce(regexp_matches(lower(long_description), 'unclassified|not otherwise classified'), false) AS is_noc FROM ("
+     + _INTERVALS.format(start="release_effective", table="ref_hcpcs", valid_from="CASE WHEN ri.n = 1 THEN DATE '1900-01-01' ELSE ri.d END")
+     + ") h", True),
+    ("asp_dos", "SELECT *, TRY_CAST(regexp_extract(dosage, '^ *([0-9.]+)', 1) AS DECIMAL(18,3)) AS dosage_amount FROM ("
+     + _INTERVALS.format(start="effective_from", table="ref_asp_pricing", valid_from="ri.d") + ") a", True),
     ("mue_dos", _INTERVALS.format(start="effective_from", table="ref_mue", valid_from="ri.d"), True),
     ("icd10_dos", _INTERVALS.format(start="effective_from", table="ref_icd10", valid_from="ri.d"), True),
     (
@@ -77,6 +80,25 @@ PREP: list[tuple[str, str, bool]] = [
                max(billing_units_per_package) AS billing_units_per_package
         FROM (""" + _INTERVALS.format(start="effective_from", table="ref_ndc_crosswalk", valid_from="ri.d") + """) x
         GROUP BY ndc11, hcpcs, valid_from, valid_to
+        """,
+        True,
+    ),
+    (
+        # per NDC and release: the codes the crosswalk assigns it to (small: one row per NDC)
+        "ndc_codes_dos",
+        """
+        SELECT ndc11, valid_from, valid_to, count(DISTINCT hcpcs) AS ndc_code_count, min(hcpcs) AS ndc_code,
+               max(hcpcs) AS ndc_code_max, min(drug_name) AS ndc_drug_name, max(release) AS ndc_release
+        FROM xw_dos GROUP BY ndc11, valid_from, valid_to
+        """,
+        True,
+    ),
+    (
+        # per code and release: how many NDCs the crosswalk lists for it
+        "code_ndcs_dos",
+        """
+        SELECT hcpcs, valid_from, valid_to, count(DISTINCT ndc11) AS code_ndc_count, min(ndc11) AS code_ndc_first
+        FROM xw_dos GROUP BY hcpcs, valid_from, valid_to
         """,
         True,
     ),
@@ -112,15 +134,6 @@ PREP: list[tuple[str, str, bool]] = [
                  cp.policy_id, fl.format AS source_format
           FROM lines l JOIN claims c ON c.claim_id = l.claim_id JOIN claim_policy cp ON cp.claim_id = l.claim_id
           LEFT JOIN files fl ON fl.file_id = c.file_id
-        ), ndc_codes AS (
-          SELECT l.claim_id, l.line_number, count(DISTINCT x.hcpcs) AS ndc_code_count, min(x.hcpcs) AS ndc_code,
-                 max(x.hcpcs) AS ndc_code_max, min(x.drug_name) AS ndc_drug_name, max(x.release) AS ndc_release
-          FROM l JOIN xw_dos x ON x.ndc11 = l.ndc11 AND l.dos >= x.valid_from AND (x.valid_to IS NULL OR l.dos < x.valid_to)
-          GROUP BY l.claim_id, l.line_number
-        ), code_ndcs AS (
-          SELECT l.claim_id, l.line_number, count(DISTINCT x.ndc11) AS code_ndc_count, min(x.ndc11) AS code_ndc_first
-          FROM l JOIN xw_dos x ON x.hcpcs = l.procedure_code AND l.dos >= x.valid_from AND (x.valid_to IS NULL OR l.dos < x.valid_to)
-          GROUP BY l.claim_id, l.line_number
         )
         SELECT
           l.claim_id, l.line_number, l.dos AS service_date, l.procedure_qualifier, l.procedure_code,
@@ -135,9 +148,9 @@ PREP: list[tuple[str, str, bool]] = [
           h.code IS NOT NULL AS hcpcs_known, h.release AS hcpcs_release, h.long_description,
           h.add_date, h.effective_date, h.termination_date, h.pricing_indicator, h.coverage_code,
           coalesce(h.is_drug, h.pricing_indicator = '51', false) AS is_drug,
-          coalesce(h.unit_amount, TRY_CAST(regexp_extract(coalesce(a.dosage, x.hcpcs_dosage), '^ *([0-9.]+)', 1) AS DECIMAL(18,3))) AS unit_amount,
+          coalesce(h.unit_amount, a.dosage_amount) AS unit_amount,
           h.unit_uom,
-          coalesce(regexp_matches(lower(h.long_description), 'unclassified|not otherwise classified'), false) AS is_noc,
+          coalesce(h.is_noc, false) AS is_noc,
           a.release AS asp_release, a.payment_limit, a.dosage AS asp_dosage,
           x.release AS xw_release, x.drug_name, x.billing_units AS xw_units_per_item,
           coalesce(x.billing_units_per_package, x.billing_units * x.package_quantity) AS xw_units_per_ndc,
@@ -155,15 +168,15 @@ PREP: list[tuple[str, str, bool]] = [
           CAST(coalesce(a.payment_limit * l.units, l.charge) AS DECIMAL(18,2)) AS at_risk
         FROM l
         LEFT JOIN hcpcs_dos h ON h.kind = 'procedure' AND h.code = l.procedure_code
-             AND l.dos >= h.valid_from AND (h.valid_to IS NULL OR l.dos < h.valid_to)
-        LEFT JOIN asp_dos a ON a.hcpcs = l.procedure_code AND l.dos >= a.valid_from AND (a.valid_to IS NULL OR l.dos < a.valid_to)
+             AND l.dos >= h.valid_from AND l.dos < h.valid_to
+        LEFT JOIN asp_dos a ON a.hcpcs = l.procedure_code AND l.dos >= a.valid_from AND l.dos < a.valid_to
         LEFT JOIN xw_dos x ON x.ndc11 = l.ndc11 AND x.hcpcs = l.procedure_code
-             AND l.dos >= x.valid_from AND (x.valid_to IS NULL OR l.dos < x.valid_to)
-        LEFT JOIN ndc_codes n ON n.claim_id = l.claim_id AND n.line_number = l.line_number
-        LEFT JOIN code_ndcs cn ON cn.claim_id = l.claim_id AND cn.line_number = l.line_number
+             AND l.dos >= x.valid_from AND l.dos < x.valid_to
+        LEFT JOIN ndc_codes_dos n ON n.ndc11 = l.ndc11 AND l.dos >= n.valid_from AND l.dos < n.valid_to
+        LEFT JOIN code_ndcs_dos cn ON cn.hcpcs = l.procedure_code AND l.dos >= cn.valid_from AND l.dos < cn.valid_to
         LEFT JOIN mue_dos m ON m.hcpcs = l.procedure_code
              AND m.setting = CASE WHEN l.claim_type = 'institutional' THEN 'outpatient_hospital' ELSE 'practitioner' END
-             AND l.dos >= m.valid_from AND (m.valid_to IS NULL OR l.dos < m.valid_to)
+             AND l.dos >= m.valid_from AND l.dos < m.valid_to
         """,
         True,
     ),

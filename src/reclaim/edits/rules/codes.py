@@ -88,7 +88,7 @@ RC102 = edit(
     ), checked AS (
       SELECT m.*, h.code IS NOT NULL AS known, h.release, coalesce(h.add_date, h.effective_date) AS added, h.termination_date
       FROM m LEFT JOIN hcpcs_dos h ON h.kind = 'modifier' AND h.code = m.modifier
-           AND m.service_date >= h.valid_from AND (h.valid_to IS NULL OR m.service_date < h.valid_to)
+           AND m.service_date >= h.valid_from AND m.service_date < h.valid_to
     ), tb AS (
       SELECT valid_from, valid_to, add_date, termination_date FROM hcpcs_dos WHERE kind = 'modifier' AND code = 'TB'
     )
@@ -100,7 +100,7 @@ RC102 = edit(
            CASE WHEN c.modifier = 'JG' AND tb.valid_from IS NOT NULL THEN 'TB' END AS replacement,
            CASE WHEN c.modifier = 'JG' AND tb.valid_from IS NOT NULL THEN 'JG>TB' END AS fix_value
     FROM checked c
-    LEFT JOIN tb ON c.service_date >= tb.valid_from AND (tb.valid_to IS NULL OR c.service_date < tb.valid_to)
+    LEFT JOIN tb ON c.service_date >= tb.valid_from AND c.service_date < tb.valid_to
          AND coalesce(tb.add_date, DATE '1900-01-01') <= c.service_date
          AND (tb.termination_date IS NULL OR tb.termination_date >= c.service_date)
     WHERE NOT c.known OR c.added > c.service_date OR c.termination_date < c.service_date

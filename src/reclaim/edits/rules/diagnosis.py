@@ -40,7 +40,7 @@ RC601 = edit(
     ), d AS (
       SELECT d.claim_id, d.position, d.code, c.dos, rel.release AS release
       FROM diagnoses d JOIN c ON c.claim_id = d.claim_id
-      JOIN rel ON c.dos >= rel.valid_from AND (rel.valid_to IS NULL OR c.dos < rel.valid_to)
+      JOIN rel ON c.dos >= rel.valid_from AND c.dos < rel.valid_to
     )
     SELECT d.claim_id, CAST(NULL AS INTEGER) AS line_number, d.code, d.position,
            CASE WHEN i.code IS NULL THEN 'is not in the ICD-10-CM list in force on ' || CAST(d.dos AS VARCHAR) || ' (' || d.release || ')'
