@@ -433,6 +433,17 @@ class AdjudicationDiff:
 
         return self.findings.filter(pc.equal(self.findings["claim_id"], claim_id))
 
+    def headlines(self, limit: int = 5) -> list[str]:
+        """The payer behaviours worth a look, most disputable dollars first (for `reclaim recover`)."""
+        rows = [r for r in self.by_payer.to_pylist() if r["dollars_disputable"] or r["kind"] in ("units_cut", "code_changed")]
+        return [r["summary"] for r in rows[:limit]]
+
+    def write_csv(self, path) -> None:
+        """All findings as CSV (no patient data: CLM01, payer claim number, codes, amounts)."""
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(self.findings, str(path))
+
     def summary(self) -> dict[str, Any]:
         rows = self.findings.select(["kind", "expected", "dollar_effect"]).to_pylist()
         kinds: dict[str, dict[str, Any]] = {}
