@@ -83,6 +83,13 @@ def command(settings, remits, claims, policies, terms, db, no_save, out, as_of, 
     if len(items) > top:
         click.echo(f"... {len(items) - top} more in {out / 'worklist.csv'}")
     click.echo("")
+    from ..loop.adjudication_diff import adjudication_diff  # what the payers changed, line by line
+
+    changes = adjudication_diff(result.claims, result.remits, store=store)
+    changes.write_csv(out / "payer-changes.csv")
+    for line in changes.headlines():
+        click.echo(f"Payer change: {line}")
+    click.echo(f"{changes.findings.num_rows} submitted-vs-adjudicated difference(s) in {out / 'payer-changes.csv'}\n")
     if db_url:
         click.echo(f"Saved to the worklist database: {result.saved.get('inserted', 0)} new, "
                    f"{result.saved.get('unchanged', 0)} already known (`reclaim worklist` to work them)")
