@@ -44,8 +44,11 @@ def _is_loopback(host: str) -> bool:
 @click.option("--db", "db_url", metavar="URL", help="Database (sqlite:///FILE or postgresql://...); default: the db_url setting.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @click.option("--quiet", is_flag=True, help="No access log.")
+@click.option("--behind-proxy", metavar="PROXY_IP", help="Trust X-Forwarded-Proto/For from this TLS proxy address "
+              "(then session cookies are marked Secure).")
 @click.pass_obj
-def command(settings: Settings, host: str, port: int, db_url: str | None, workers: int, quiet: bool) -> None:
+def command(settings: Settings, host: str, port: int, db_url: str | None, workers: int, quiet: bool,
+            behind_proxy: str | None) -> None:
     """Run the web app and REST API."""
     import uvicorn
 
@@ -67,4 +70,5 @@ def command(settings: Settings, host: str, port: int, db_url: str | None, worker
         config["loggers"]["reclaim.web.access"] = {"handlers": [], "level": "CRITICAL", "propagate": False}
     click.echo(f"reclaim web app on http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''})", err=True)
     uvicorn.run("reclaim.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_config=config, server_header=False, proxy_headers=False)
+                access_log=False, log_config=config, server_header=False, proxy_headers=bool(behind_proxy),
+                forwarded_allow_ips=behind_proxy or None)
