@@ -81,7 +81,7 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
     else:
         _text(batch, findings, summary, issues)
         if changes is not None:
-            _diff(changes, output, remaining)
+            _diff(batch, changes, output, remaining)
     errors = (remaining if changes is not None else findings).errors
     return 1 if errors else 0
 
@@ -113,7 +113,7 @@ def _text(batch, findings, summary, issues) -> None:
     click.echo("")
     click.secho(
         f"{summary['findings']} findings ({sev['error']} errors, {sev['warning']} warnings, {sev['info']} info) "
-        f"in {summary['claims_with_errors']} of {summary['claims']} claims with errors, {summary['lines']} lines; "
+        f"on {summary['lines']} lines; {summary['claims_with_errors']} of {summary['claims']} claims have errors; "
         f"{_money(summary['dollars_at_risk'])} at risk on lines with errors",
         bold=True,
     )
@@ -128,10 +128,11 @@ def _text(batch, findings, summary, issues) -> None:
         click.echo(f"  note: {note}")
 
 
-def _diff(changes, output, remaining) -> None:
+def _diff(batch, changes, output, remaining) -> None:
     click.echo("")
     click.secho(f"--fix: {changes.num_rows} changes written to {output}", bold=True)
-    for r in changes.to_pylist():
+    order = {cid: i for i, cid in enumerate(batch["claims"].column("claim_id").to_pylist())}
+    for r in sorted(changes.to_pylist(), key=lambda r: (order.get(r["claim_id"], -1), r["line_number"], r["field"])):
         click.echo(f"  claim {r['patient_control_number']} line {r['line_number']}: {r['field']}: "
                    + click.style(f"- {r['before'] or '(none)'}", fg="red") + " "
                    + click.style(f"+ {r['after'] or '(none)'}", fg="green") + f"   ({r['codes']})")
