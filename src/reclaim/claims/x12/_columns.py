@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..model import MONEY, QUANTITY, READ_ISSUES
-from .tokenizer import SegmentBlock
+from .tokenizer import SegmentBlock, pick
 
 _NULL_STR = pa.scalar(None, pa.string())
 _AMOUNT = r"^-?(\d{1,15}(\.\d{0,10})?|\.\d{1,10})$"
@@ -166,8 +166,8 @@ class Typed:
         fmt = pc.fill_null(fmt, "D8")
         is_rd8 = pc.equal(fmt, "RD8")
         parts = pc.split_pattern(pc.fill_null(value, ""), "-")
-        first = pick_str(parts, 0)
-        second = pick_str(parts, 1)
+        first = pick(parts, 0)
+        second = pick(parts, 1)
         first = pc.if_else(pc.equal(fmt, "DT"), pc.utf8_slice_codeunits(value, 0, 8), first)
         start = self.date(first, rows, column, loop)
         end = self.date(pc.if_else(is_rd8, second, _NULL_STR), rows, column, loop)
@@ -187,16 +187,6 @@ def _parse_d8(values: pa.Array) -> pa.Array:
     back = pc.strftime(ts, format="%Y%m%d")
     ok = pc.fill_null(pc.equal(back, clean), False)
     return pc.if_else(ok, ts, pa.scalar(None, ts.type)).cast(pa.date32())
-
-
-def pick_str(lists: pa.Array, k: int) -> pa.Array:
-    from .tokenizer import pick
-
-    return pick(lists, k)
-
-
-def nonnull(a: pa.Array) -> pa.Array:
-    return pc.if_else(pc.equal(a, ""), _NULL_STR, a)
 
 
 class Parts:
@@ -231,7 +221,11 @@ def first_per_key(table: pa.Table, keys: np.ndarray) -> dict[str, pa.Array]:
     if len(tkeys) == 0:
         return {name: pa.nulls(out_len, table.schema.field(name).type)
                 for name in table.column_names if name != "key"}
-    uniq, first = np.unique(tkeys, return_index=True)
+    if np.all(tkeys[1:] >= tkeys[:-1]):  # file order: no sort needed
+        first = np.flatnonzero(np.concatenate(([True], tkeys[1:] != tkeys[:-1])))
+        uniq = tkeys[first]
+    else:
+        uniq, first = np.unique(tkeys, return_index=True)
     pos = np.searchsorted(uniq, keys)
     pos = np.minimum(pos, len(uniq) - 1)
     hit = uniq[pos] == keys

@@ -52,10 +52,6 @@ class EnvelopeWalker:
         self.st: dict | None = None
         self.transactions: list[dict] = []
 
-    def _elements(self, block: SegmentBlock, r: int) -> list[str]:
-        first, count = int(block.first[r]), int(block.count[r])
-        return [v[:-1] for v in block.raw.slice(first, count).to_pylist()]
-
     def _add(self, code, message, *, severity="error", block=None, r=None, index=None, offset=None,
              segment_id=None, skipped="nothing", column=None, loop=None):
         if block is not None:

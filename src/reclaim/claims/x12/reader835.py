@@ -304,7 +304,7 @@ class Reader835:
         clp = keep_rows(clp, keep)
         ckey, ctxn, tpos = ckey[keep], ctxn[keep], tpos[keep]
         ctid = tid_all.take(pa.array(tpos))
-        remit_claim_id = pc.binary_join_element_wise(ctid, pa.array(rank_within(ctxn).astype(str)), ":")
+        remit_claim_id = pc.binary_join_element_wise(ctid, pa.array(rank_within(ctxn)).cast(pa.string()), ":")
         nm1 = P.get("clp_nm1", {"q": pa.string(), "last": pa.string(), "first": pa.string(), "id": pa.string()})
         qc = first_per_key(nm1.filter(pc.equal(nm1["q"], "QC")), ckey)
         rend = first_per_key(nm1.filter(pc.equal(nm1["q"], "82")), ckey)

@@ -29,7 +29,7 @@ from ..model import CLAIMS, DIAGNOSES, LINES, MONEY, QUANTITY, TRANSACTIONS, Cla
 from ._columns import Issues, Parts, Typed, ffill, ffill_position, first_per_key, join_present, keep_rows, rank_within
 from .envelope import EnvelopeWalker, transaction_type
 from .ids import file_identity, files_table, transaction_ids
-from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, X12Tokenizer
+from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, X12Tokenizer, pick
 
 C = SEGMENT_CODE
 NM1_QUALIFIERS = ["85", "87", "PE", "IL", "PR", "QC", "82", "77", "DN", "DQ", "71", "72", "ZZ", "DK",
@@ -226,8 +226,6 @@ class Reader837:
             proc = el(r, proc_k)
             T.composite(proc, r, f"{seg}0{proc_k}", "2400")
             comp = pc.split_pattern(proc, b.delimiters.component)
-            from .tokenizer import pick
-
             cols = dict(qual=pick(comp, 0), code=pick(comp, 1), m1=pick(comp, 2), m2=pick(comp, 3),
                         m3=pick(comp, 4), m4=pick(comp, 5), desc=pick(comp, 6))
             if seg == "SV1":
@@ -274,8 +272,6 @@ class Reader837:
         keep = values.is_valid().to_numpy(zero_copy_only=False)
         seg_rep, k = seg_rep[keep], k[keep]
         values = keep_rows(values, keep)
-        from .tokenizer import pick
-
         comp = pc.split_pattern(values, b.delimiters.component)
         no_code = pick(comp, 1).is_null().to_numpy(zero_copy_only=False)
         if no_code.any():
@@ -372,8 +368,8 @@ class Reader837:
         ckey, ctxn, tpos = ckey[keep], ctxn[keep], tpos[keep]
         ordinal = rank_within(ctxn)
         tid_arr = pa.array(tids, pa.string()).take(pa.array(tpos))
-        claim_id = pc.binary_join_element_wise(tid_arr, pa.array(ordinal.astype(str)), ":")
-        ctype = pa.array([txns[i]["type"] for i in tpos], pa.string()) if len(tpos) else pa.array([], pa.string())
+        claim_id = pc.binary_join_element_wise(tid_arr, pa.array(ordinal).cast(pa.string()), ":")
+        ctype = pa.array([t["type"] for t in txns], pa.string()).take(pa.array(tpos, pa.int64()))
         is_inst = pc.equal(ctype, "837I")
 
         def fk(name, schema, keys, where=None):

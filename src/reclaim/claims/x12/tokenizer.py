@@ -395,9 +395,7 @@ class X12Tokenizer:
                     severity="warning", offset=base + exc.start))
                 region = region.translate(_NON_ASCII_TO_QMARK)
         a = np.frombuffer(region, dtype=np.uint8)
-        is_delimiter = np.zeros(256, dtype=bool)
-        is_delimiter[[sep, term]] = True
-        delim_pos = np.flatnonzero(is_delimiter[a])
+        delim_pos = np.flatnonzero((a == sep) | (a == term))
         term_k = np.flatnonzero(a[delim_pos] == term)
         n_seg = len(term_k)
         first = np.empty(n_seg, dtype=np.int64)
@@ -469,7 +467,3 @@ def _segment_codes(a: np.ndarray, start: np.ndarray, sep: int, term: int) -> np.
     codes[hit3] = _ID3_CODES[pos[hit3]]
     return codes
 
-
-def iter_blocks(source: str | Path | bytes, *, block_size: int = BLOCK_SIZE) -> Iterator[SegmentBlock]:
-    """Convenience: the blocks of one file (issues are lost; readers use X12Tokenizer)."""
-    yield from X12Tokenizer(source, block_size=block_size).blocks()
