@@ -155,3 +155,18 @@ def test_render_lists_every_change(release_store):
     text = render(report, "text")
     assert text.count("\n") > report.changes.num_rows
     assert report.changes.schema == CHANGES
+
+
+def test_policy_rules_naming_changed_codes(release_store):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "policies" / "commercial-example.yaml"
+    report = diff_releases(release_store, "all", "2025-Q4", "2026-Q1", policies=["medicare", "medicaid", str(example)])
+    rows = {(r["change"], r["code"]): r for r in report.impact.to_pylist()}
+    bio = rows[("new_biosimilar", "Q5199")]
+    # the example policy's prior-authorization rule lists J0897 and Q5136/Q5157-Q5159, not the new Q5199
+    assert "acme-commercial prior_auth:denosumab-pa" in bio["policies"]
+    assert "but not Q5199" in bio["action"]
+    assert "acme-commercial prior_auth:infliximab-site-of-care" in rows[("mue_changed", "J1745")]["policies"]
+    without = diff_releases(release_store, "all", "2025-Q4", "2026-Q1")
+    assert all(r["policies"] is None for r in without.impact.to_pylist())

@@ -461,9 +461,9 @@ class AdjudicationDiff:
 
 
 def _sentence(row: dict[str, Any]) -> str:
+    """'ACME HEALTH PLAN cuts units on 28% of J9271 lines (10 of 36), $62,401.20 effect, ...'"""
     verb = VERBS.get(row["kind"], row["kind"])
-    code = row["procedure_code"] or "claims"
-    scope = f"{code} lines" if row["procedure_code"] else "claims"
+    scope = f"{row['procedure_code']} lines" if row["procedure_code"] else "claims"
     share = f"{row['share']:.0%} of " if row["share"] is not None else ""
     of = f" ({row['lines_affected']} of {row['lines_compared']})" if row["lines_compared"] else f" ({row['lines_affected']})"
     money = f", ${row['dollars']:,} effect" if row["dollars"] else ""

@@ -15,7 +15,8 @@ every release) and returns a :class:`ChangeReport`:
   (lines billing the code or NDC, units, the dollar effect of a price change at the same
   volume, lines above a new MUE, lines on a terminated code after its last date) and its open
   worklist items (open underpayment items of a re-priced code with a date of service in the
-  new release's period are re-priced), each with what to do.
+  new release's period are re-priced) and the payer policy rules that name the code (or, for a
+  new biosimilar, the rules that name its reference codes but not it), each with what to do.
 
 Releases are named as the store names them: ``2025-Q4`` (ASP, crosswalk, MUE) and ``2025-10``
 (HCPCS). Either form is accepted for either dataset: a quarter means the HCPCS file of its first
@@ -71,6 +72,7 @@ IMPACT = pa.schema(
         ("dollar_effect", pa.decimal128(18, 2)),  # payment change at the same volume (price changes)
         ("open_items", pa.int64()),  # open worklist items with this code
         ("items_repriced", pa.int64()),  # open underpayment items whose expected payment changes
+        ("policies", pa.string()),  # payer policy rules naming the code ("commercial-example prior_auth:...")
         ("action", pa.string()),
     ]
 )
@@ -257,8 +259,17 @@ with line_dos as (
     select procedure_code as code, count(*) as open_items,
            count(*) filter (where kind = 'underpayment' and service_date >= $new_from) as items_repriced
     from open_items group by procedure_code
+), rules as (
+    select hcpcs as code, string_agg(distinct policy_id || ' ' || rule, ', ' order by policy_id || ' ' || rule) as policies
+    from policy_codes group by hcpcs
 ), joined as (
-    select ch.*, coalesce(b.lines, 0) as lines, coalesce(b.claims, 0) as claims, b.units,
+    select ch.*, coalesce(b.lines, 0) as lines, pr.policies,
+           -- a new biosimilar that the rules naming its reference codes do not name yet
+           (select string_agg(distinct pc.policy_id || ' ' || pc.rule, ', ')
+              from policy_codes pc
+             where ch.change = 'new_biosimilar' and list_contains(string_split(ch.old_value, ' '), pc.hcpcs)
+               and not exists (select 1 from policy_codes q where q.policy_id = pc.policy_id and q.rule = pc.rule
+                               and q.hcpcs = ch.code)) as policies_missing, coalesce(b.claims, 0) as claims, b.units,
            coalesce(i.open_items, 0) as open_items, coalesce(i.items_repriced, 0) as items_repriced,
            -- lines concerned by this change specifically
            case when ch.change like 'ndc_%' then
@@ -275,17 +286,29 @@ with line_dos as (
     from changes ch
     left join by_code b on b.code = ch.code
     left join items i on i.code = ch.code
+    left join rules pr on pr.code = ch.code
 )
 select dataset, change, code, ndc11, concerned as lines, lines as lines_billed, claims, units, dollar_effect,
-       open_items, items_repriced, billed_reference, effective, old_value, new_value, pct_change
+       open_items, items_repriced, billed_reference, effective, old_value, new_value, pct_change,
+       coalesce(policies, policies_missing) as policies, policies_missing
 from joined
 where (change like 'ndc_%' and concerned > 0) or (change not like 'ndc_%' and lines > 0)
-   or open_items > 0 or billed_reference is not null
+   or open_items > 0 or billed_reference is not null or policies_missing is not null
+   or (policies is not null and change not like 'ndc_%')
 order by abs(coalesce(dollar_effect, 0)) desc, concerned desc, code
 """
 
 
 def _action(r: dict[str, Any]) -> str:
+    text = _change_action(r)
+    if r.get("policies_missing"):
+        return text + f" Payer policy rules that name its reference codes but not {r['code']}: {r['policies_missing']}."
+    if r.get("policies"):
+        return text + f" Payer policy rules naming {r['code']}: {r['policies']} (review them)."
+    return text
+
+
+def _change_action(r: dict[str, Any]) -> str:
     code, eff = r["code"], r["effective"]
     n, items, repriced = r["lines"], r["open_items"], r["items_repriced"]
     since = f" from {eff}" if eff else ""
@@ -320,8 +343,8 @@ def _action(r: dict[str, Any]) -> str:
     if ch == "mue_removed":
         return f"{code}: no MUE in the new quarter (was {r['old_value']})."
     if ch == "new_biosimilar":
-        return (f"New biosimilar {code}{since} for a drug you bill ({r['billed_reference']}): payer policies may "
-                "prefer it; check preferred-product rules before the next order.")
+        billed = f" for a drug you bill ({r['billed_reference']})" if r["billed_reference"] else ""
+        return f"New biosimilar {code}{since}{billed}: check payers' preferred-product rules before the next order."
     if ch in ("redescribed", "unit_changed"):
         return f"{code}: descriptor changed{since}: re-check billing units on its {n} line(s) in your data{queue}."
     if ch == "added":
@@ -351,6 +374,25 @@ def _open_items(worklist: Any) -> pa.Table:
         worklist = WorklistStore(worklist)
     rows = worklist.list(status=("new", "in_progress", "submitted"))
     return pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in rows], schema=schema)
+
+
+def _policy_codes(policies: Any) -> pa.Table:
+    """(policy_id, rule, hcpcs): every code a payer policy names (prior authorization, frequency
+    limits, JW/JZ exemptions); ``policies``: Policy objects, files or built-in names (None: built-in)."""
+    from ..policy import load_policies, policy_tables
+
+    pol = policies if policies and not isinstance(policies[0], (str, Path)) else load_policies(policies or None)
+    from ..edits import catalog
+
+    tables = policy_tables(pol, [], known_codes=list(catalog()))
+    rows = []
+    for table, rule in (("policy_prior_auth", "prior_auth"), ("policy_frequency", "frequency"),
+                        ("policy_jwjz_exempt", "jw_jz_exempt")):
+        for r in tables[table].to_pylist():
+            name = f"{rule}:{r['rule_id']}" if r.get("rule_id") else rule
+            rows.append({"policy_id": r["policy_id"], "rule": name, "hcpcs": r["hcpcs"]})
+    return pa.Table.from_pylist(rows, schema=pa.schema([("policy_id", pa.string()), ("rule", pa.string()),
+                                                        ("hcpcs", pa.string())]))
 
 
 def _claims(claims: ClaimBatch | Iterable[Path | str] | None) -> ClaimBatch:
@@ -388,11 +430,13 @@ def diff_releases(
     *,
     claims: ClaimBatch | Iterable[Path | str] | None = None,
     worklist: Any = None,
+    policies: Any = None,
 ) -> ChangeReport:
     """What ``new_release`` changes against ``old_release`` (``dataset_or_all``: all, hcpcs, asp,
     crosswalk, mue), joined with the practice's ``claims`` (a ClaimBatch, claim files, or a
-    Parquet history folder from ``reclaim convert``) and open ``worklist`` items (a
-    WorklistStore or its database URL)."""
+    Parquet history folder from ``reclaim convert``), open ``worklist`` items (a
+    WorklistStore or its database URL) and payer ``policies`` (files, built-in names or Policy
+    objects; default the built-in ones)."""
     if dataset_or_all not in ALIASES:
         raise ReleaseDiffError(f"unknown dataset {dataset_or_all!r}: one of {', '.join(ALIASES)}")
     datasets = ALIASES[dataset_or_all]
@@ -431,6 +475,7 @@ def diff_releases(
         changes = pa.concat_tables([p.rename_columns(CHANGES.names).cast(CHANGES) for p in parts])
         con.register("changes", changes)
         con.register("open_items", _open_items(worklist))
+        con.register("policy_codes", _policy_codes(policies))
         new_from = min((r["new"]["effective_from"] for r in releases.values() if r["new"]["effective_from"]),
                        default=dt.date.max)
         rows = _common.arrow(con, IMPACT_SQL, {"new_from": new_from}).to_pylist()
@@ -502,6 +547,7 @@ def report(settings: Any, old: str, new: str, *, dataset: str = "all", claim_fil
         url = settings.database_url
         if not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file():
             worklist_db = url
+    policies = None if not settings.policy else ["medicare", "medicaid", settings.policy]
     result = diff_releases(settings.store_path, dataset, old, new, claims=list(claim_files) or None,
-                           worklist=worklist_db)
+                           worklist=worklist_db, policies=policies)
     return render(result, fmt)
