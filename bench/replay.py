@@ -29,7 +29,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reclaim.claims.io import read_claims, read_remits
-from reclaim.claims.model import ClaimBatch, RemitBatch
 from reclaim.refdata.store import RefStore, import_dir
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,7 +9,6 @@ from pathlib import Path
 from decimal import Decimal as D
 
 import pyarrow as pa
-import pytest
 from click.testing import CliRunner
 
 from reclaim.edits import catalog
