@@ -164,8 +164,12 @@ def test_letters_claim_detail_and_guide(loaded):
 
     biller = loaded["biller"]
     rows = biller.get("/api/worklist", params={"limit": 1000}).json()["rows"]
-    with_letter = [r for r in rows if r["action"] in LETTER_ACTIONS]
+    passed = {r["id"] for r in rows if biller.get(f"/api/worklist/{r['id']}").json()["data"].get("deadline_passed")}
+    with_letter = [r for r in rows if r["action"] in LETTER_ACTIONS and r["id"] not in passed]
     assert with_letter
+    for item_id in passed:
+        late = biller.get(f"/api/worklist/{item_id}/letter.pdf")
+        assert late.status_code in (404, 409) and "letter" in late.json()["detail"]
     pdf = biller.get(f"/api/worklist/{with_letter[0]['id']}/letter.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     docx = biller.get(f"/api/worklist/{with_letter[0]['id']}/letter.docx")

@@ -270,7 +270,8 @@ def item_page(request: Request, item_id: str, who: Principal = BILLER, message: 
     from ..documents.letters import LETTER_ACTIONS
 
     return render(request, "item.html", {"item": item, "users": users, "next_statuses": TRANSITIONS[item["status"]],
-                                         "message": message, "has_letter": item["data"].get("action") in LETTER_ACTIONS})
+                                         "message": message, "has_letter": item["data"].get("action") in LETTER_ACTIONS
+                                                       and not item["data"].get("deadline_passed")})
 
 
 @router.post("/worklist/{item_id}")

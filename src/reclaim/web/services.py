@@ -573,6 +573,10 @@ def letter(request: Request, item_id: str, fmt: str) -> tuple[bytes, str]:
     if row.get("action") not in LETTER_ACTIONS:
         raise HTTPException(status_code=404, detail=f"no letter for this item: its action is {row.get('action')!r} "
                             f"(letters exist for {', '.join(LETTER_ACTIONS)})")
+    if row.get("deadline_passed"):
+        # as documents.letters.write_letters does: no letter for a request that is already late
+        raise HTTPException(status_code=409, detail=f"the deadline for this item ({row.get('deadline')}) has passed: "
+                            "no appeal letter is generated")
     claims = all_claims(request.app)
     if row.get("claim_id"):
         keep = pa.compute.equal(claims["claims"].column("claim_id"), row["claim_id"])

@@ -4,14 +4,14 @@
    arrive, by the app's middleware), hashed on the way.
 2. The library readers (:func:`reclaim.claims.io.read_claims` / ``read_remits``) parse the file:
    they only read bytes (X12, CSV, JSON, XLSX cells), nothing in a file is ever executed.
-3. Claims are checked, remittances explained and their worklist items saved (idempotent by
-   natural key, so a crash after that step and a second upload of the file add nothing twice).
-4. A file from which nothing could be read is refused (:class:`UploadRefused`, naming each
+3. A file from which nothing could be read is refused (:class:`UploadRefused`, naming each
    problem and its place) and leaves nothing behind.
-5. Otherwise the normalized tables are written as Parquet beside the file, the folder is renamed
-   to ``<home>/uploads/<id>/`` and the ``web_uploads`` row plus its audit row are committed in one
-   transaction. A crash before the commit leaves only an ``.incoming`` folder, which is never
-   read and is swept on the next upload: there is no half import.
+4. The normalized tables are written as Parquet beside the file; then ``after_read`` runs: the
+   web app checks claims, and explains remittances and saves their worklist items (idempotent by
+   natural key, so a crash after that step plus a second upload of the file adds nothing twice).
+5. The folder is renamed to ``<home>/uploads/<id>/`` and the ``web_uploads`` row plus its audit
+   row are committed in one transaction. A failure before the commit removes the folder (a crash
+   leaves only an ``.incoming`` folder, never read, swept after a day): there is no half import.
 """
 
 from __future__ import annotations
