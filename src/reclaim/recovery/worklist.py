@@ -207,8 +207,8 @@ def prioritize(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, observed=None)
                  / (coalesce(ob.resolved, 0) + {PRIOR_WEIGHT}) as odds,
                (i.deadline - date '{as_of.isoformat()}')::integer as days_left
         from items_keyed i
-        left join observed ob on ob.payer_id is not distinct from i.payer_id and ob.kind = i.kind
-             and ob.reason is not distinct from i.reason
+        left join observed ob on coalesce(ob.payer_id, '') = coalesce(i.payer_id, '') and ob.kind = i.kind
+             and coalesce(ob.reason, '') = coalesce(i.reason, '')
     )
     select substr(sha256(natural_key), 1, 12) as item_id, *,
            coalesce(days_left < 0, false) as deadline_passed,
