@@ -152,13 +152,17 @@ RC703 = edit(
       SELECT pl.*, row_number() OVER (
                PARTITION BY patient_id, billing_npi, service_date, procedure_code, coalesce(modifier_1, ''),
                             coalesce(modifier_2, ''), coalesce(modifier_3, ''), coalesce(modifier_4, ''), units
-               ORDER BY CASE WHEN source = 'history' THEN 0 ELSE 1 END, claim_id, line_number) AS n,
-             first_value(coalesce(patient_control_number, claim_id) || ' line ' || CAST(line_number AS VARCHAR)) OVER (
+               ORDER BY CASE WHEN pl.source = 'history' THEN 0 ELSE 1 END, pl.claim_id, pl.line_number) AS n,
+             first_value(coalesce(pl.patient_control_number, pl.claim_id) || ' line ' || CAST(pl.line_number AS VARCHAR)) OVER (
                PARTITION BY patient_id, billing_npi, service_date, procedure_code, coalesce(modifier_1, ''),
                             coalesce(modifier_2, ''), coalesce(modifier_3, ''), coalesce(modifier_4, ''), units
-               ORDER BY CASE WHEN source = 'history' THEN 0 ELSE 1 END, claim_id, line_number) AS first
+               ORDER BY CASE WHEN pl.source = 'history' THEN 0 ELSE 1 END, pl.claim_id, pl.line_number) AS first
       FROM patient_lines pl
-      WHERE pl.claim_id NOT IN (SELECT claim_id FROM claims_all WHERE coalesce(frequency_code, '1') <> '1')
+      -- replacements and voids are not duplicates of the claim they correct (an anti-join:
+      -- NOT IN would be a nested loop on Spark)
+      LEFT JOIN (SELECT DISTINCT claim_id FROM claims_all WHERE coalesce(frequency_code, '1') <> '1') x
+             ON x.claim_id = pl.claim_id
+      WHERE x.claim_id IS NULL
     )
     SELECT p.claim_id, p.line_number, p.procedure_code, p.units, p.service_date, p.first, lf.at_risk AS dollars_at_risk
     FROM p JOIN line_facts lf ON lf.claim_id = p.claim_id AND lf.line_number = p.line_number
