@@ -36,7 +36,14 @@ def test_small_blocks_give_identical_tables(name, x12_samples):
     big = read_837(path)
     small = read_837(path, block_size=1024)
     for table in CLAIM_TABLES:
-        assert small[table].equals(big[table]), table
+        if table == "read_issues":  # streamed: an issue comes in the batch of its claim, not file order
+            assert _sorted(small[table]).equals(_sorted(big[table])), table
+        else:
+            assert small[table].equals(big[table]), table
+
+
+def _sorted(t):
+    return t.sort_by([(c, "ascending") for c in t.column_names])
 
 
 def test_small_blocks_835(x12_samples):

@@ -4,6 +4,8 @@ Public API (see docs/x12.md):
 
 * :func:`read_837` (path, *, on_issue=None) -> ClaimBatch
 * :func:`read_835` (path, *, on_issue=None) -> RemitBatch
+* :func:`iter_837` / :func:`iter_835` (path, *, on_issue=None, block_size=None) -> Iterator of
+  batches, one per block (flat memory); concatenated they are what read_837 / read_835 return
 * :func:`sniff` (path_or_bytes) -> '837P' | '837I' | '835' | None
 * :func:`validate_with_pyx12` (path) -> list[dict]
 
@@ -19,12 +21,12 @@ from pathlib import Path
 
 from ...errors import InputFormatError
 from .envelope import transaction_type
-from .reader835 import read_835
-from .reader837 import read_837
+from .reader835 import iter_835, read_835
+from .reader837 import iter_837, read_837
 from .tokenizer import parse_isa
 from .validate import validate_with_pyx12
 
-__all__ = ["read_837", "read_835", "sniff", "validate_with_pyx12"]
+__all__ = ["read_837", "read_835", "iter_837", "iter_835", "sniff", "validate_with_pyx12"]
 
 _SNIFF_BYTES = 1 << 16
 

@@ -210,6 +210,36 @@ class Parts:
         # chunks stay as they are (one per block): combining would copy every column once more
         return pa.concat_tables(pieces)
 
+    def split(self, names, cut: int) -> "Parts":
+        """Move the rows of parts ``names`` whose key is below ``cut`` into a new Parts (what a
+        streamed batch needs); rows at or after ``cut`` stay for later blocks."""
+        out = Parts()
+        for name in names:
+            kept = []
+            for t in self.pieces.get(name, []):
+                keys = t.column("key").to_numpy()
+                n = int(np.searchsorted(keys, cut)) if np.all(keys[1:] >= keys[:-1]) else None
+                if n is None:
+                    below = keys < cut
+                    if below.any():
+                        out.pieces.setdefault(name, []).append(t.filter(pa.array(below)))
+                    if not below.all():
+                        kept.append(t.filter(pa.array(~below)))
+                    continue
+                if n:
+                    out.pieces.setdefault(name, []).append(t.slice(0, n))
+                if n < len(t):
+                    kept.append(t.slice(n))
+            if kept:
+                self.pieces[name] = kept
+            else:
+                self.pieces.pop(name, None)
+        return out
+
+    def drop_before(self, names, cut: int) -> None:
+        """Forget the rows of parts ``names`` whose key is below ``cut`` (no later claim needs them)."""
+        self.split(names, cut)
+
 
 def first_per_key(table: pa.Table, keys: np.ndarray) -> dict[str, pa.Array]:
     """For each of ``keys``, the first row of ``table`` (in file order) with that ``key``;

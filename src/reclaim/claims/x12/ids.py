@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from pathlib import Path
 
@@ -16,15 +17,33 @@ def file_identity(path: str, sha256: str, size: int) -> dict:
     return {"file_id": f"{sha256[:12]}-{name}", "path": path, "sha256": sha256, "bytes": size}
 
 
+def file_digest(source) -> tuple[str, int]:
+    """(sha256 hex, size) of a path or bytes, read in 8 MB chunks: streamed batches need the
+    file_id (part of every key) before the first block is read. An unreadable path gives
+    ('', 0); the tokenizer then reports it."""
+    digest, size = hashlib.sha256(), 0
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        digest.update(source)
+        return digest.hexdigest(), len(source)
+    try:
+        with open(source, "rb") as fh:
+            while chunk := fh.read(1 << 23):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError:
+        return "", 0
+    return digest.hexdigest(), size
+
+
 def files_table(identity: dict) -> pa.Table:
     return pa.Table.from_pylist([{**identity, "format": "x12"}], schema=FILES)
 
 
-def transaction_ids(file_id: str, transactions: list[dict], issues) -> list[str]:
+def transaction_ids(file_id: str, transactions: list[dict], issues, seen: Counter | None = None) -> list[str]:
     """``<file_id>:<ISA13>:<GS06>:<ST02>``; when control numbers repeat inside one file (a
     defect, but common in concatenated test files) later ones get ``#2``, ``#3``... so keys
-    stay unique, and the repeat is reported."""
-    seen: Counter = Counter()
+    stay unique, and the repeat is reported. ``seen`` carries the count over calls (streaming)."""
+    seen = Counter() if seen is None else seen
     out = []
     for t in transactions:
         base = f"{file_id}:{t['ISA13'] or ''}:{t['GS06'] or ''}:{t['ST02'] or ''}"

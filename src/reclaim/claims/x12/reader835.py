@@ -21,6 +21,8 @@ Reversals (CLP02 = 22) carry negative amounts and balance with the same formulas
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +31,10 @@ import pyarrow.compute as pc
 
 from ...errors import InputFormatError
 from ..model import (ADJUSTMENTS, MONEY, PAYMENTS, PROVIDER_ADJUSTMENTS, QUANTITY, REMARKS, REMIT_CLAIMS,
-                     REMIT_LINES, TRANSACTIONS, RemitBatch)
+                     REMIT_LINES, TRANSACTIONS, FILES, RemitBatch)
 from ._columns import Issues, Parts, Typed, ffill, ffill_position, first_per_key, keep_rows, rank_within
 from .envelope import EnvelopeWalker, transaction_type
-from .ids import file_identity, files_table, transaction_ids
+from .ids import file_digest, file_identity, files_table, transaction_ids
 from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, X12Tokenizer, pick
 
 C = SEGMENT_CODE
@@ -57,11 +59,23 @@ class Reader835:
         self.on_issue = on_issue
         self.last_index = 0
         self.end_offset = 0
+        # streaming: the file identity (its sha256) is known before the first batch, so keys
+        # are the same whatever the block size
+        self.identity = file_identity(self._name(), *file_digest(source))
+        self.tid_seen = Counter()
+        self.tids: list[str] = []
+        self.txn_done = 0  # transactions already emitted
+        self.claims_emitted = np.zeros(0, dtype=np.int64)  # per transaction, for the claim ordinal
+        self.paid_cents = np.zeros(0, dtype=np.int64)  # per transaction: sum of CLP04 emitted so far
+        self.tk_issues_done = 0
+        self.files_emitted = False
 
     def _name(self) -> str:
         return "<bytes>" if isinstance(self.source, (bytes, bytearray)) else str(self.source)
 
-    def read(self) -> RemitBatch:
+    def batches(self) -> Iterator[RemitBatch]:
+        """One batch per block: the claim payments that ended in it (never split), and the
+        transactions closed in it with their payment, PLB and balance check."""
         for block in self.tokenizer.blocks():
             if self.walker is None:
                 self.walker = EnvelopeWalker(self.issues, bare=self.tokenizer.bare_transaction)
@@ -70,10 +84,11 @@ class Reader835:
             if len(block):
                 self.last_index = int(block.index[-1])
                 self.end_offset = int(block.offset[-1])
+            yield self._emit(final=False)
         if self.walker is None:
             raise InputFormatError(f"{self._name()}: no X12 segments found")
         self.walker.finish(self.last_index, self.end_offset, self.tokenizer.bare_transaction)
-        return self._finish()
+        yield self._emit(final=True)
 
     # ------------------------------------------------------------------ per block
     def _block(self, b) -> None:
@@ -221,33 +236,55 @@ class Reader835:
                            offset=b.offset[rr])
 
     # ------------------------------------------------------------------ assembly
-    def _finish(self) -> RemitBatch:
-        tk, P = self.tokenizer, self.parts
+    def _emit(self, final: bool) -> RemitBatch:
+        """The batch of what is complete: claim payments before the last CLP (or all once its
+        transaction is closed), and the transactions closed so far (payment, PLB, balance)."""
+        tk = self.tokenizer
         path = self._name()
-        identity = file_identity(path, tk.sha256, tk.size)
+        identity = self.identity
         file_id = identity["file_id"]
-        for d in tk.issues:
+        for d in tk.issues[self.tk_issues_done:]:
             self.issues.add_dict(d)
-        txns = self.walker.transactions
-        for t in txns:
-            t["type"] = transaction_type(t["ST01"], t["version"])
-        if txns and all(t["type"] != "835" for t in txns):
-            kinds = sorted({str(t["ST01"]) for t in txns})
+        self.tk_issues_done = len(tk.issues)
+        all_txns = self.walker.transactions if self.walker else []
+        if final and all_txns and all(t["type"] != "835" for t in all_txns):
+            kinds = sorted({str(t["ST01"]) for t in all_txns})
             raise InputFormatError(f"{path}: holds {', '.join(kinds)} transactions, not 835 remittances"
                                    + ("; read it as claims (837)" if "837" in kinds else ""))
-        for t in txns:
+        for t in all_txns[len(self.tids):]:
+            t["type"] = transaction_type(t["ST01"], t["version"])
             if t["type"] != "835":
                 self.issues.add("X12-WRONG-TRANSACTION", f"transaction set {t['ST01']} is not an 835; skipped",
                                 segment_index=t["index"], byte_offset=t["offset"], segment_id="ST", loop="ST",
                                 skipped="transaction")
-        tids = transaction_ids(file_id, txns, self.issues)
-        is835 = np.array([t["type"] == "835" for t in txns], dtype=bool)
-        st_index = np.array([t["index"] for t in txns], dtype=np.int64)
-        tid_all = pa.array(tids, pa.string())
+        self.tids += transaction_ids(file_id, all_txns[len(self.tids):], self.issues, self.tid_seen)
+        grow = len(all_txns) - len(self.claims_emitted)
+        self.claims_emitted = np.concatenate([self.claims_emitted, np.zeros(grow, np.int64)])
+        self.paid_cents = np.concatenate([self.paid_cents, np.zeros(grow, np.int64)])
+        open_st = self.walker.st if (self.walker and not final) else None
+        n_closed = len(all_txns) - (1 if open_st is not None else 0)
+        last_clp = self.state.last["CLP"]
+        cut = last_clp if (open_st is not None and open_st["index"] < last_clp) else self.last_index + 1
+        P = self.parts.split(_CLAIM_PARTS, cut)
+        # transaction-level pieces (keyed by ST) go out with their closed transaction
+        P.pieces.update(self.parts.split(_ST_PARTS, all_txns[n_closed]["index"] if n_closed < len(all_txns)
+                                         else self.last_index + 1).pieces)
+        closed = slice(self.txn_done, n_closed)
+        self.txn_done = n_closed
+        txns = all_txns
+        is835_all = np.array([t["type"] == "835" for t in txns], dtype=bool)
+        st_all = np.array([t["index"] for t in txns], dtype=np.int64)
+        tid_all = pa.array(self.tids, pa.string())
+        # the transaction-level tables cover the transactions closed since the last batch
+        emitted = txns[closed]
+        is835 = is835_all[closed]
+        st_index = st_all[closed]
+        txns = emitted
+        tid_emitted = tid_all[closed]
         fid = pa.repeat(pa.scalar(file_id, pa.string()), len(txns))
 
         transactions = pa.table({
-            "transaction_id": tid_all, "file_id": fid,
+            "transaction_id": tid_emitted, "file_id": fid,
             "transaction_type": pa.array([t["type"] for t in txns], pa.string()),
             "implementation": pa.array([t["version"] for t in txns], pa.string()),
             "sender_id": pa.array([t["ISA06"] for t in txns], pa.string()),
@@ -271,7 +308,7 @@ class Reader835:
         pref = P.get("payer_ref", {"q": pa.string(), "value": pa.string()})
         ref2u = first_per_key(pref.filter(pc.equal(pref["q"], "2U")), st_index)
         payments = pa.table({
-            "transaction_id": tid_all, "file_id": fid, "handling_code": bpr["handling"],
+            "transaction_id": tid_emitted, "file_id": fid, "handling_code": bpr["handling"],
             "payment_amount": bpr["amount"], "credit_debit": bpr["credit_debit"], "payment_method": bpr["method"],
             "payment_date": bpr["date"], "trace_number": trn["trace"], "payer_tax_id": trn["payer_tax"],
             "production_date": dtm["date"], "payer_name": pr["name"],
@@ -289,8 +326,8 @@ class Reader835:
                             "charge": MONEY, "paid": MONEY, "patient_resp": MONEY, "filing": pa.string(),
                             "icn": pa.string(), "facility": pa.string(), "freq": pa.string()})
         ckey, ctxn = clp["key"].to_numpy(), clp["txn"].to_numpy()
-        tpos = np.searchsorted(st_index, ctxn) if len(st_index) else np.zeros(len(ckey), dtype=np.int64)
-        truncated = np.array([t["truncated"] for t in txns], dtype=bool)
+        tpos = np.searchsorted(st_all, ctxn) if len(st_all) else np.zeros(len(ckey), dtype=np.int64)
+        truncated = np.array([t["truncated"] for t in all_txns], dtype=bool)
         is_last = np.ones(len(ckey), dtype=bool)
         if len(ckey):
             is_last[:-1] = ctxn[1:] != ctxn[:-1]
@@ -300,11 +337,14 @@ class Reader835:
                             "cut short, so it is not loaded", segment_index=int(ckey[i]),
                             byte_offset=int(clp["offset"][i].as_py()), loop="2100", segment_id="CLP",
                             claim_key=clp["pcn"][i].as_py(), skipped="claim")
-        keep = (is835[tpos] & ~drop) if len(ckey) else np.zeros(0, bool)
+        keep = (is835_all[tpos] & ~drop) if len(ckey) else np.zeros(0, bool)
         clp = keep_rows(clp, keep)
         ckey, ctxn, tpos = ckey[keep], ctxn[keep], tpos[keep]
-        ctid = tid_all.take(pa.array(tpos))
-        remit_claim_id = pc.binary_join_element_wise(ctid, pa.array(rank_within(ctxn)).cast(pa.string()), ":")
+        ctid = tid_all.take(pa.array(tpos, pa.int64()))
+        # claim ordinal within its transaction, counting claims emitted in earlier batches
+        ordinal = rank_within(ctxn) + self.claims_emitted[tpos]
+        np.add.at(self.claims_emitted, tpos, 1)
+        remit_claim_id = pc.binary_join_element_wise(ctid, pa.array(ordinal).cast(pa.string()), ":")
         nm1 = P.get("clp_nm1", {"q": pa.string(), "last": pa.string(), "first": pa.string(), "id": pa.string()})
         qc = first_per_key(nm1.filter(pc.equal(nm1["q"], "QC")), ckey)
         rend = first_per_key(nm1.filter(pc.equal(nm1["q"], "82")), ckey)
@@ -365,8 +405,8 @@ class Reader835:
         else:
             remit_lines = REMIT_LINES.empty_table()
 
-        adjustments, cas = self._adjustments(ckey, skey, cpos, line_index, remit_claim_id)
-        remarks = self._remarks(ckey, skey, line_index, remit_claim_id)
+        adjustments, cas = self._adjustments(P, ckey, skey, cpos, line_index, remit_claim_id)
+        remarks = self._remarks(P, ckey, skey, line_index, remit_claim_id)
         plb = P.get("plb", {"seq": pa.int64(), "provider": pa.string(), "date": pa.date32(), "reason": pa.string(),
                             "reference": pa.string(), "amount": MONEY})
         plb = plb.sort_by([("seq", "ascending")]) if len(plb) else plb
@@ -374,24 +414,29 @@ class Reader835:
         pkeep = is835[ppos] if len(plb) else np.zeros(0, bool)
         plb, ppos = keep_rows(plb, pkeep), ppos[pkeep]
         provider_adjustments = pa.table({
-            "transaction_id": tid_all.take(pa.array(ppos)),
+            "transaction_id": tid_emitted.take(pa.array(ppos, pa.int64())),
             "file_id": pa.repeat(pa.scalar(file_id, pa.string()), len(plb)), "provider_id": plb["provider"],
             "fiscal_period_date": plb["date"], "reason_code": plb["reason"], "reference": plb["reference"],
             "amount": plb["amount"],
         }).cast(PROVIDER_ADJUSTMENTS)
 
-        self._balance(clp, ckey, ctxn, svc, skey, cpos, cas, plb, ppos, bpr, st_index, is835)
+        self._balance(clp, ckey, ctxn, svc, skey, cpos, cas, plb, ppos, bpr, st_index, is835, st_all)
         issues = self.issues.table(file_id, identity["path"])
+        self.issues = Issues()
+        if self.walker is not None:
+            self.walker.issues = self.issues
         if self.on_issue is not None:
             for row in issues.to_pylist():
                 self.on_issue(row)
+        files = FILES.empty_table() if self.files_emitted else files_table(identity)
+        self.files_emitted = True
         return RemitBatch(tables={
-            "files": files_table(identity), "transactions": transactions, "payments": payments,
+            "files": files, "transactions": transactions, "payments": payments,
             "remit_claims": remit_claims, "remit_lines": remit_lines, "adjustments": adjustments,
             "remarks": remarks, "provider_adjustments": provider_adjustments, "read_issues": issues})
 
-    def _adjustments(self, ckey, skey, cpos_lines, line_index, remit_claim_id):
-        cas = self.parts.get("cas", {"line": pa.int64(), "seq": pa.int64(), "group": pa.string(),
+    def _adjustments(self, P, ckey, skey, cpos_lines, line_index, remit_claim_id):
+        cas = P.get("cas", {"line": pa.int64(), "seq": pa.int64(), "group": pa.string(),
                                      "reason": pa.string(), "amount": MONEY, "quantity": QUANTITY,
                                      "offset": pa.int64()})
         if len(cas) == 0 or len(ckey) == 0:
@@ -413,8 +458,8 @@ class Reader835:
         }).cast(ADJUSTMENTS)
         return table, cas.append_column("claim_pos", pa.array(pos))
 
-    def _remarks(self, ckey, skey, line_index, remit_claim_id):
-        rem = self.parts.get("remark", {"line": pa.int64(), "seq": pa.int64(), "source": pa.string(),
+    def _remarks(self, P, ckey, skey, line_index, remit_claim_id):
+        rem = P.get("remark", {"line": pa.int64(), "seq": pa.int64(), "source": pa.string(),
                                         "code": pa.string(), "qualifier": pa.string()})
         if len(rem) == 0 or len(ckey) == 0:
             return REMARKS.empty_table()
@@ -436,7 +481,7 @@ class Reader835:
             "source": rem["source"], "code": rem["code"], "qualifier": rem["qualifier"],
         }).cast(REMARKS)
 
-    def _balance(self, clp, ckey, ctxn, svc, skey, cpos, cas, plb, ppos, bpr, st_index, is835) -> None:
+    def _balance(self, clp, ckey, ctxn, svc, skey, cpos, cas, plb, ppos, bpr, st_index, is835, st_all) -> None:
         """TR3 balancing in integer cents; every failure is a warning naming the segment."""
         def cents(a):
             return np.rint(pc.fill_null(a.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False) * 100).astype(np.int64)
@@ -473,9 +518,12 @@ class Reader835:
                     severity="warning", segment_index=ckey[bad], byte_offset=clp["offset"].to_numpy()[bad],
                     loop="2100", segment_id="CLP", column="CLP04", claim_key=clp["pcn"].take(pa.array(bad)))
         # transaction: sum(CLP04) - sum(PLB) = BPR02 (a debit is negative)
-        tpos_claims = np.searchsorted(st_index, ctxn) if len(ctxn) else np.zeros(0, np.int64)
-        paid = np.bincount(tpos_claims, weights=cents(clp["paid"]) if len(clp) else None,
-                           minlength=len(st_index)).astype(np.int64)
+        # CLP04 sums carry over batches; the check runs on the transactions closed in this one
+        tpos_claims = np.searchsorted(st_all, ctxn) if len(ctxn) else np.zeros(0, np.int64)
+        self.paid_cents += np.bincount(tpos_claims, weights=cents(clp["paid"]) if len(clp) else None,
+                                       minlength=len(st_all)).astype(np.int64)
+        first = self.txn_done - len(st_index)  # st_index: the transactions closed in this batch
+        paid = self.paid_cents[first:first + len(st_index)]
         plb_sum = np.bincount(ppos, weights=cents(plb["amount"]) if len(plb) else None,
                               minlength=len(st_index)).astype(np.int64)
         bpr_amt = cents(bpr["amount"])
@@ -490,5 +538,17 @@ class Reader835:
                             column="BPR02")
 
 
+#: pieces keyed by a claim payment's CLP or an SVC (moved into the batch that emits the claim)
+_CLAIM_PARTS = ("clp", "clp_nm1", "clp_dtm", "clp_amt", "cas", "remark", "svc", "svc_dtm", "svc_ref", "svc_amt")
+#: pieces keyed by the transaction's ST (moved into the batch that closes the transaction)
+_ST_PARTS = ("bpr", "trn", "dtm405", "n1", "payer_ref", "plb")
+
+
+def iter_835(path: str | Path | bytes, *, on_issue=None, block_size: int | None = None) -> Iterator[RemitBatch]:
+    """Stream an 835 as one :class:`RemitBatch` per block (memory stays flat as the file grows).
+    Concatenated, the batches are what :func:`read_835` returns; a claim payment is never split."""
+    return Reader835(path, block_size=block_size, on_issue=on_issue).batches()
+
+
 def read_835(path: str | Path | bytes, *, on_issue=None, block_size: int | None = None) -> RemitBatch:
-    return Reader835(path, block_size=block_size, on_issue=on_issue).read()
+    return RemitBatch.concat(list(iter_835(path, on_issue=on_issue, block_size=block_size)))

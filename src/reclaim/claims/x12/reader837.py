@@ -18,6 +18,8 @@ and joined at the end. Keys are global, so loops may straddle blocks.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +27,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import InputFormatError
-from ..model import CLAIMS, DIAGNOSES, LINES, MONEY, QUANTITY, TRANSACTIONS, ClaimBatch
+from ..model import CLAIMS, DIAGNOSES, FILES, LINES, MONEY, QUANTITY, TRANSACTIONS, ClaimBatch
 from ._columns import Issues, Parts, Typed, ffill, ffill_position, first_per_key, join_present, keep_rows, rank_within
 from .envelope import EnvelopeWalker, transaction_type
-from .ids import file_identity, files_table, transaction_ids
+from .ids import file_digest, file_identity, files_table, transaction_ids
 from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, X12Tokenizer, pick
 
 C = SEGMENT_CODE
@@ -71,9 +73,20 @@ class Reader837:
         self.on_issue = on_issue
         self.last_index = 0
         self.end_offset = 0
+        # streaming: the file identity (its sha256) is known before the first batch, so keys
+        # are the same whatever the block size
+        self.identity = file_identity(self._name(), *file_digest(source))
+        self.tid_seen = Counter()
+        self.tids: list[str] = []
+        self.txn_done = 0  # transactions already emitted
+        self.claims_emitted: list[int] = []  # per transaction, for the claim ordinal
+        self.tk_issues_done = 0
+        self.files_emitted = False
 
     # ------------------------------------------------------------------ per block
-    def read(self) -> ClaimBatch:
+    def batches(self) -> Iterator[ClaimBatch]:
+        """One batch per block: the claims that ended in it (a claim that straddles a block
+        boundary comes in the batch where it ends), and the transactions closed in it."""
         for block in self.tokenizer.blocks():
             if self.walker is None:
                 self.walker = EnvelopeWalker(self.issues, bare=self.tokenizer.bare_transaction)
@@ -82,10 +95,11 @@ class Reader837:
             if len(block):
                 self.last_index = int(block.index[-1])
                 self.end_offset = int(block.offset[-1])
+            yield self._emit(final=False)
         if self.walker is None:
             raise InputFormatError(f"{self._name()}: no X12 segments found")
         self.walker.finish(self.last_index, self.end_offset, self.tokenizer.bare_transaction)
-        return self._finish()
+        yield self._emit(final=True)
 
     def _name(self) -> str:
         return "<bytes>" if isinstance(self.source, (bytes, bytearray)) else str(self.source)
@@ -298,57 +312,72 @@ class Reader837:
                        amount=T.money(pick(comp, 4), seg_rep, "HI-5", "2300"), poa=pick(comp, 8))
 
     # ------------------------------------------------------------------ assembly
-    def _finish(self) -> ClaimBatch:
+    def _emit(self, final: bool) -> ClaimBatch:
+        """The batch of what is complete: claims before the last CLM (or all of them once its
+        transaction is closed), and the transactions closed so far. Pieces keyed by HL or ST
+        stay while a later claim may still point at them."""
         tk = self.tokenizer
         path = self._name()
-        identity = file_identity(path, tk.sha256, tk.size)
+        identity = self.identity
         file_id = identity["file_id"]
-        for d in tk.issues:
+        for d in tk.issues[self.tk_issues_done:]:
             self.issues.add_dict(d)
-        P = self.parts
-        txns = self.walker.transactions
-        st_index = np.array([t["index"] for t in txns], dtype=np.int64)
-        has_sv2 = None
-        for t in txns:
-            t["type"] = transaction_type(t["ST01"], t["version"], has_sv2)
-        tids = transaction_ids(file_id, txns, self.issues)
-        wanted = [t for t in txns if t["type"] in ("837P", "837I")]
-        others = [t for t in txns if t["type"] not in ("837P", "837I")]
-        if txns and not wanted:
-            kinds = sorted({str(t["ST01"]) for t in others})
+        self.tk_issues_done = len(tk.issues)
+        all_txns = self.walker.transactions if self.walker else []
+        for t in all_txns[len(self.tids):]:
+            t["type"] = transaction_type(t["ST01"], t["version"], None)
+        self.tids += transaction_ids(file_id, all_txns[len(self.tids):], self.issues, self.tid_seen)
+        self.claims_emitted += [0] * (len(all_txns) - len(self.claims_emitted))
+        open_st = self.walker.st if (self.walker and not final) else None
+        n_closed = len(all_txns) - (1 if open_st is not None else 0)
+        last_clm = self.state.last["CLM"]
+        cut = last_clm if (open_st is not None and open_st["index"] < last_clm) else self.last_index + 1
+        if final and all_txns and not any(t["type"] in ("837P", "837I") for t in all_txns):
+            kinds = sorted({str(t["ST01"]) for t in all_txns})
             raise InputFormatError(f"{path}: holds {', '.join(kinds)} transactions, not 837 claims"
                                    + ("; read it as a remittance (835)" if "835" in kinds else ""))
+        P = self.parts.split(_CLAIM_PARTS, cut)
+        P.pieces.update({k: v for k, v in self.parts.pieces.items() if k not in _CLAIM_PARTS})  # read, not moved
+        txns = all_txns
+        tids = self.tids
+        st_index = np.array([t["index"] for t in txns], dtype=np.int64)
+        new_txns = range(self.txn_done, n_closed)
+        others = [txns[i] for i in new_txns if txns[i]["type"] not in ("837P", "837I")]
         for t in others:
             self.issues.add("X12-WRONG-TRANSACTION", f"transaction set {t['ST01']} is not an 837; skipped",
                             segment_index=t["index"], byte_offset=t["offset"], segment_id="ST", loop="ST",
                             skipped="transaction")
 
-        # transactions table
-        bht = first_per_key(P.get("bht", {"created": pa.date32()}), st_index)
+        # transactions table: those closed since the last batch
+        emitted = txns[self.txn_done:n_closed]
+        emitted_tids = tids[self.txn_done:n_closed]
+        emitted_st = st_index[self.txn_done:n_closed]
+        bht = first_per_key(P.get("bht", {"created": pa.date32()}), emitted_st)
         header = P.get("header_nm1", {"q": pa.string(), "name": pa.string(), "id": pa.string()})
-        sub = first_per_key(header.filter(pc.equal(header["q"], "41")), st_index)
-        rcv = first_per_key(header.filter(pc.equal(header["q"], "40")), st_index)
-        keep_txn = np.array([t["type"] in ("837P", "837I") for t in txns], dtype=bool)
-        gs04 = pa.array([t["GS04"] for t in txns], pa.date32())
+        sub = first_per_key(header.filter(pc.equal(header["q"], "41")), emitted_st)
+        rcv = first_per_key(header.filter(pc.equal(header["q"], "40")), emitted_st)
+        self.txn_done = n_closed
+        keep_txn = np.array([t["type"] in ("837P", "837I") for t in emitted], dtype=bool)
+        gs04 = pa.array([t["GS04"] for t in emitted], pa.date32())
         transactions = pa.table({
-            "transaction_id": pa.array(tids, pa.string()),
-            "file_id": pa.array([file_id] * len(txns), pa.string()),
-            "transaction_type": pa.array([t["type"] for t in txns], pa.string()),
-            "implementation": pa.array([t["version"] for t in txns], pa.string()),
-            "sender_id": pa.array([t["ISA06"] for t in txns], pa.string()),
-            "receiver_id": pa.array([t["ISA08"] for t in txns], pa.string()),
-            "interchange_control": pa.array([t["ISA13"] for t in txns], pa.string()),
-            "group_control": pa.array([t["GS06"] for t in txns], pa.string()),
-            "transaction_control": pa.array([t["ST02"] for t in txns], pa.string()),
+            "transaction_id": pa.array(emitted_tids, pa.string()),
+            "file_id": pa.array([file_id] * len(emitted), pa.string()),
+            "transaction_type": pa.array([t["type"] for t in emitted], pa.string()),
+            "implementation": pa.array([t["version"] for t in emitted], pa.string()),
+            "sender_id": pa.array([t["ISA06"] for t in emitted], pa.string()),
+            "receiver_id": pa.array([t["ISA08"] for t in emitted], pa.string()),
+            "interchange_control": pa.array([t["ISA13"] for t in emitted], pa.string()),
+            "group_control": pa.array([t["GS06"] for t in emitted], pa.string()),
+            "transaction_control": pa.array([t["ST02"] for t in emitted], pa.string()),
             "created": pc.coalesce(bht["created"], gs04),
             "submitter_name": sub["name"], "submitter_id": sub["id"], "receiver_name": rcv["name"],
-            "segment_count": pa.array([t["segment_count"] for t in txns], pa.int32()),
-        }).filter(pa.array(keep_txn)).cast(TRANSACTIONS) if txns else TRANSACTIONS.empty_table()
+            "segment_count": pa.array([t["segment_count"] for t in emitted], pa.int32()),
+        }).filter(pa.array(keep_txn)).cast(TRANSACTIONS) if emitted else TRANSACTIONS.empty_table()
 
         # claims: only in wanted transactions; drop the last claim of a transaction cut short
         clm = P.get("clm", {})
         if len(clm) == 0:
-            return self._batch(identity, transactions, CLAIMS.empty_table(), DIAGNOSES.empty_table(),
+            return self._batch(P, identity, transactions, CLAIMS.empty_table(), DIAGNOSES.empty_table(),
                                LINES.empty_table())
         ckey = clm["key"].to_numpy()
         ctxn = clm["txn"].to_numpy()
@@ -366,7 +395,11 @@ class Reader837:
         keep = tinfo_ok & ~drop
         clm = keep_rows(clm, keep)
         ckey, ctxn, tpos = ckey[keep], ctxn[keep], tpos[keep]
-        ordinal = rank_within(ctxn)
+        # claim ordinal within its transaction, counting claims emitted in earlier batches
+        done = np.array(self.claims_emitted, dtype=np.int64)
+        ordinal = rank_within(ctxn) + done[tpos]
+        np.add.at(done, tpos, 1)
+        self.claims_emitted = done.tolist()
         tid_arr = pa.array(tids, pa.string()).take(pa.array(tpos))
         claim_id = pc.binary_join_element_wise(tid_arr, pa.array(ordinal).cast(pa.string()), ":")
         ctype = pa.array([t["type"] for t in txns], pa.string()).take(pa.array(tpos, pa.int64()))
@@ -459,10 +492,10 @@ class Reader837:
         claims = claims.select(CLAIMS.names).cast(CLAIMS)
         self._missing(claims, clm, ckey)
 
-        diagnoses = self._diagnoses(ckey, claim_id)
-        lines = self._lines(ckey, claim_id, clm)
-        self._required(claims, clm, ckey, diagnoses, lines)
-        return self._batch(identity, transactions, claims, diagnoses, lines)
+        diagnoses = self._diagnoses(P, ckey, claim_id)
+        lines = self._lines(P, ckey, claim_id, clm)
+        self._required(P, claims, clm, ckey, diagnoses, lines)
+        return self._batch(P, identity, transactions, claims, diagnoses, lines)
 
     def _missing(self, claims, clm, ckey) -> None:
         # invalid values were reported when parsed; here only what is absent
@@ -475,12 +508,12 @@ class Reader837:
                                 column=label, loop="2300", segment_id="CLM",
                                 claim_key=claims["patient_control_number"].filter(pa.array(bad)))
 
-    def _required(self, claims, clm, ckey, diagnoses, lines) -> None:
+    def _required(self, P, claims, clm, ckey, diagnoses, lines) -> None:
         """The few TR3 requirements a biller cannot do without (pyx12 checks the rest)."""
         n = len(ckey)
         # a claim whose HI elements were unreadable already has an issue saying so
         hi_bad = np.zeros(n, dtype=bool)
-        bad_keys = self.parts.get("hi_bad", {})["key"].to_numpy()
+        bad_keys = P.get("hi_bad", {})["key"].to_numpy()
         if n and len(bad_keys):
             at = np.minimum(np.searchsorted(ckey, bad_keys), n - 1)
             hi_bad[at[ckey[at] == bad_keys]] = True
@@ -501,8 +534,8 @@ class Reader837:
                                 byte_offset=offsets[bad], loop=loop, segment_id="CLM", column=seg,
                                 claim_key=claims["patient_control_number"].filter(pa.array(bad)))
 
-    def _diagnoses(self, ckey, claim_id) -> pa.Table:
-        hi = self.parts.get("hi", {"seq": pa.int64(), "qual": pa.string(), "code": pa.string(),
+    def _diagnoses(self, P, ckey, claim_id) -> pa.Table:
+        hi = P.get("hi", {"seq": pa.int64(), "qual": pa.string(), "code": pa.string(),
                                    "date": pa.date32(), "amount": MONEY, "poa": pa.string()})
         self._principal_pos = np.zeros(0, dtype=np.int64)
         if len(hi) == 0:
@@ -532,10 +565,9 @@ class Reader837:
             "category": pa.array(cat, pa.string()), "date": hi["date"], "amount": hi["amount"],
         }).select(DIAGNOSES.names).cast(DIAGNOSES)
 
-    def _lines(self, ckey, claim_id, clm) -> pa.Table:
+    def _lines(self, P, ckey, claim_id, clm) -> pa.Table:
         from reclaim.refdata.ndc import normalize_ndc
 
-        P = self.parts
         line = P.get("line", {"claim": pa.int64(), "lx": pa.int32(), "has_lx": pa.bool_()})
         self._line_pos = np.zeros(0, dtype=np.int64)
         if len(line) == 0:
@@ -592,15 +624,48 @@ class Reader837:
         })
         return table.select(LINES.names).cast(LINES)
 
-    def _batch(self, identity, transactions, claims, diagnoses, lines) -> ClaimBatch:
+    def _batch(self, P, identity, transactions, claims, diagnoses, lines) -> ClaimBatch:
         issues = self.issues.table(identity["file_id"], identity["path"])
+        self.issues = Issues()
+        if self.walker is not None:
+            self.walker.issues = self.issues
+        self._forget_hl()
         if self.on_issue is not None:
             for row in issues.to_pylist():
                 self.on_issue(row)
+        files = FILES.empty_table() if self.files_emitted else files_table(identity)
+        self.files_emitted = True
         return ClaimBatch(tables={
-            "files": files_table(identity), "transactions": transactions, "claims": claims,
+            "files": files, "transactions": transactions, "claims": claims,
             "diagnoses": diagnoses, "lines": lines, "read_issues": issues})
+
+    def _forget_hl(self) -> None:
+        """Drop HL and ST pieces no later claim can point at: a later claim's billing,
+        subscriber and patient HL are at or after the last of each seen so far (or the held
+        claim's), and its transaction is the open one."""
+        last = self.state.last
+        held = self.parts.get("clm", {"billing": pa.int64(), "subscriber": pa.int64(), "patient": pa.int64()})
+        refs = [last["HL20"], last["HL22"], last["HL23"]]
+        for col in ("billing", "subscriber", "patient"):
+            refs += held[col].to_numpy().tolist()
+        refs = [r for r in refs if r > 0]
+        self.parts.drop_before(_HL_PARTS, min(refs) if refs else 0)
+        open_st = self.walker.st if self.walker else None
+        self.parts.drop_before(_ST_PARTS, open_st["index"] if open_st is not None else self.last_index + 1)
+
+
+#: pieces keyed by a claim's CLM or a line anchor (moved into the batch that emits the claim)
+_CLAIM_PARTS = ("clm", "clm_ref", "clm_dtp", "clm_nte", "clm_nm1", "hi_seen", "hi", "hi_bad", "line", "sv",
+                "line_dtp", "line_ref", "line_nte", "lin", "ctp", "line_nm1")
+_HL_PARTS = ("hl_nm1", "hl_n3", "hl_n4", "hl_ref", "hl_dmg", "hl_sbr", "hl_pat")
+_ST_PARTS = ("bht", "header_nm1")
+
+
+def iter_837(path: str | Path | bytes, *, on_issue=None, block_size: int | None = None) -> Iterator[ClaimBatch]:
+    """Stream an 837 as one :class:`ClaimBatch` per block (memory stays flat as the file grows).
+    Concatenated, the batches are what :func:`read_837` returns; a claim is never split."""
+    return Reader837(path, block_size=block_size, on_issue=on_issue).batches()
 
 
 def read_837(path: str | Path | bytes, *, on_issue=None, block_size: int | None = None) -> ClaimBatch:
-    return Reader837(path, block_size=block_size, on_issue=on_issue).read()
+    return ClaimBatch.concat(list(iter_837(path, on_issue=on_issue, block_size=block_size)))
