@@ -267,6 +267,55 @@ def _read_many(paths, want: str, progress: Progress | None):
     return batch_type.concat(batches)
 
 
+def _file_batches(path: Path, block_size: int | None = None):
+    """(claims, remits) pairs for one file, either may be None: an X12 file streamed, one
+    pair per block (``x12.iter_837`` / ``iter_835``); any other file one pair. A file read
+    for both kinds (FHIR) keeps the kind it holds; an unreadable file is a claims batch with
+    only its read issue."""
+    if path.is_file():
+        try:
+            kind = sniff_format(path) == "x12" and _x12().sniff(path)
+        except OSError:
+            kind = None
+        if kind:
+            streamed = False
+            try:
+                if kind == "835":
+                    for remits in _x12().iter_835(path, block_size=block_size):
+                        streamed = True
+                        yield None, remits
+                else:
+                    for claims in _x12().iter_837(path, block_size=block_size):
+                        streamed = True
+                        yield claims, None
+                return
+            except InputFormatError as exc:  # as _read_file_safely
+                issues = _unreadable(path, str(exc), "IO-UNREADABLE")
+            except Exception as exc:  # noqa: BLE001 - a reader bug must not lose the other files
+                partly = " after some of it was read" if streamed else ""
+                issues = _unreadable(path, f"the reader failed on this file ({type(exc).__name__}){partly}; "
+                                     "please report it", "IO-READER-ERROR")
+            yield ClaimBatch(tables={"read_issues": issues}), None
+            return
+    claims, remits, issues = _read_file_safely(path)
+    if issues is not None:
+        yield ClaimBatch(tables={"read_issues": issues}), None
+    if claims is not None and remits is not None:  # FHIR: keep the kind the file holds
+        has_claims, has_remits = claims["claims"].num_rows > 0, remits["remit_claims"].num_rows > 0
+        if has_remits and not has_claims:
+            claims = None
+        elif has_claims and not has_remits:
+            remits = None
+    if claims is not None or remits is not None:
+        yield claims, remits
+
+
+def _x12():
+    from . import x12
+
+    return x12
+
+
 def read_any(paths: Iterable[Path | str], *, progress: Progress | None = None) -> tuple[ClaimBatch, RemitBatch]:
     """Claims and remittances from a mix of files: each file goes where its content belongs
     (a FHIR file may hold both). A file read for both kinds has its FILES row and its
@@ -276,22 +325,157 @@ def read_any(paths: Iterable[Path | str], *, progress: Progress | None = None) -
         raise InputFormatError("no input files given (or the folders given are empty)")
     claim_parts, remit_parts = [], []
     for done, path in enumerate(files, 1):
-        claims, remits, issues = _read_file_safely(path)
-        if issues is not None:
-            claim_parts.append(ClaimBatch(tables={"read_issues": issues}))
-        if claims is not None and remits is not None:  # FHIR: keep the kind the file holds
-            has_claims, has_remits = claims["claims"].num_rows > 0, remits["remit_claims"].num_rows > 0
-            if has_remits and not has_claims:
-                claims = None
-            elif has_claims and not has_remits:
-                remits = None
-        if claims is not None:
-            claim_parts.append(claims)
-        if remits is not None:
-            remit_parts.append(remits)
+        for claims, remits in _file_batches(path):
+            if claims is not None:
+                claim_parts.append(claims)
+            if remits is not None:
+                remit_parts.append(remits)
         if progress is not None:
             progress(done, len(files), path)
     return ClaimBatch.concat(claim_parts), RemitBatch.concat(remit_parts)
+
+
+def convert(paths: Iterable[Path | str], out_dir: Path | str, fmt: str = "parquet", *,
+            progress: Progress | None = None, block_size: int | None = None) -> tuple[dict, list[Path]]:
+    """Read files and write their tables to ``out_dir`` as they are read (``reclaim convert``):
+    X12 files are streamed block by block and each table is appended per batch, so memory
+    stays flat whatever the file size. Writes the tables of the kinds present (claims and/or
+    remittances) plus files, transactions and read_issues. Returns (the :func:`summarize`
+    dict, the paths written)."""
+    from .model import CLAIM_TABLES, REMIT_TABLES
+
+    files = _expand(paths)
+    if not files:
+        raise InputFormatError("no input files given (or the folders given are empty)")
+    sink = _TableSink(Path(out_dir), fmt)
+    counts = _Summary()
+    seen_files: set[str] = set()
+    wanted = {"files": CLAIM_TABLES["files"], "transactions": CLAIM_TABLES["transactions"],
+              "read_issues": CLAIM_TABLES["read_issues"]}
+    for done, path in enumerate(files, 1):
+        for claims, remits in _file_batches(path, block_size):
+            claims = claims if claims is not None else ClaimBatch()
+            remits = remits if remits is not None else RemitBatch()
+            tables = tables_for_output(claims, remits)
+            fresh = [f not in seen_files for f in tables["files"]["file_id"].to_pylist()]
+            tables["files"] = tables["files"].filter(pa.array(fresh, pa.bool_()))
+            seen_files.update(tables["files"]["file_id"].to_pylist())
+            if claims["claims"].num_rows or claims["files"].num_rows:
+                wanted.update(CLAIM_TABLES)
+            if remits["remit_claims"].num_rows or remits["files"].num_rows:
+                wanted.update(REMIT_TABLES)
+            counts.add(tables)
+            for name in wanted:
+                sink.write(name, tables[name])
+        if progress is not None:
+            progress(done, len(files), path)
+    return counts.result(), sink.close(wanted)
+
+
+class _TableSink:
+    """Appends batches to ``<out_dir>/<name>.<fmt>``: Parquet and CSV through pyarrow's
+    incremental writers; JSON (one object per line) through Parquet parts that DuckDB turns
+    into JSON at the end, so no format needs the whole table in memory."""
+
+    def __init__(self, out_dir: Path, fmt: str) -> None:
+        if fmt not in ("parquet", "csv", "json"):
+            raise InputFormatError(f"unknown output format {fmt!r}: expected parquet, csv or json")
+        self.out_dir, self.fmt = out_dir, fmt
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.writers: dict = {}
+
+    def _parquet_path(self, name: str) -> Path:
+        return self.out_dir / (f"{name}.parquet" if self.fmt == "parquet" else f".{name}.json-part.parquet")
+
+    def write(self, name: str, table: pa.Table) -> None:
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        writer = self.writers.get(name)
+        if writer is None:
+            if self.fmt == "csv":
+                writer = pacsv.CSVWriter(self.out_dir / f"{name}.csv", table.schema)
+            else:
+                writer = pq.ParquetWriter(self._parquet_path(name), table.schema)
+            self.writers[name] = writer
+        if table.num_rows:
+            writer.write_table(table)
+
+    def close(self, schemas: dict[str, pa.Schema]) -> list[Path]:
+        import duckdb
+
+        for name, schema in schemas.items():  # a wanted table no batch had still gets its (empty) file
+            if name not in self.writers:
+                self.write(name, schema.empty_table())
+        written = []
+        for name, writer in self.writers.items():
+            writer.close()
+            path = self.out_dir / f"{name}.{self.fmt}"
+            if self.fmt == "json":
+                part = self._parquet_path(name)
+                con = duckdb.connect()
+                con.execute(f"COPY (SELECT * FROM read_parquet('{_sql_str(part)}')) TO '{_sql_str(path)}' "
+                            "(FORMAT json)")
+                con.close()
+                part.unlink()
+            written.append(path)
+        return written
+
+
+def _sql_str(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+class _Summary:
+    """Run counts, added batch by batch (see :func:`summarize`); keeps only the issues that
+    skipped something (few), never the tables."""
+
+    def __init__(self) -> None:
+        self.formats: dict[str, int] = {}
+        self.paths: set[str] = set()
+        self.unreadable: set[str] = set()
+        self.n = {"claims": 0, "lines": 0, "remit_claims": 0, "remit_lines": 0, "errors": 0, "warnings": 0}
+        self.skipped: list[pa.Table] = []
+
+    def add(self, tables: dict[str, pa.Table]) -> None:
+        import pyarrow.compute as pc
+
+        for row in tables["files"].select(["format", "path"]).to_pylist():
+            self.formats[row["format"]] = self.formats.get(row["format"], 0) + 1
+            self.paths.add(row["path"])
+        for name in ("claims", "lines", "remit_claims", "remit_lines"):
+            if name in tables:
+                self.n[name] += tables[name].num_rows
+        issues = tables["read_issues"]
+        self.n["errors"] += int(pc.sum(pc.equal(issues["severity"], "error")).as_py() or 0)
+        self.n["warnings"] += int(pc.sum(pc.equal(issues["severity"], "warning")).as_py() or 0)
+        lost = issues.filter(pc.not_equal(issues["skipped"], "nothing")).select(["skipped", "code", "path", "claim_key"])
+        if lost.num_rows:
+            self.skipped.append(lost)
+            self.unreadable.update(lost.filter(pc.equal(lost["skipped"], "file"))["path"].to_pylist())
+
+    def result(self) -> dict:
+        import duckdb
+
+        skipped_by = []
+        if self.skipped:
+            con = duckdb.connect()
+            con.register("issues", pa.concat_tables(self.skipped))
+            # count what was lost: distinct files, distinct claims, or rows (lines, elements)
+            skipped_by = con.execute("""
+                SELECT skipped, code,
+                       CASE skipped WHEN 'file' THEN count(DISTINCT path)
+                                    WHEN 'claim' THEN count(DISTINCT path || ':' || coalesce(claim_key, ''))
+                                    ELSE count(*) END AS n
+                FROM issues GROUP BY skipped, code ORDER BY skipped, code
+            """).fetchall()
+            con.close()
+        return {
+            "files": len(self.paths) + len(self.unreadable - self.paths),
+            "files_by_format": dict(self.formats),
+            **self.n,
+            "skipped": [{"what": what, "code": code, "count": n} for what, code, n in skipped_by],
+        }
 
 
 def tables_for_output(claims: ClaimBatch, remits: RemitBatch) -> dict[str, pa.Table]:
@@ -367,36 +551,9 @@ def write_tables(tables: dict[str, pa.Table], out_dir: Path | str, fmt: str = "p
 def summarize(claims: ClaimBatch, remits: RemitBatch) -> dict:
     """Counts for a run summary: files by format, claims, lines, remittances, issues by
     severity, and what was skipped (by kind and issue code)."""
-    import pyarrow.compute as pc
-
-    tables = tables_for_output(claims, remits)
-    issues = tables["read_issues"]
-    formats = tables["files"].group_by("format").aggregate([("file_id", "count")]).to_pylist()
-    import duckdb
-
-    con = duckdb.connect()
-    con.register("issues", issues)
-    # count what was lost: distinct files, distinct claims, or rows (lines, elements)
-    skipped_by = con.execute("""
-        SELECT skipped, code,
-               CASE skipped WHEN 'file' THEN count(DISTINCT path)
-                            WHEN 'claim' THEN count(DISTINCT path || ':' || coalesce(claim_key, ''))
-                            ELSE count(*) END AS n
-        FROM issues WHERE skipped <> 'nothing' GROUP BY skipped, code ORDER BY skipped, code
-    """).fetchall()
-    con.close()
-    unreadable = issues.filter(pc.equal(issues["skipped"], "file"))
-    return {
-        "files": int(tables["files"].num_rows) + len(set(unreadable["path"].to_pylist()) - set(tables["files"]["path"].to_pylist())),
-        "files_by_format": {r["format"]: r["file_id_count"] for r in formats},
-        "claims": claims["claims"].num_rows,
-        "lines": claims["lines"].num_rows,
-        "remit_claims": remits["remit_claims"].num_rows,
-        "remit_lines": remits["remit_lines"].num_rows,
-        "errors": int(pc.sum(pc.equal(issues["severity"], "error")).as_py() or 0),
-        "warnings": int(pc.sum(pc.equal(issues["severity"], "warning")).as_py() or 0),
-        "skipped": [{"what": what, "code": code, "count": n} for what, code, n in skipped_by],
-    }
+    counts = _Summary()
+    counts.add(tables_for_output(claims, remits))
+    return counts.result()
 
 
 def read_claims(paths: Iterable[Path | str], *, progress: Progress | None = None) -> ClaimBatch:

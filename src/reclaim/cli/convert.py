@@ -3,7 +3,8 @@
 Every table of the model goes to its own file in DIR (``claims.parquet``, ``lines.parquet``,
 ``remit_claims.parquet``...), with ``files``, ``transactions`` and ``read_issues`` shared by
 both kinds. A summary goes to stderr: files read, claims read, what was skipped and why.
-Exit status 1 when any file or claim was skipped, so a script notices.
+Exit status 1 when any file or claim was skipped, so a script notices. X12 files are read
+and written block by block (``claims.io.convert``), so memory stays flat for any file size.
 """
 
 from __future__ import annotations
@@ -23,30 +24,14 @@ import click
 def command(files: tuple[Path, ...], out_dir: Path, fmt: str, quiet: bool) -> int:
     """Read X12 837/835, CSV/XLSX claim exports and FHIR Claim/EOB files (or folders of
     them) and write the normalized tables to DIR."""
-    from ..claims.io import read_any, summarize, tables_for_output, write_tables
+    from ..claims.io import convert
 
     def progress(done: int, total: int, path: Path) -> None:
         if not quiet and total > 1:
             click.echo(f"[{done}/{total}] {path}", err=True)
 
-    claims, remits = read_any(files, progress=progress)
-    tables = tables_for_output(claims, remits)
-    # write only the tables of the kinds present (plus the shared ones)
-    kinds = set()
-    if claims["claims"].num_rows or claims["files"].num_rows:
-        kinds.add("claims")
-    if remits["remit_claims"].num_rows or remits["files"].num_rows:
-        kinds.add("remits")
-    from ..claims.model import CLAIM_TABLES, REMIT_TABLES
-
-    wanted = {"files", "transactions", "read_issues"}
-    if "claims" in kinds:
-        wanted |= set(CLAIM_TABLES)
-    if "remits" in kinds:
-        wanted |= set(REMIT_TABLES)
-    written = write_tables({k: v for k, v in tables.items() if k in wanted}, out_dir, fmt)
-
-    s = summarize(claims, remits)
+    # streamed: tables are appended as X12 blocks are read, so memory stays flat
+    s, written = convert(files, out_dir, fmt, progress=progress)
     by_format = ", ".join(f"{n} {f}" for f, n in sorted(s["files_by_format"].items()))
     click.echo(f"files: {s['files']} ({by_format or 'none readable'})", err=True)
     click.echo(f"claims: {s['claims']} ({s['lines']} lines); remittance claims: {s['remit_claims']} "
