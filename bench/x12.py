@@ -242,6 +242,15 @@ elif kind == "oxedi":
     result = oxedi.parse_file(path)
     n = result.count_claims()
     elapsed, issues = time.perf_counter() - t, len(result.diagnostics)
+elif kind.startswith("convert"):
+    import tempfile
+    from reclaim.claims.io import convert
+    t = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        summary, _ = convert([path], out, "parquet")
+    elapsed = time.perf_counter() - t
+    n = summary["claims"] + summary["remit_claims"]
+    issues = summary["errors"] + summary["warnings"]
 else:
     from reclaim.claims.x12 import read_835, read_837
     reader = read_837 if kind == "837" else read_835
@@ -267,10 +276,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--mb", type=float, default=200, help="size of the large files (MB)")
     ap.add_argument("--pyx12-mb", type=float, default=5, help="size of the slice pyx12 reads (MB)")
     ap.add_argument("--keep", action="store_true", help="reuse generated files of the same size")
+    ap.add_argument("--convert-mb", default="100,300",
+                    help="sizes (MB) at which the streaming `reclaim convert` to Parquet is measured")
+    ap.add_argument("--convert-only", action="store_true", help="measure only the streaming convert")
     args = ap.parse_args(argv)
     if not SAMPLES.is_dir():
         raise SystemExit(f"the X12 samples are missing: {SAMPLES}")
-    rows = []
+    rows = _convert_rows(args)
+    if args.convert_only:
+        _print_convert(rows)
+        return
     for kind in ("837", "835"):
         sizes = {"large": args.mb, "quarter": args.mb / 4, "slice": args.pyx12_mb}
         files = {}
@@ -294,7 +309,31 @@ def main(argv: list[str] | None = None) -> None:
                 m = measure("oxedi", files[label])
                 rows.append({"reader": "oxedi 0.6 parse_file", "file": label, "mb": files[label].stat().st_size / 1e6,
                              **m, "kind": kind})
-    _print(rows)
+    _print([r for r in rows if not r["reader"].startswith("reclaim convert")])
+    _print_convert([r for r in rows if r["reader"].startswith("reclaim convert")])
+
+
+def _convert_rows(args) -> list[dict]:
+    """Streaming ``reclaim convert`` (claims.io.convert, Parquet) at each --convert-mb size, each
+    in a fresh subprocess: peak RSS should not grow with the file."""
+    rows = []
+    for kind in ("837", "835"):
+        for mb in (float(x) for x in args.convert_mb.split(",") if x.strip()):
+            path = DATA / f"bench-{kind}-{mb:g}MB.x12"
+            if not (args.keep and path.exists()):
+                generate(kind, path, mb)
+            m = measure(f"convert{kind}", path)
+            rows.append({"reader": f"reclaim convert {kind}", "file": f"{mb:g}MB", "mb": path.stat().st_size / 1e6, **m})
+    return rows
+
+
+def _print_convert(rows: list[dict]) -> None:
+    print()
+    print("streaming convert to Parquet (one subprocess each; memory should stay flat as the file grows):")
+    print(f"{'reader':<26} {'MB':>8} {'claims':>10} {'seconds':>9} {'MB/s':>8} {'peak RSS MB':>12}")
+    for r in rows:
+        print(f"{r['reader']:<26} {r['mb']:>8.1f} {r['claims'] or 0:>10,} {r['seconds']:>9.2f} "
+              f"{r['mb'] / r['seconds']:>8.2f} {r['peak_mb']:>12.0f}")
 
 
 def _print(rows: list[dict]) -> None:
