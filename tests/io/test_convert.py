@@ -73,3 +73,23 @@ def test_convert_only_remittances_writes_remittance_tables(x12_samples, tmp_path
 def test_convert_without_files_is_a_usage_error(tmp_path):
     done = run("-o", tmp_path)
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_convert_validate_reports_pyx12_findings_next_to_ours(x12_samples, tmp_path):
+    """--validate runs pyx12 on each X12 file: the deliberately broken sample's wrong SE count
+    and missing mandatory segments appear in pyx12_findings.csv; a clean 835 gets none of those."""
+    import csv
+
+    broken = x12_samples / "x12-parser__x12_segment_errors.txt"
+    clean = x12_samples / "x12__medicare-part-a.835"
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "reclaim", "convert", str(broken), str(clean), "-o", str(out),
+                          "--validate", "--quiet"], capture_output=True, text=True)
+    assert run.returncode in (0, 1), run.stderr
+    rows = list(csv.DictReader(open(out / "pyx12_findings.csv", encoding="utf-8")))
+    broken_rows = [r for r in rows if r["file"] == str(broken)]
+    assert any(r["segment_id"] == "ST" and "SE count" in r["message"] for r in broken_rows)
+    assert any(r["segment_id"] == "HI" and "missing" in r["message"] for r in broken_rows)
+    assert f"pyx12: {len(broken_rows)} finding(s) in {broken}" in run.stderr
+    # findings may quote claim values: they stay in the file, never on stderr
+    assert all(r["value"] == "" or r["value"] not in run.stderr for r in rows)

@@ -21,7 +21,9 @@ import click
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv", "json"]), default="parquet", show_default=True,
               help="File format of the tables; json = one object per line.")
 @click.option("--quiet", is_flag=True, help="No progress lines, only the summary.")
-def command(files: tuple[Path, ...], out_dir: Path, fmt: str, quiet: bool) -> int:
+@click.option("--validate", is_flag=True,
+              help="Also run pyx12's full TR3 check on each X12 file; its findings go to DIR/pyx12_findings.csv.")
+def command(files: tuple[Path, ...], out_dir: Path, fmt: str, quiet: bool, validate: bool) -> int:
     """Read X12 837/835, CSV/XLSX claim exports and FHIR Claim/EOB files (or folders of
     them) and write the normalized tables to DIR."""
     from ..claims.io import convert
@@ -41,4 +43,29 @@ def command(files: tuple[Path, ...], out_dir: Path, fmt: str, quiet: bool) -> in
     for row in s["skipped"]:
         click.echo(f"  skipped {row['count']} {row['what']}(s): {row['code']}", err=True)
     click.echo(f"wrote {len(written)} tables to {out_dir}", err=True)
+    if validate:
+        _validate(files, out_dir)
     return 1 if s["skipped"] else 0
+
+
+def _validate(files: tuple[Path, ...], out_dir: Path) -> None:
+    """pyx12's implementation-guide findings next to ours: counts on stderr, details (which may
+    quote claim values) only in the output file."""
+    import csv
+
+    from ..claims.io import _expand
+    from ..claims.x12 import sniff, validate_with_pyx12
+
+    target = out_dir / "pyx12_findings.csv"
+    fields = ["file", "level", "transaction_control", "segment_count", "line", "segment_id", "element",
+              "code", "message", "value"]
+    with open(target, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for path in _expand(files):
+            if sniff(path) is None:
+                continue
+            findings = validate_with_pyx12(path)
+            writer.writerows({"file": str(path), **f} for f in findings)
+            click.echo(f"pyx12: {len(findings)} finding(s) in {path}", err=True)
+    click.echo(f"pyx12 findings: {target}", err=True)
