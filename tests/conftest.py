@@ -48,3 +48,13 @@ def ref_store(refdata_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     settings = Settings(home=str(tmp_path_factory.mktemp("reclaim-home")))
     import_dir(refdata_dir, settings.store_path)
     return settings
+
+
+@pytest.fixture(scope="session")
+def store(ref_store):
+    """The reference store built from ../shared/refdata, opened read-only once per session."""
+    from reclaim.refdata.store import RefStore
+
+    opened = RefStore.open(ref_store)
+    yield opened
+    opened.close()

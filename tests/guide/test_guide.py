@@ -16,16 +16,9 @@ from rich.console import Console
 from reclaim.documents.guide import build_guide, lookup_ndc, search_codes
 from reclaim.documents.guide_render import ndc_markdown, render_markdown, render_text
 from reclaim.errors import UnknownCodeError
-from reclaim.refdata.store import RefStore
 
 DOS = dt.date(2025, 11, 15)  # inside ASP 2025-Q4 and after HCPCS 2025-10
 DENOSUMAB_BIOSIMILARS = {"Q5136", "Q5157", "Q5158", "Q5159"}
-
-
-@pytest.fixture(scope="module")
-def store(ref_store):
-    with RefStore.open(ref_store) as opened:
-        yield opened
 
 
 def _csv_rows(path, first_cell):

@@ -11,15 +11,8 @@ import pyarrow.compute as pc
 import pytest
 
 from reclaim.loop.adjudication_diff import FINDINGS, adjudication_diff
-from reclaim.refdata.store import RefStore
 
 DOS = dt.date(2025, 11, 3)
-
-
-@pytest.fixture(scope="module")
-def store(ref_store):
-    with RefStore.open(ref_store) as s:
-        yield s
 
 
 def line(gen, code, units, charge, mods=("JZ",), ndc="55513-0710-01", qty=1, lcn="T1-1"):

@@ -11,7 +11,6 @@ import pytest
 from reclaim.claims.model import ClaimBatch, RemitBatch
 from reclaim.claims.x12 import read_835, read_837
 from reclaim.recovery import recover, terms
-from reclaim.refdata.store import RefStore
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -21,13 +20,6 @@ TERMS = EXAMPLES / "remits" / "acme-terms.yaml"
 POLICIES = ["medicare", str(EXAMPLES / "policies" / "commercial-example.yaml")]
 #: the demo's remittances are from December 2025 (the mirror's ASP quarter is 2025-Q4)
 AS_OF = dt.date(2025, 12, 15)
-
-
-@pytest.fixture(scope="session")
-def store(ref_store):
-    s = RefStore.open(ref_store)
-    yield s
-    s.close()
 
 
 @pytest.fixture(scope="session")

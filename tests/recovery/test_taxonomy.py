@@ -9,13 +9,6 @@ import duckdb
 import pytest
 
 from reclaim.recovery import taxonomy
-from reclaim.refdata.store import RefStore
-
-
-@pytest.fixture(scope="module")
-def store(ref_store):
-    with RefStore.open(ref_store) as s:
-        yield s
 
 
 def test_every_current_carc_is_mapped_or_explicitly_unmapped(store):
