@@ -22,18 +22,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from reclaim.claims.model import ClaimBatch, RemitBatch
 from reclaim.claims.x12 import read_835, read_837
-from reclaim.recovery import classify, matching, recover, taxonomy, terms
+from reclaim.recovery import classify, engine, matching, recover, terms
 
 REPO = Path(__file__).resolve().parents[1]
 EX = REPO / "examples"
@@ -84,13 +82,8 @@ def main() -> None:
           f"(built in {time.perf_counter() - t0:.1f}s)")
 
     def connect():
-        con = duckdb.connect()
-        for name in ("payments", "remit_claims", "remit_lines", "adjustments", "remarks", "provider_adjustments"):
-            con.register(name, remits[name])
-        for name in ("claims", "lines", "diagnoses"):
-            con.register(name, claims[name])
-        con.register("taxonomy", taxonomy.load())
-        return con
+        # the same registration recover() does, so the baseline joins the same tables
+        return engine._connect(remits, claims)
 
     def baseline():
         con = connect()
