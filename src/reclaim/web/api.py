@@ -333,6 +333,16 @@ def dashboard(request: Request, who: Principal = MANAGER) -> dict:
     return data
 
 
+@router.get("/refdata/diff", summary="What a new reference release changes and what it means for this practice "
+            "(the uploaded claims and the open worklist)", **role("manager"))
+def refdata_diff(request: Request, old: str = Query(..., max_length=16), new: str = Query(..., max_length=16),
+                 who: Principal = MANAGER) -> Response:
+    report = services.release_diff(request, old, new)
+    audit.record(request.app.state.engine, who.user, "refdata.diff", None, {"old": old, "new": new}, via=who.via,
+                 client=client_of(request))
+    return json_response(report)
+
+
 @router.get("/guide/search", summary="Search HCPCS codes by drug name or words of the descriptor", **role("biller"))
 def guide_search(request: Request, q: str = Query(..., min_length=2, max_length=100), on: dt.date | None = None,
                  who: Principal = BILLER) -> list[dict]:

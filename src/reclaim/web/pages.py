@@ -352,3 +352,26 @@ def guide_page(request: Request, q: str = "", on: str = "", who: Principal = BIL
             if code:
                 context["hits"] = services.search(request, q, day) if len(q) > 2 else []
     return render(request, "guide.html", context)
+
+
+@router.get("/refdata/diff")
+def release_diff_page(request: Request, old: str = "", new: str = "", who: Principal = MANAGER):
+    from ..errors import ReclaimError
+    from . import services
+
+    old, new = old.strip()[:16], new.strip()[:16]
+    releases = services.diff_releases_loaded(request)
+    context: dict = {"releases": releases, "old": old, "new": new, "report": None, "error": None}
+    if not old and not new and len(releases) > 1:
+        # the two newest releases of the same naming (quarter or month) by default
+        context["new"] = releases[0]["release"]
+        context["old"] = next((r["release"] for r in releases[1:] if ("Q" in r["release"]) == ("Q" in context["new"])),
+                              releases[1]["release"])
+    elif old and new:
+        try:
+            context["report"] = services.release_diff(request, old, new)
+            audit.record(request.app.state.engine, who.user, "refdata.diff", None, {"old": old, "new": new},
+                         client=client_of(request))
+        except ReclaimError as exc:
+            context["error"] = str(exc) + (f" ({exc.hint})" if exc.hint else "")
+    return render(request, "refdata_diff.html", context)

@@ -452,6 +452,42 @@ def search(request: Request, query: str, on: dt.date | None) -> list[dict]:
         return [dataclasses.asdict(hit) for hit in search_codes(store, query, on)]
 
 
+# --------------------------------------------------------------------------- release diff
+
+
+def diff_releases_loaded(request: Request) -> list[dict]:
+    """The releases a diff can compare: one row per release name (``2025-10``, ``2025-Q4``) of
+    HCPCS, ASP, crosswalk and MUE, with the datasets holding it, newest first."""
+    from ..loop.release_diff import DATASETS
+
+    with ref_store(request) as store:
+        rows = [r for r in store.releases() if r["table_name"] in DATASETS]
+    names: dict[str, dict] = {}
+    for r in rows:
+        entry = names.setdefault(r["release"], {"release": r["release"], "datasets": [], "provenance": set(),
+                                                "effective_from": r["effective_from"]})
+        if r["table_name"] not in entry["datasets"]:
+            entry["datasets"].append(r["table_name"])
+        entry["provenance"].add(r["provenance"])
+    out = [{**e, "provenance": ", ".join(sorted(e["provenance"]))} for e in names.values()]
+    return sorted(out, key=lambda e: (e["effective_from"] or dt.date.min, e["release"]), reverse=True)
+
+
+def release_diff(request: Request, old: str, new: str) -> dict:
+    """``reclaim data diff OLD NEW`` on the server's store, joined with every uploaded claim and
+    the open worklist (a :class:`ReleaseDiffError` for releases the store does not hold)."""
+    from ..loop.release_diff import diff_releases
+
+    app = request.app
+    settings = app.state.settings
+    with ref_store(request):  # 503 with the fix when the store was never built
+        pass
+    # diff_releases attaches the store file itself: no RefStore may hold it open meanwhile
+    report = diff_releases(settings.store_path, "all", old, new, claims=all_claims(app),
+                           worklist=worklist_store(request), policies=_policies(settings))
+    return report.to_dict()
+
+
 def store_upload(request: Request, who, kind: str, file_name: str, stream) -> uploads.UploadResult:
     """Store, read, check or recover, and record one upload (all or nothing)."""
     from .security import client_of

@@ -20,6 +20,7 @@ NAV = [
     ("/uploads", "Uploads", "biller"),
     ("/dashboard", "Dashboard", "manager"),
     ("/guide", "Code guide", "biller"),
+    ("/refdata/diff", "Reference changes", "manager"),
     ("/admin/users", "Users", "admin"),
     ("/admin/audit", "Audit log", "admin"),
     ("/api", "API", "biller"),
