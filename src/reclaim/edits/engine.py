@@ -123,28 +123,53 @@ PREP: list[tuple[str, str, bool]] = [
         True,
     ),
     (
-        "line_facts",
+        # one row per claim with what its lines need: joined to the lines once, in line_facts
+        "claim_facts",
         """
-        WITH l AS (
-          SELECT l.*, coalesce(l.service_date, c.statement_from) AS dos,
-                 c.patient_control_number, c.patient_id, c.payer_id, c.claim_filing_indicator, c.claim_type,
-                 c.billing_npi, c.frequency_code, c.type_of_bill,
-                 coalesce(l.prior_auth_number, c.prior_auth_number) AS auth_number,
-                 coalesce(l.place_of_service, c.place_of_service) AS pos,
-                 cp.policy_id, fl.format AS source_format
-          FROM lines l JOIN claims c ON c.claim_id = l.claim_id JOIN claim_policy cp ON cp.claim_id = l.claim_id
-          LEFT JOIN files fl ON fl.file_id = c.file_id
+        SELECT c.claim_id, c.patient_control_number, c.patient_id, c.payer_id, c.claim_filing_indicator, c.claim_type,
+               c.billing_npi, c.frequency_code, c.type_of_bill, c.prior_auth_number, c.place_of_service,
+               c.statement_from, cp.policy_id, fl.format AS source_format
+        FROM claims c JOIN claim_policy cp ON cp.claim_id = c.claim_id
+        LEFT JOIN files fl ON fl.file_id = c.file_id
+        """,
+        True,
+    ),
+    (
+        # the dates where some reference release starts or ends: between two of them every
+        # reference table has the same rows in force, so a line's reference facts depend only on
+        # its code, its NDC and the epoch its date of service falls in
+        "ref_epochs",
+        """
+        WITH b AS (
+          SELECT valid_from AS d FROM hcpcs_dos UNION SELECT valid_to FROM hcpcs_dos
+          UNION SELECT valid_from FROM asp_dos UNION SELECT valid_to FROM asp_dos
+          UNION SELECT valid_from FROM xw_dos UNION SELECT valid_to FROM xw_dos
+          UNION SELECT DATE '9999-12-31'
         )
-        SELECT
-          l.claim_id, l.line_number, l.dos AS service_date, l.procedure_qualifier, l.procedure_code,
-          l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.description, l.charge, l.unit_basis, l.units,
-          l.ndc_qualifier, l.ndc, l.ndc11, l.ndc_quantity, l.ndc_unit, l.revenue_code,
-          l.patient_control_number, l.patient_id, l.payer_id, l.claim_filing_indicator, l.claim_type, l.billing_npi,
-          l.frequency_code, l.type_of_bill, l.auth_number, l.pos AS place_of_service, l.policy_id, l.source_format,
-          coalesce('JW' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jw,
-          coalesce('JZ' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jz,
-          coalesce('TB' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_tb,
-          coalesce('JG' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jg,
+        SELECT d AS epoch, lead(d) OVER (ORDER BY d) AS epoch_end FROM b
+        """,
+        True,
+    ),
+    (
+        # each date of service of the batch (line date, else claim statement date) -> its epoch
+        "dos_epochs",
+        """
+        WITH d AS (SELECT DISTINCT service_date AS dos FROM lines WHERE service_date IS NOT NULL
+                   UNION SELECT DISTINCT statement_from FROM claims WHERE statement_from IS NOT NULL)
+        SELECT d.dos, e.epoch FROM d JOIN ref_epochs e ON d.dos >= e.epoch AND (e.epoch_end IS NULL OR d.dos < e.epoch_end)
+        """,
+        True,
+    ),
+    (
+        # the reference facts of each code x NDC of the batch in each epoch (small: computed
+        # once per distinct key, not once per line)
+        "key_facts",
+        """
+        WITH k AS (
+          SELECT kk.procedure_code, kk.ndc11, e.epoch
+          FROM (SELECT DISTINCT procedure_code, ndc11 FROM lines) kk CROSS JOIN ref_epochs e
+        )
+        SELECT coalesce(k.procedure_code, '') AS code_key, coalesce(k.ndc11, '') AS ndc_key, k.epoch,
           h.code IS NOT NULL AS hcpcs_known, h.release AS hcpcs_release, h.long_description,
           h.add_date, h.effective_date, h.termination_date, h.pricing_indicator, h.coverage_code,
           coalesce(h.is_drug, h.pricing_indicator = '51', false) AS is_drug,
@@ -156,24 +181,61 @@ PREP: list[tuple[str, str, bool]] = [
           coalesce(x.billing_units_per_package, x.billing_units * x.package_quantity) AS xw_units_per_ndc,
           x.package_size AS xw_package_size,
           coalesce(n.ndc_code_count, 0) AS ndc_code_count, n.ndc_code, n.ndc_code_max, n.ndc_drug_name, n.ndc_release,
-          coalesce(cn.code_ndc_count, 0) AS code_ndc_count, cn.code_ndc_first,
+          coalesce(cn.code_ndc_count, 0) AS code_ndc_count, cn.code_ndc_first
+        FROM k
+        LEFT JOIN hcpcs_dos h ON h.kind = 'procedure' AND h.code = k.procedure_code
+             AND k.epoch >= h.valid_from AND k.epoch < h.valid_to
+        LEFT JOIN asp_dos a ON a.hcpcs = k.procedure_code AND k.epoch >= a.valid_from AND k.epoch < a.valid_to
+        LEFT JOIN xw_dos x ON x.ndc11 = k.ndc11 AND x.hcpcs = k.procedure_code
+             AND k.epoch >= x.valid_from AND k.epoch < x.valid_to
+        LEFT JOIN ndc_codes_dos n ON n.ndc11 = k.ndc11 AND k.epoch >= n.valid_from AND k.epoch < n.valid_to
+        LEFT JOIN code_ndcs_dos cn ON cn.hcpcs = k.procedure_code AND k.epoch >= cn.valid_from AND k.epoch < cn.valid_to
+        """,
+        True,
+    ),
+    (
+        "line_facts",
+        """
+        WITH l AS (
+          SELECT l.*, coalesce(l.service_date, c.statement_from) AS dos,
+                 c.patient_control_number, c.patient_id, c.payer_id, c.claim_filing_indicator, c.claim_type,
+                 c.billing_npi, c.frequency_code, c.type_of_bill,
+                 coalesce(l.prior_auth_number, c.prior_auth_number) AS auth_number,
+                 coalesce(l.place_of_service, c.place_of_service) AS pos,
+                 c.policy_id, c.source_format
+          FROM lines l JOIN claim_facts c ON c.claim_id = l.claim_id
+        )
+        SELECT
+          l.claim_id, l.line_number, l.dos AS service_date, l.procedure_qualifier, l.procedure_code,
+          l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.description, l.charge, l.unit_basis, l.units,
+          l.ndc_qualifier, l.ndc, l.ndc11, l.ndc_quantity, l.ndc_unit, l.revenue_code,
+          l.patient_control_number, l.patient_id, l.payer_id, l.claim_filing_indicator, l.claim_type, l.billing_npi,
+          l.frequency_code, l.type_of_bill, l.auth_number, l.pos AS place_of_service, l.policy_id, l.source_format,
+          coalesce('JW' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jw,
+          coalesce('JZ' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jz,
+          coalesce('TB' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_tb,
+          coalesce('JG' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jg,
+          -- a line whose date falls in no epoch (none, or before every release) has no reference row
+          coalesce(k.hcpcs_known, false) AS hcpcs_known, k.hcpcs_release, k.long_description,
+          k.add_date, k.effective_date, k.termination_date, k.pricing_indicator, k.coverage_code,
+          coalesce(k.is_drug, false) AS is_drug, k.unit_amount, k.unit_uom, coalesce(k.is_noc, false) AS is_noc,
+          k.asp_release, k.payment_limit, k.asp_dosage,
+          k.xw_release, k.drug_name, k.xw_units_per_item, k.xw_units_per_ndc, k.xw_package_size,
+          coalesce(k.ndc_code_count, 0) AS ndc_code_count, k.ndc_code, k.ndc_code_max, k.ndc_drug_name, k.ndc_release,
+          coalesce(k.code_ndc_count, 0) AS code_ndc_count, k.code_ndc_first,
           -- billing units the NDC quantity on the line can hold: items x units per item
           -- (UN = items; ML = volume, items = volume / package size rounded up)
-          CAST(CASE WHEN l.ndc_unit = 'UN' THEN x.billing_units * l.ndc_quantity
-                    WHEN l.ndc_unit = 'ML' AND x.package_size > 0
-                      THEN x.billing_units * CAST(ceil(l.ndc_quantity / x.package_size) AS DECIMAL(18,3))
+          CAST(CASE WHEN l.ndc_unit = 'UN' THEN k.xw_units_per_item * l.ndc_quantity
+                    WHEN l.ndc_unit = 'ML' AND k.xw_package_size > 0
+                      THEN k.xw_units_per_item * CAST(ceil(l.ndc_quantity / k.xw_package_size) AS DECIMAL(18,3))
                END AS DECIMAL(18,3)) AS ndc_max_units,
           m.mue_value, m.mai,
-          CAST(a.payment_limit * l.units AS DECIMAL(18,2)) AS expected_payment,
-          CAST(coalesce(a.payment_limit * l.units, l.charge) AS DECIMAL(18,2)) AS at_risk
+          CAST(k.payment_limit * l.units AS DECIMAL(18,2)) AS expected_payment,
+          CAST(coalesce(k.payment_limit * l.units, l.charge) AS DECIMAL(18,2)) AS at_risk
         FROM l
-        LEFT JOIN hcpcs_dos h ON h.kind = 'procedure' AND h.code = l.procedure_code
-             AND l.dos >= h.valid_from AND l.dos < h.valid_to
-        LEFT JOIN asp_dos a ON a.hcpcs = l.procedure_code AND l.dos >= a.valid_from AND l.dos < a.valid_to
-        LEFT JOIN xw_dos x ON x.ndc11 = l.ndc11 AND x.hcpcs = l.procedure_code
-             AND l.dos >= x.valid_from AND l.dos < x.valid_to
-        LEFT JOIN ndc_codes_dos n ON n.ndc11 = l.ndc11 AND l.dos >= n.valid_from AND l.dos < n.valid_to
-        LEFT JOIN code_ndcs_dos cn ON cn.hcpcs = l.procedure_code AND l.dos >= cn.valid_from AND l.dos < cn.valid_to
+        LEFT JOIN dos_epochs e ON e.dos = l.dos
+        LEFT JOIN key_facts k ON k.code_key = coalesce(l.procedure_code, '') AND k.ndc_key = coalesce(l.ndc11, '')
+             AND k.epoch = e.epoch
         LEFT JOIN mue_dos m ON m.hcpcs = l.procedure_code
              AND m.setting = CASE WHEN l.claim_type = 'institutional' THEN 'outpatient_hospital' ELSE 'practitioner' END
              AND l.dos >= m.valid_from AND l.dos < m.valid_to
