@@ -103,14 +103,27 @@ class DuckDBBackend:
     def register(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table)
 
-    def materialize(self, name: str, sql: str) -> None:
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+    def _run(self, sql: str, written_order: bool, fetch: bool) -> pa.Table | None:
+        """``written_order``: join in the order the SQL is written (hash tables built on the
+        right side of each join): DuckDB cannot estimate an Arrow scan and would otherwise build
+        its hash tables on the million-line side."""
+        if written_order:
+            self.con.execute("SET disabled_optimizers = 'join_order'")
+        try:
+            result = self.con.execute(sql)
+            return result.to_arrow_table() if fetch else None
+        finally:
+            if written_order:
+                self.con.execute("RESET disabled_optimizers")
+
+    def materialize(self, name: str, sql: str, written_order: bool = False) -> None:
+        self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", written_order, fetch=False)
 
     def view(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
 
-    def query(self, sql: str) -> pa.Table:
-        return self.con.execute(sql).to_arrow_table()
+    def query(self, sql: str, written_order: bool = False) -> pa.Table:
+        return self._run(sql, written_order, fetch=True)  # type: ignore[return-value]
 
     def close(self) -> None:
         self.con.close()
@@ -178,7 +191,7 @@ class SparkBackend:
         self.spark.createDataFrame(table).createOrReplaceTempView(name)
         self._views.append(name)
 
-    def materialize(self, name: str, sql: str) -> None:
+    def materialize(self, name: str, sql: str, written_order: bool = False) -> None:
         df = self.spark.sql(to_spark_sql(sql)).cache()
         df.createOrReplaceTempView(name)
         self._cached.append(df)
@@ -188,7 +201,7 @@ class SparkBackend:
         self.spark.sql(to_spark_sql(sql)).createOrReplaceTempView(name)
         self._views.append(name)
 
-    def query(self, sql: str) -> pa.Table:
+    def query(self, sql: str, written_order: bool = False) -> pa.Table:
         return self.spark.sql(to_spark_sql(sql)).toArrow()
 
     def close(self) -> None:

@@ -130,7 +130,7 @@ PREP: list[tuple[str, str, bool]] = [
                c.billing_npi, c.frequency_code, c.type_of_bill, c.prior_auth_number, c.place_of_service,
                c.statement_from, cp.policy_id, fl.format AS source_format
         FROM claims c JOIN claim_policy cp ON cp.claim_id = c.claim_id
-        LEFT JOIN files fl ON fl.file_id = c.file_id
+        LEFT JOIN (SELECT file_id, max(format) AS format FROM files GROUP BY file_id) fl ON fl.file_id = c.file_id
         """,
         True,
     ),
@@ -312,24 +312,30 @@ def _edit_sql(e: Edit) -> str:
     FROM ({e.sql}) f"""
 
 
-def findings_sql(edits: list[Edit]) -> str:
-    """All findings, assuming a view ``finding_<CODE>`` per edit (each edit's SQL stays a
-    statement of its own: its CTE names cannot collide with another edit's)."""
-    union = "\nUNION ALL\n".join(f"SELECT * FROM finding_{e.code}" for e in edits)
-    return f"""
-    WITH raw AS ({union})
-    SELECT r.code, k.name, coalesce(pe.severity, k.severity) AS severity, k.category,
-           r.claim_id, c.patient_control_number, r.line_number, lf.service_date, lf.procedure_code,
-           r.message, r.fix, r.fix_action, r.fix_value, r.dollars_at_risk, cp.policy_id
-    FROM raw r
-    JOIN edit_catalog k ON k.code = r.code
-    JOIN claims c ON c.claim_id = r.claim_id
-    JOIN claim_policy cp ON cp.claim_id = r.claim_id
-    LEFT JOIN policy_edits pe ON pe.policy_id = cp.policy_id AND pe.code = r.code
-    LEFT JOIN line_facts lf ON lf.claim_id = r.claim_id AND lf.line_number = r.line_number
-    WHERE coalesce(pe.enabled, true)
-    ORDER BY r.claim_id, r.line_number NULLS FIRST, r.code, r.message
-    """
+def raw_findings_sql(edits: list[Edit]) -> str:
+    """Every edit's findings, assuming a view ``finding_<CODE>`` per edit (each edit's SQL stays
+    a statement of its own: its CTE names cannot collide with another edit's)."""
+    return "\nUNION ALL\n".join(f"SELECT * FROM finding_{e.code}" for e in edits)
+
+
+#: the findings (materialised as ``raw_findings``) with their edit, claim, line and policy; the
+#: joins are written small side last (run in written order): the hash tables are built on the
+#: findings, and the claim and line tables are only scanned
+FINDINGS_SQL = """
+WITH r AS (
+  SELECT r.*, k.name, k.severity AS default_severity, k.category
+  FROM raw_findings r JOIN edit_catalog k ON k.code = r.code
+), rc AS (
+  SELECT r.*, c.patient_control_number, c.policy_id FROM claim_facts c JOIN r ON c.claim_id = r.claim_id
+)
+SELECT rc.code, rc.name, coalesce(pe.severity, rc.default_severity) AS severity, rc.category,
+       rc.claim_id, rc.patient_control_number, rc.line_number, lf.service_date, lf.procedure_code,
+       rc.message, rc.fix, rc.fix_action, rc.fix_value, rc.dollars_at_risk, rc.policy_id
+FROM line_facts lf RIGHT JOIN rc ON lf.claim_id = rc.claim_id AND lf.line_number = rc.line_number
+LEFT JOIN policy_edits pe ON pe.policy_id = rc.policy_id AND pe.code = rc.code
+WHERE coalesce(pe.enabled, true)
+ORDER BY rc.claim_id, rc.line_number NULLS FIRST, rc.code, rc.message
+"""
 
 
 @dataclass
@@ -436,11 +442,15 @@ def check(
         )
         backend.register("run_params", pa.table({"date_of_check": pa.array([date_of_check or dt.date.today()], pa.date32())}))
         for name, sql, materialize in PREP:
-            (backend.materialize if materialize else backend.view)(name, sql)
+            if materialize:
+                backend.materialize(name, sql, written_order=True)
+            else:
+                backend.view(name, sql)
         for e in edits:
             backend.view(f"finding_{e.code}", _edit_sql(e))
         if edits:
-            table = backend.query(findings_sql(edits))
+            backend.materialize("raw_findings", raw_findings_sql(edits))
+            table = backend.query(FINDINGS_SQL, written_order=True)
         else:
             table = FINDINGS.empty_table()
         missing = {"mue": "MUE", "icd10": "ICD-10-CM", "asp_pricing": "ASP pricing", "ndc_crosswalk": "NDC-HCPCS crosswalk", "hcpcs": "HCPCS"}
