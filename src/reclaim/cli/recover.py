@@ -18,10 +18,36 @@ def _money(value) -> str:
     return "" if value is None else f"${value:,.2f}"
 
 
+def _history_outcomes(claim_paths, remit_paths, as_of: dt.date):
+    """Observed recovery outcomes of past claims and their remittances (None without history):
+    a denied line counts as recovered when a later remittance paid it, as resolved once
+    re-adjudicated or decided more than 120 days before ``as_of``
+    (reclaim.loop.effectiveness.observed_odds)."""
+    if not claim_paths and not remit_paths:
+        return None
+    if not claim_paths or not remit_paths:
+        raise click.UsageError("--history-claims and --history-remits go together: the past claims and their remittances")
+    from ..claims.io import read_claims, read_remits
+    from ..loop.effectiveness import observed_odds
+
+    claims, remits = read_claims(list(claim_paths)), read_remits(list(remit_paths))
+    outcomes = observed_odds(claims, remits, as_of=as_of)
+    issues = claims["read_issues"].num_rows + remits["read_issues"].num_rows
+    click.echo(f"History: {claims['claims'].num_rows} claims, {remits['remit_claims'].num_rows} remittance claims; "
+               f"{sum(outcomes['resolved'].to_pylist())} resolved denials set the odds of "
+               f"{outcomes.num_rows} (payer, kind, reason) group(s)"
+               + (f"; {issues} read issue(s) in the history files, those parts skipped" if issues else ""))
+    return outcomes
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("remits", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--claims", "claims", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Submitted claims (837P/837I, CSV, XLSX, FHIR; files or folders). Repeat for several.")
+@click.option("--history-claims", "history_claims", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Past submitted claims (files or folders); with --history-remits, their outcomes set the recovery odds.")
+@click.option("--history-remits", "history_remits", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="The remittances (835) of the past claims given with --history-claims.")
 @click.option("--policy", "policies", multiple=True, metavar="P",
               help="Payer policy for the edit catalog (built-in name or YAML file). Repeat for several.")
 @click.option("--terms", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -37,7 +63,7 @@ def _money(value) -> str:
 @click.option("--letters/--no-letters", default=True, show_default=True, help="Write appeal letters (PDF, DOCX).")
 @click.option("--top", type=int, default=15, show_default=True, help="How many worklist rows to print.")
 @click.pass_obj
-def command(settings, remits, claims, policies, terms, db, no_save, out, as_of, threshold, templates, letters, top):
+def command(settings, remits, claims, history_claims, history_remits, policies, terms, db, no_save, out, as_of, threshold, templates, letters, top):
     """Explain remittances (835) against the submitted claims and rank what can be recovered."""
     from ..documents.letters import write_letters
     from ..recovery import recover
@@ -49,10 +75,12 @@ def command(settings, remits, claims, policies, terms, db, no_save, out, as_of, 
     store = RefStore.open(settings)
     as_of_date = as_of.date() if as_of else dt.date.today()
     db_url = None if no_save else (db or settings.database_url)
+    history = _history_outcomes(history_claims, history_remits, as_of_date)
     result = recover(
         list(remits), list(claims) or None, store=store, policies=list(policies) or ([settings.policy] if settings.policy else None),
         terms=terms_mod.load(terms), db_url=db_url,
         threshold=settings.underpayment_threshold if threshold is None else threshold, as_of=as_of_date,
+        history=history,
     )
     files = write_outputs(result, out)
     corrected = write_corrected_claims(result, out / "corrected-claims.837")

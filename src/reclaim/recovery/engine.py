@@ -34,6 +34,11 @@ ITEM_COLUMNS = (
 )
 
 
+#: past outcomes per (payer, kind, reason): what ``worklist.prioritize`` takes as ``observed``
+OUTCOMES = pa.schema([("payer_id", pa.string()), ("kind", pa.string()), ("reason", pa.string()),
+                      ("recovered", pa.int64()), ("resolved", pa.int64())])
+
+
 @dataclass
 class RecoveryResult:
     """Everything ``recover`` found. Tables are Arrow; ``items`` is the ranked worklist."""
@@ -100,6 +105,21 @@ def _arrow(con, sql: str) -> pa.Table:
     return res.read_all() if hasattr(res, "read_all") else res
 
 
+def _combined_outcomes(*sources: pa.Table | None) -> pa.Table | None:
+    """(payer_id, kind, reason, recovered, resolved) summed over several sources of outcomes
+    (the worklist store's resolved items, a claim/remittance history); None when there is none."""
+    tables = [t.select(list(OUTCOMES.names)).cast(OUTCOMES) for t in sources if t is not None]
+    if not tables:
+        return None
+    con = duckdb.connect()
+    try:
+        con.register("outcomes", pa.concat_tables(tables))
+        return _arrow(con, "select payer_id, kind, reason, sum(recovered)::bigint as recovered, "
+                           "sum(resolved)::bigint as resolved from outcomes group by all").cast(OUTCOMES)
+    finally:
+        con.close()
+
+
 def recover(
     remits: RemitBatch | list,
     claims: ClaimBatch | list | None = None,
@@ -111,6 +131,7 @@ def recover(
     threshold: float = 5.0,
     as_of: dt.date | None = None,
     run_edits: bool = True,
+    history: pa.Table | None = None,
 ) -> RecoveryResult:
     """Explain ``remits`` against the submitted ``claims`` and build the ranked worklist.
 
@@ -121,7 +142,9 @@ def recover(
     (:func:`reclaim.recovery.terms.load`, default built-in); ``db_url``: when given, the
     worklist is saved there (idempotent) and past outcomes there set the odds;
     ``threshold``: dollars below which an underpayment is not listed; ``as_of``: the day
-    deadlines are counted from (default today).
+    deadlines are counted from (default today); ``history``: observed outcomes of past claims and
+    remittances (:func:`reclaim.loop.effectiveness.observed_odds`), added to the worklist
+    store's own outcomes to set the odds.
     """
     if not isinstance(remits, RemitBatch):
         from ..claims.io import read_remits
@@ -156,7 +179,7 @@ def recover(
 
         db = WorklistStore(db_url)
         observed = db.observed_outcomes()
-    worklist.prioritize(con, as_of=as_of, observed=observed)
+    worklist.prioritize(con, as_of=as_of, observed=_combined_outcomes(observed, history))
 
     raw_findings, ran, note = (None, False, "edit catalog not run") if not run_edits \
         else _run_edits(claims, store, policies)
