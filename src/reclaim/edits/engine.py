@@ -448,7 +448,10 @@ def check(
         for e in edits:
             backend.view(f"finding_{e.code}", _edit_sql(e))
         if edits:
-            backend.materialize("raw_findings", raw_findings_sql(edits))
+            # DuckDB: a table, so the final join can run in written order without fixing the
+            # edits' own join order; Spark: a view (caching the union of every edit's plan
+            # exhausts the driver's heap)
+            (backend.materialize if backend.name == "duckdb" else backend.view)("raw_findings", raw_findings_sql(edits))
             table = backend.query(FINDINGS_SQL, written_order=True)
         else:
             table = FINDINGS.empty_table()
