@@ -21,7 +21,6 @@ Reversals (CLP02 = 22) carry negative amounts and balance with the same formulas
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,10 +31,11 @@ import pyarrow.compute as pc
 from ...errors import InputFormatError
 from ..model import (ADJUSTMENTS, MONEY, PAYMENTS, PROVIDER_ADJUSTMENTS, QUANTITY, REMARKS, REMIT_CLAIMS,
                      REMIT_LINES, TRANSACTIONS, FILES, RemitBatch)
-from ._columns import Issues, Parts, Typed, ffill, ffill_position, first_per_key, keep_rows, rank_within
-from .envelope import EnvelopeWalker, transaction_type
-from .ids import file_digest, file_identity, files_table, transaction_ids
-from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, X12Tokenizer, pick
+from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, keep_rows, rank_within
+from .envelope import transaction_type
+from .ids import files_table, transaction_ids
+from ._stream import StreamingReader
+from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, pick
 
 C = SEGMENT_CODE
 N1_QUALIFIERS = ["PR", "PE"]
@@ -48,47 +48,13 @@ class _State:
         self.n1q = -1
 
 
-class Reader835:
+class Reader835(StreamingReader):
+    State = _State
+
     def __init__(self, source, *, block_size=None, on_issue=None):
-        self.source = source
-        self.tokenizer = X12Tokenizer(source, **({"block_size": block_size} if block_size else {}))
-        self.issues = Issues()
-        self.parts = Parts()
-        self.state = _State()
-        self.walker: EnvelopeWalker | None = None
-        self.on_issue = on_issue
-        self.last_index = 0
-        self.end_offset = 0
-        # streaming: the file identity (its sha256) is known before the first batch, so keys
-        # are the same whatever the block size
-        self.identity = file_identity(self._name(), *file_digest(source))
-        self.tid_seen = Counter()
-        self.tids: list[str] = []
-        self.txn_done = 0  # transactions already emitted
+        super().__init__(source, block_size=block_size, on_issue=on_issue)
         self.claims_emitted = np.zeros(0, dtype=np.int64)  # per transaction, for the claim ordinal
         self.paid_cents = np.zeros(0, dtype=np.int64)  # per transaction: sum of CLP04 emitted so far
-        self.tk_issues_done = 0
-        self.files_emitted = False
-
-    def _name(self) -> str:
-        return "<bytes>" if isinstance(self.source, (bytes, bytearray)) else str(self.source)
-
-    def batches(self) -> Iterator[RemitBatch]:
-        """One batch per block: the claim payments that ended in it (never split), and the
-        transactions closed in it with their payment, PLB and balance check."""
-        for block in self.tokenizer.blocks():
-            if self.walker is None:
-                self.walker = EnvelopeWalker(self.issues, bare=self.tokenizer.bare_transaction)
-            self.walker.walk(block)
-            self._block(block)
-            if len(block):
-                self.last_index = int(block.index[-1])
-                self.end_offset = int(block.offset[-1])
-            yield self._emit(final=False)
-        if self.walker is None:
-            raise InputFormatError(f"{self._name()}: no X12 segments found")
-        self.walker.finish(self.last_index, self.end_offset, self.tokenizer.bare_transaction)
-        yield self._emit(final=True)
 
     # ------------------------------------------------------------------ per block
     def _block(self, b) -> None:

@@ -18,7 +18,6 @@ and joined at the end. Keys are global, so loops may straddle blocks.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,10 +27,11 @@ import pyarrow.compute as pc
 
 from ...errors import InputFormatError
 from ..model import CLAIMS, DIAGNOSES, FILES, LINES, MONEY, QUANTITY, TRANSACTIONS, ClaimBatch
-from ._columns import Issues, Parts, Typed, ffill, ffill_position, first_per_key, join_present, keep_rows, rank_within
-from .envelope import EnvelopeWalker, transaction_type
-from .ids import file_digest, file_identity, files_table, transaction_ids
-from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, X12Tokenizer, pick
+from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, join_present, keep_rows, rank_within
+from .envelope import transaction_type
+from .ids import files_table, transaction_ids
+from ._stream import StreamingReader
+from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, pick
 
 C = SEGMENT_CODE
 NM1_QUALIFIERS = ["85", "87", "PE", "IL", "PR", "QC", "82", "77", "DN", "DQ", "71", "72", "ZZ", "DK",
@@ -62,48 +62,14 @@ class _State:
         self.prev_sid = -1
 
 
-class Reader837:
+class Reader837(StreamingReader):
+    State = _State
+
     def __init__(self, source, *, block_size=None, on_issue=None):
-        self.source = source
-        self.tokenizer = X12Tokenizer(source, **({"block_size": block_size} if block_size else {}))
-        self.issues = Issues()
-        self.parts = Parts()
-        self.state = _State()
-        self.walker: EnvelopeWalker | None = None
-        self.on_issue = on_issue
-        self.last_index = 0
-        self.end_offset = 0
-        # streaming: the file identity (its sha256) is known before the first batch, so keys
-        # are the same whatever the block size
-        self.identity = file_identity(self._name(), *file_digest(source))
-        self.tid_seen = Counter()
-        self.tids: list[str] = []
-        self.txn_done = 0  # transactions already emitted
+        super().__init__(source, block_size=block_size, on_issue=on_issue)
         self.claims_emitted: list[int] = []  # per transaction, for the claim ordinal
-        self.tk_issues_done = 0
-        self.files_emitted = False
 
     # ------------------------------------------------------------------ per block
-    def batches(self) -> Iterator[ClaimBatch]:
-        """One batch per block: the claims that ended in it (a claim that straddles a block
-        boundary comes in the batch where it ends), and the transactions closed in it."""
-        for block in self.tokenizer.blocks():
-            if self.walker is None:
-                self.walker = EnvelopeWalker(self.issues, bare=self.tokenizer.bare_transaction)
-            self.walker.walk(block)
-            self._block(block)
-            if len(block):
-                self.last_index = int(block.index[-1])
-                self.end_offset = int(block.offset[-1])
-            yield self._emit(final=False)
-        if self.walker is None:
-            raise InputFormatError(f"{self._name()}: no X12 segments found")
-        self.walker.finish(self.last_index, self.end_offset, self.tokenizer.bare_transaction)
-        yield self._emit(final=True)
-
-    def _name(self) -> str:
-        return "<bytes>" if isinstance(self.source, (bytes, bytearray)) else str(self.source)
-
     def _block(self, b) -> None:
         st, P, T = self.state, self.parts, Typed(b, self.issues)
         sid, idx, n = b.sid, b.index, len(b)
