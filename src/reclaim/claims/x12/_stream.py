@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+import numpy as np
+
 from ...errors import InputFormatError
 from ._columns import Issues, Parts
 from .envelope import EnvelopeWalker
 from .ids import file_digest, file_identity
-from .tokenizer import X12Tokenizer
+from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, X12Tokenizer
 
 
 class StreamingReader:
@@ -58,6 +60,26 @@ class StreamingReader:
             raise InputFormatError(f"{self._name()}: no X12 segments found")
         self.walker.finish(self.last_index, self.end_offset, self.tokenizer.bare_transaction)
         yield self._emit(final=True)
+
+    def _segment_problems(self, b, in_txn) -> None:
+        """Segments that are not segments, unknown ids, and segments outside any transaction."""
+        sid, idx = b.sid, b.index
+        junk = np.flatnonzero(sid == JUNK)
+        if len(junk):
+            self.issues.add("X12-BAD-SEGMENT", "not a segment: expected a segment id of 2-3 upper-case letters or "
+                            "digits followed by the element separator", segment_index=idx[junk],
+                            byte_offset=b.offset[junk], skipped="segment")
+        unlisted = np.flatnonzero(sid == UNLISTED)
+        if len(unlisted):
+            self.issues.add("X12-UNKNOWN-SEGMENT", "segment id not used in 837 or 835 transactions; ignored",
+                            severity="warning", segment_index=idx[unlisted], byte_offset=b.offset[unlisted],
+                            segment_id=b.element(unlisted, 0), skipped="segment")
+        envelope = [SEGMENT_CODE[s] for s in ("ISA", "GS", "ST", "SE", "GE", "IEA")]
+        outside = np.flatnonzero(~in_txn & ~np.isin(sid, envelope) & (sid >= 0))
+        if len(outside):
+            self.issues.add("X12-OUTSIDE-TRANSACTION", "segment outside an ST/SE transaction; ignored",
+                            segment_index=idx[outside], byte_offset=b.offset[outside],
+                            segment_id=b.element(outside, 0), skipped="segment")
 
     def _block(self, block) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

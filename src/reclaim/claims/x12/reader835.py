@@ -35,7 +35,7 @@ from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, keep_
 from .envelope import transaction_type
 from .ids import files_table, transaction_ids
 from ._stream import StreamingReader
-from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, pick
+from .tokenizer import SEGMENT_CODE, pick
 
 C = SEGMENT_CODE
 N1_QUALIFIERS = ["PR", "PE"]
@@ -161,25 +161,6 @@ class Reader835(StreamingReader):
             P.add("plb", last["ST"][rr], seq=idx[rr] * 10 + pair, provider=el(rr, 1),
                   date=T.date(el(rr, 2), rr, "PLB02", "PLB"), reason=pick(comp, 0), reference=pick(comp, 1),
                   amount=T.money(el(rr, amount_k), rr, f"PLB{amount_k:02d}", "PLB"))
-
-    def _segment_problems(self, b, in_txn) -> None:
-        sid, idx = b.sid, b.index
-        junk = np.flatnonzero(sid == JUNK)
-        if len(junk):
-            self.issues.add("X12-BAD-SEGMENT", "not a segment: expected a segment id of 2-3 upper-case letters or "
-                            "digits followed by the element separator", segment_index=idx[junk],
-                            byte_offset=b.offset[junk], skipped="segment")
-        unlisted = np.flatnonzero(sid == UNLISTED)
-        if len(unlisted):
-            self.issues.add("X12-UNKNOWN-SEGMENT", "segment id not used in 837 or 835 transactions; ignored",
-                            severity="warning", segment_index=idx[unlisted], byte_offset=b.offset[unlisted],
-                            segment_id=b.element(unlisted, 0), skipped="segment")
-        envelope = [C[s] for s in ("ISA", "GS", "ST", "SE", "GE", "IEA")]
-        outside = np.flatnonzero(~in_txn & ~np.isin(sid, envelope) & (sid >= 0))
-        if len(outside):
-            self.issues.add("X12-OUTSIDE-TRANSACTION", "segment outside an ST/SE transaction; ignored",
-                            segment_index=idx[outside], byte_offset=b.offset[outside],
-                            segment_id=b.element(outside, 0), skipped="segment")
 
     def _cas(self, b, T, r, claim_key, line_key, loop) -> None:
         """CAS: group + up to 6 (reason, amount, quantity) triplets -> one row per triplet."""

@@ -31,7 +31,7 @@ from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, join_
 from .envelope import transaction_type
 from .ids import files_table, transaction_ids
 from ._stream import StreamingReader
-from .tokenizer import JUNK, SEGMENT_CODE, UNLISTED, pick
+from .tokenizer import SEGMENT_CODE, pick
 
 C = SEGMENT_CODE
 NM1_QUALIFIERS = ["85", "87", "PE", "IL", "PR", "QC", "82", "77", "DN", "DQ", "71", "72", "ZZ", "DK",
@@ -118,23 +118,7 @@ class Reader837(StreamingReader):
 
         el = b.element
 
-        # -- problems with the segments themselves
-        junk = np.flatnonzero(sid == JUNK)
-        if len(junk):
-            self.issues.add("X12-BAD-SEGMENT", "not a segment: expected a segment id of 2-3 upper-case letters or "
-                            "digits followed by the element separator", segment_index=idx[junk],
-                            byte_offset=b.offset[junk], skipped="segment")
-        unlisted = np.flatnonzero(sid == UNLISTED)
-        if len(unlisted):
-            self.issues.add("X12-UNKNOWN-SEGMENT", "segment id not used in 837 or 835 transactions; ignored",
-                            severity="warning", segment_index=idx[unlisted], byte_offset=b.offset[unlisted],
-                            segment_id=el(unlisted, 0), skipped="segment")
-        outside = np.flatnonzero(~in_txn & ~np.isin(sid, [C[s] for s in ("ISA", "GS", "ST", "SE", "GE", "IEA")])
-                                 & (sid >= 0))
-        if len(outside):
-            self.issues.add("X12-OUTSIDE-TRANSACTION", "segment outside an ST/SE transaction; ignored",
-                            segment_index=idx[outside], byte_offset=b.offset[outside], segment_id=el(outside, 0),
-                            skipped="segment")
+        self._segment_problems(b, in_txn)
 
         # -- transaction header: BHT, 1000A submitter, 1000B receiver
         r = rows("BHT", in_header)
