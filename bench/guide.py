@@ -19,13 +19,14 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
 
 from reclaim.documents.guide import build_guide, lookup_ndc, search_codes
-from reclaim.refdata.store import RefStore, import_dir
+from reclaim.refdata.store import RefStore
+
+from _store import bench_home
 
 REPO = Path(__file__).resolve().parents[1]
 DOS = dt.date(2025, 11, 15)
@@ -51,13 +52,8 @@ def summary(name: str, seconds: list[float], baseline: float | None) -> None:
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    folder = Path(os.environ.get("RECLAIM_SHARED", REPO.parent / "shared")) / "refdata"
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(os.environ.get("RECLAIM_BENCH_HOME", tmp))
-        store_path = home / "refdata.duckdb"
-        if not store_path.exists():
-            import_dir(folder, store_path)
-        store = RefStore.open(store_path)
+    with bench_home() as home:
+        store = RefStore.open(home / "refdata.duckdb")
 
         scan = timings(lambda: store.con.execute("SELECT * FROM hcpcs").fetchall(), max(20, runs // 10))
         baseline = statistics.median(scan)

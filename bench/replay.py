@@ -20,9 +20,7 @@ built from ../shared/refdata (or taken from RECLAIM_BENCH_HOME when it holds one
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +28,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reclaim.claims.io import read_claims, read_remits
-from reclaim.refdata.store import RefStore, import_dir
+from reclaim.refdata.store import RefStore
+
+from _store import bench_home
 
 REPO = Path(__file__).resolve().parents[1]
 HISTORY = REPO / "examples" / "history"
@@ -91,12 +91,8 @@ def main() -> None:
     print(f"history x {copies}: {claims['claims'].num_rows:,} claims, {lines:,} submitted lines, "
           f"{remits['remit_lines'].num_rows:,} remit lines, {remits['adjustments'].num_rows:,} CAS amounts")
 
-    folder = Path(os.environ.get("RECLAIM_SHARED", REPO.parent / "shared")) / "refdata"
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(os.environ.get("RECLAIM_BENCH_HOME", tmp))
+    with bench_home() as home:
         store_path = home / "refdata.duckdb"
-        if not store_path.exists():
-            import_dir(folder, store_path)
         from reclaim.loop import _common
         from reclaim.loop.adjudication_diff import adjudication_diff
         from reclaim.loop.effectiveness import edit_effectiveness, observed_odds
