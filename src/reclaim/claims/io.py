@@ -14,8 +14,12 @@ x12       ``ISA`` (or a bare ``ST*837``/``ST*835``) at the start        ``x12.re
 xlsx      a ZIP container holding ``xl/workbook.xml``                  ``csv.read_xlsx``
 fhir      JSON object with ``resourceType`` (Bundle, Claim, EOB)        ``fhir.read_fhir``
 ndjson    one JSON resource per line                                   ``fhir.read_fhir``
+parquet   ``PAR1``: a normalized table written by ``reclaim convert``   :func:`load_into` only
 csv       anything else that decodes as delimited text                  ``csv.read_csv``
 ========  ==========================================================  =================
+
+:func:`load_into` streams files into DuckDB tables instead (what ``check`` and ``recover``
+use): one batch in memory at a time, and Parquet tables read by DuckDB itself.
 
 This module also holds the small helpers every non-X12 reader shares: the file identity
 (``file_id``) and the builder of ``read_issues`` rows.
@@ -123,7 +127,7 @@ def concat_issues(parts: Sequence[pa.Table]) -> pa.Table:
 
 
 def sniff_format(path: Path | str | bytes) -> str | None:
-    """'x12', 'xlsx', 'fhir' (a JSON document), 'ndjson', 'csv', or None (empty/unreadable).
+    """'x12', 'xlsx', 'parquet', 'fhir' (a JSON document), 'ndjson', 'csv', or None (empty/unreadable).
 
     Looks at content, not the extension: exports are often misnamed (.txt 837s, .csv xlsx).
     """
@@ -151,6 +155,8 @@ def sniff_format(path: Path | str | bytes) -> str | None:
                 return None
     if is_zip:
         return "xlsx" if "xl/workbook.xml" in zip_names else None
+    if head[:4] == b"PAR1":
+        return "parquet"
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if not text:
         return None
@@ -206,6 +212,10 @@ def _read_file(path: Path) -> tuple[ClaimBatch | None, RemitBatch | None, pa.Tab
             "or FHIR JSON / NDJSON",
             "IO-UNKNOWN-FORMAT",
         )
+    if fmt == "parquet":
+        return None, None, _unreadable(
+            path, "a Parquet table (as `reclaim convert` writes): `reclaim check` and `reclaim recover` read "
+            "these; other readers take the original claim or remittance files", "IO-PARQUET-TABLE")
     if fmt == "x12":
         from . import x12
 
@@ -554,6 +564,109 @@ def summarize(claims: ClaimBatch, remits: RemitBatch) -> dict:
     counts = _Summary()
     counts.add(tables_for_output(claims, remits))
     return counts.result()
+
+
+def load_into(con, paths: Iterable[Path | str], want: str, *, prefix: str = "",
+              progress: Progress | None = None, block_size: int | None = None) -> dict[str, int]:
+    """Stream claim (``want="claims"``) or remittance (``"remits"``) files into DuckDB tables
+    ``{prefix}{table}``, one for every table of ``CLAIM_TABLES`` / ``REMIT_TABLES`` (model
+    schemas; created when absent, appended to otherwise). Returns the rows added per table.
+
+    Nothing but one batch is ever held in Python: X12 files go block by block
+    (``iter_837`` / ``iter_835``), CSV/XLSX/FHIR a file at a time, and normalized Parquet
+    files as ``reclaim convert`` writes them (``<table>.parquet``, alone or in a folder) are
+    read by DuckDB itself. How much memory the tables take is DuckDB's: a connection to a
+    database file (or ``SET temp_directory``) lets it spill. A file of the other kind, or one
+    that cannot be read, becomes a ``{prefix}read_issues`` row; the other files still load.
+    """
+    from .model import CLAIM_TABLES, REMIT_TABLES
+
+    if want not in ("claims", "remits"):
+        raise ValueError(f"want must be 'claims' or 'remits', not {want!r}")
+    schemas = CLAIM_TABLES if want == "claims" else REMIT_TABLES
+    other = set(REMIT_TABLES if want == "claims" else CLAIM_TABLES) - set(schemas)
+    files = _expand(paths)
+    if not files:
+        raise InputFormatError("no input files given (or the folders given are empty)")
+    loader = _DuckLoader(con, prefix, schemas)
+    for done, path in enumerate(files, 1):
+        if path.is_file() and _is_parquet(path):
+            loader.parquet(path, other)
+        else:
+            for claims, remits in _file_batches(path, block_size):
+                wanted, unwanted = (claims, remits) if want == "claims" else (remits, claims)
+                if wanted is not None:
+                    loader.batch(wanted.tables)
+                elif unwanted is not None:
+                    # an unreadable file comes as a batch of read issues only: keep them
+                    loader.batch({"read_issues": unwanted["read_issues"]})
+                    if any(unwanted[t].num_rows for t in ("claims", "remit_claims") if t in unwanted.tables):
+                        loader.issue(path, "IO-WRONG-KIND", "this is a claim file; expected remittances (835, FHIR "
+                                     "ExplanationOfBenefit) here" if want == "remits" else "this is an 835 "
+                                     "remittance; expected claims (837, CSV, FHIR Claim) here")
+                        break
+        if progress is not None:
+            progress(done, len(files), path)
+    return loader.added
+
+
+def _is_parquet(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(4) == b"PAR1"
+
+
+class _DuckLoader:
+    """Appends batches (Arrow tables) and Parquet files to the model's tables in DuckDB."""
+
+    def __init__(self, con, prefix: str, schemas: dict[str, pa.Schema]) -> None:
+        self.con, self.prefix, self.schemas = con, prefix, schemas
+        self.added = {name: 0 for name in schemas}
+        self.seen_files: set[str] = set()
+        for name, schema in schemas.items():
+            con.register("_reclaim_empty", schema.empty_table())
+            con.execute(f'CREATE TABLE IF NOT EXISTS "{prefix}{name}" AS SELECT * FROM _reclaim_empty')
+            con.unregister("_reclaim_empty")
+
+    def batch(self, tables: dict[str, pa.Table]) -> None:
+        for name, table in tables.items():
+            if name not in self.schemas or not table.num_rows:
+                continue
+            if name == "files":  # X12 batches repeat their file's row
+                fresh = [f not in self.seen_files for f in table["file_id"].to_pylist()]
+                table = table.filter(pa.array(fresh, pa.bool_()))
+                self.seen_files.update(table["file_id"].to_pylist())
+                if not table.num_rows:
+                    continue
+            self.con.register("_reclaim_batch", table.cast(self.schemas[name]))
+            self.con.execute(f'INSERT INTO "{self.prefix}{name}" BY NAME SELECT * FROM _reclaim_batch')
+            self.con.unregister("_reclaim_batch")
+            self.added[name] += table.num_rows
+
+    def parquet(self, path: Path, other: set[str]) -> None:
+        name = path.name[: -len(".parquet")] if path.name.endswith(".parquet") else path.name
+        if name in other:
+            return  # a table of the other kind in a `reclaim convert` folder: not ours to load
+        if name not in self.schemas:
+            self.issue(path, "IO-UNKNOWN-FORMAT", "a Parquet file must hold one of reclaim's tables and be named "
+                       f"after it ({', '.join(f'{t}.parquet' for t in self.schemas)}), as `reclaim convert` writes them")
+            return
+        # the model's columns by name (a missing one is an error, an extra one ignored); DuckDB
+        # casts each to the table's type on insert
+        import duckdb
+
+        cols = ", ".join(f'"{f.name}"' for f in self.schemas[name])
+        try:
+            n = self.con.execute(f'INSERT INTO "{self.prefix}{name}" BY NAME '
+                                 f"SELECT {cols} FROM read_parquet('{_sql_str(path)}')").fetchone()[0]
+        except duckdb.Error as exc:
+            first_line = str(exc).splitlines()[0]
+            self.issue(path, "IO-UNREADABLE", f"cannot load this Parquet file as the {name} table "
+                       f"(expected the columns of docs/data-model.md): {first_line}")
+            return
+        self.added[name] += int(n)
+
+    def issue(self, path: Path, code: str, message: str) -> None:
+        self.batch({"read_issues": _unreadable(path, message, code)})
 
 
 def read_claims(paths: Iterable[Path | str], *, progress: Progress | None = None) -> ClaimBatch:
