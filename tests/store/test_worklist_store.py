@@ -29,9 +29,9 @@ def _items(n: int = 3) -> pa.Table:
 
 def test_schema_is_created_and_versioned(db_url):
     store = WorklistStore(db_url)
-    assert store.version() == 1
+    assert store.version() == 2
     # opening again migrates nothing and keeps the version
-    assert WorklistStore(db_url).version() == 1
+    assert WorklistStore(db_url).version() == 2
 
 
 def test_reimport_changes_nothing(db_url):
@@ -112,3 +112,24 @@ def test_postgres_urls_use_psycopg3():
 def test_unreachable_database_is_a_clear_error(tmp_path):
     with pytest.raises(WorklistError, match="cannot open the worklist database"):
         WorklistStore("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_a_version_1_database_gets_the_worklist_indexes(db_url):
+    """Migration 2 adds the indexes the web's sorts use, and drops the ones web servers of
+    version 0.1 made under their own name."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from reclaim.store import engine_url, items, history, metadata, schema_version
+
+    engine = create_engine(engine_url(db_url))
+    metadata.drop_all(engine)
+    with engine.begin() as conn:  # what version 0.1 left: schema 1 plus the web's own index
+        for table in (schema_version, items, history):
+            table.create(conn)
+        conn.execute(schema_version.insert().values(version=1, description="worklist items and history",
+                                                    applied_at=dt.datetime(2026, 1, 1)))
+        conn.execute(text("CREATE INDEX web_ix_worklist_priority ON worklist_items (priority, amount)"))
+    assert WorklistStore(db_url).version() == 2
+    names = {ix["name"] for ix in inspect(engine).get_indexes("worklist_items")}
+    assert {"ix_worklist_priority", "ix_worklist_amount", "ix_worklist_deadline", "ix_worklist_status"} <= names
+    assert "web_ix_worklist_priority" not in names

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 import pyarrow as pa
 from sqlalchemy import (
     Boolean, Column, Date, DateTime, Float, ForeignKey, Integer, MetaData, Numeric, String, Table, Text,
-    create_engine, func, insert, select, update,
+    create_engine, func, insert, select, text, update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -87,9 +87,19 @@ history = Table(
     Column("new_value", Text),
 )
 
-#: (version, description, tables created by that step)
+#: worklist columns the web filters, sorts and facets on (rows carry a large JSON column, so a
+#: page must not scan them all); each index ends with a second column for stable sorting
+_SORTED_COLUMNS = ("priority", "amount", "deadline", "payer_name", "kind", "assignee", "status", "procedure_code")
+
+#: (version, description, tables created by that step, SQL statements run after them)
 MIGRATIONS = [
-    (1, "worklist items and history", (items, history)),
+    (1, "worklist items and history", (items, history), ()),
+    (2, "indexes for the worklist's filters and sorts", (), tuple(
+        stmt for column in _SORTED_COLUMNS for stmt in (
+            # version 0.1 web servers made these under another name
+            f"DROP INDEX IF EXISTS web_ix_worklist_{column}",
+            f"CREATE INDEX IF NOT EXISTS ix_worklist_{column} ON worklist_items "
+            f"({column}, {'id' if column == 'amount' else 'amount'})"))),
 ]
 
 
@@ -145,13 +155,15 @@ class WorklistStore:
         schema_version.create(self.engine, checkfirst=True)
         with self.engine.begin() as conn:
             done = {r[0] for r in conn.execute(select(schema_version.c.version))}
-            for version, description, tables in MIGRATIONS:
+            for version, description, tables, statements in MIGRATIONS:
                 if version in done:
                     continue
                 for table in tables:
                     table.create(conn, checkfirst=True)
+                for statement in statements:
+                    conn.execute(text(statement))
                 conn.execute(insert(schema_version).values(version=version, description=description, applied_at=_now()))
-            return max(done | {v for v, _, _ in MIGRATIONS})
+            return max(done | {v for v, *_ in MIGRATIONS})
 
     def version(self) -> int:
         with self.engine.connect() as conn:

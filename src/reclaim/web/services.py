@@ -67,24 +67,8 @@ def worklist_store(request_or_app):
     with _worklist_lock:
         if getattr(app.state, "worklist", None) is None:
             store = WorklistStore(app.state.settings.database_url, engine=app.state.engine)
-            _index_worklist(store.engine)
             app.state.worklist = store
     return app.state.worklist
-
-
-#: indexes for the web's filters, sorts and facets (the rows carry a large JSON column, so a
-#: full scan per page is slow); named web_ix_* and created if missing
-WORKLIST_INDEXES = ("priority", "amount", "deadline", "payer_name", "kind", "assignee", "status", "procedure_code")
-
-
-def _index_worklist(engine) -> None:
-    from sqlalchemy import text
-
-    # plain DDL: Index objects would attach to the store's Table and change its own create()
-    with engine.begin() as conn:
-        for column in WORKLIST_INDEXES:
-            second = "id" if column == "amount" else "amount"
-            conn.execute(text(f"CREATE INDEX IF NOT EXISTS web_ix_worklist_{column} ON worklist_items ({column}, {second})"))
 
 
 def _policies(settings) -> list[str] | None:
