@@ -88,9 +88,9 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
                             today=as_of_date, policies=list(policies) or None) if letters else []
 
     issues = result.read_issues.num_rows
-    remit_claims = result.remits["remit_claims"].num_rows
-    click.echo(f"{remit_claims} remittance claims, {result.claim_match.num_rows} matched to submitted claims, "
-               f"{result.unmatched.num_rows} unmatched (see unmatched.csv)"
+    remit_claims = result.counts.get("remit_claims", 0)
+    click.echo(f"{remit_claims} remittance claims, {result.count('claim_match')} matched to submitted claims, "
+               f"{result.count('unmatched')} unmatched (see unmatched.csv)"
                + (f"; {issues} read issues (see read-issues.csv)" if issues else ""))
     for note in result.notes:
         click.secho(f"note: {note}", fg="yellow", err=True)
@@ -111,9 +111,7 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
     if len(items) > top:
         click.echo(f"... {len(items) - top} more in {out / 'worklist.csv'}")
     click.echo("")
-    from ..loop.adjudication_diff import adjudication_diff  # what the payers changed, line by line
-
-    changes = adjudication_diff(result.claims, result.remits, store=store)
+    changes = result.adjudication_diff(store)  # what the payers changed, line by line (same match)
     changes.write_csv(out / "payer-changes.csv")
     for line in changes.headlines():
         click.echo(f"Payer change: {line}")
@@ -129,3 +127,4 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
         click.echo(f"Letters: {len(written)} (PDF + DOCX) in {out / 'letters'}")
     click.echo(f"Worklist and summary: {out}/worklist.csv, worklist.xlsx, summary.xlsx, "
                + ", ".join(Path(p).name for p in files["summary"] if p.endswith(".png")))
+    result.close()

@@ -1,26 +1,43 @@
 """``recover()``: from remittances and submitted claims to a ranked, persisted worklist.
 
-Steps, each a set of DuckDB statements over the Arrow tables (no per-claim Python):
+Inputs go straight into DuckDB tables named after the model (``remit_claims``, ``lines``...):
+files stream through :func:`reclaim.claims.io.load_into` block by block (nothing but one batch
+in Python memory), Arrow batches are inserted into the same tables, so every later step runs
+on one kind of input. The connection is in memory with a ``memory_limit`` and a temporary
+spill directory, so large inputs spill to disk instead of growing the process.
+
+Steps, each a set of DuckDB statements (no per-claim Python):
 match (:mod:`.matching`) -> classify dollars (:mod:`.classify`) -> expected payment
 (:mod:`.underpayment`) -> items, actions, deadlines (:mod:`.worklist`) -> root cause from the
-edit catalog (:mod:`.rootcause`) -> priority (odds from the store's history) -> persisted in the
-worklist store (:mod:`reclaim.store`) when a database URL is given.
+edit catalog (:mod:`.rootcause`, run only on the claims of the worklist's patients) -> priority
+(odds from the store's history) -> persisted in the worklist store (:mod:`reclaim.store`) when
+a database URL is given.
+
+The result keeps the connection: its tables (``items``, ``dollars``, ``line_match``...) are read
+into Arrow when first asked for, and :meth:`RecoveryResult.adjudication_diff` compares the
+submitted and adjudicated lines on the same match (nothing is matched twice).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
+import tempfile
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from ..claims.model import ClaimBatch, RemitBatch
-from . import classify, matching, rootcause, taxonomy, terms as terms_mod, underpayment, worklist
+from ..claims.model import CLAIM_TABLES, REMIT_TABLES, ClaimBatch, RemitBatch
+from . import classify, keys, matching, rootcause, taxonomy, terms as terms_mod, underpayment, worklist
 
 log = logging.getLogger(__name__)
+
+#: DuckDB's memory for one run; beyond it, tables and joins spill to a temporary directory
+MEMORY_LIMIT = "2GB"
 
 #: worklist columns exported and persisted, in display order (no patient names, birth dates or member ids)
 ITEM_COLUMNS = (
@@ -38,42 +55,139 @@ ITEM_COLUMNS = (
 OUTCOMES = pa.schema([("payer_id", pa.string()), ("kind", pa.string()), ("reason", pa.string()),
                       ("recovered", pa.int64()), ("resolved", pa.int64())])
 
+#: the result's tables, read from the run's connection when first asked for (ids as strings)
+RESULT_SQL = {
+    "items": "select * from items_final order by priority desc, deadline nulls last, amount desc, item_id",
+    "dollars": "select * from dollars_out order by remit_claim_id, line_index nulls first, source",
+    "provider_dollars": "select * from provider_dollars",
+    "claim_match": "select * from claim_match_out",
+    "line_match": "select * from line_match_out",
+    "unmatched": "select * from unmatched_out order by remit_claim_id, line_index nulls first",
+    "underpayments": "select * from underpayments_out order by remit_claim_id, line_index",
+    "unpriced": "select * from unpriced_out",
+    "write_offs": "select * from write_offs_out order by remit_claim_id, line_index",
+}
+
+
+class _Run:
+    """The run's DuckDB connection and its spill directory, closed together (also when the
+    result is garbage-collected)."""
+
+    def __init__(self, memory_limit: str) -> None:
+        self.spill = tempfile.mkdtemp(prefix="reclaim-recover-")
+        self.con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": self.spill})
+        self.con.execute("set enable_progress_bar = false")
+        self._finalizer = weakref.finalize(self, _Run._close, self.con, self.spill)
+
+    @staticmethod
+    def _close(con, spill: str) -> None:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+    def close(self) -> None:
+        self._finalizer()
+
 
 @dataclass
 class RecoveryResult:
-    """Everything ``recover`` found. Tables are Arrow; ``items`` is the ranked worklist."""
+    """Everything ``recover`` found. ``items`` is the ranked worklist; it and the other tables
+    (``dollars``, ``provider_dollars``, ``claim_match``, ``line_match``, ``unmatched``,
+    ``underpayments``, ``unpriced``, ``write_offs``: denied dollars with no recovery path, e.g.
+    CO-29) are Arrow tables read from the run's database when first used."""
 
-    items: pa.Table
-    dollars: pa.Table
-    provider_dollars: pa.Table
-    claim_match: pa.Table
-    line_match: pa.Table
-    unmatched: pa.Table
-    underpayments: pa.Table
-    unpriced: pa.Table
-    #: denied dollars with no recovery path (e.g. CO-29 timely filing), per line
-    write_offs: pa.Table
     summary: dict[str, pa.Table]
     read_issues: pa.Table
     as_of: dt.date
+    #: rows read per input table (remit_claims, remit_lines, claims, lines...)
+    counts: dict[str, int] = field(default_factory=dict)
     #: notes on what could not be done (edit catalog unavailable, no reference store...)
     notes: list[str] = field(default_factory=list)
     #: filled when the worklist was saved: new items, items already known (unchanged)
     saved: dict[str, int] = field(default_factory=dict)
+    #: the submitted claims of the worklist's patients (what letters and corrected claims need,
+    #: and what the edit catalog ran on)
     claims: ClaimBatch | None = None
-    remits: RemitBatch | None = None
-    #: the edit catalog's findings on the submitted claims (reclaim.edits.FINDINGS), for fixes
+    #: the edit catalog's findings on those claims (reclaim.edits.FINDINGS), for fixes
     findings: pa.Table | None = None
+    _run: _Run | None = field(default=None, repr=False)
+    _tables: dict[str, pa.Table] = field(default_factory=dict, repr=False)
+    _diff: object = field(default=None, repr=False)
+
+    def table(self, name: str) -> pa.Table:
+        """One of the run's tables (see :data:`RESULT_SQL`) as Arrow, read once."""
+        if name not in self._tables:
+            if self._run is None:
+                raise RuntimeError("this recovery result is closed")
+            self._tables[name] = _arrow(self._run.con, RESULT_SQL[name])
+        return self._tables[name]
+
+    items = property(lambda self: self.table("items"))
+    dollars = property(lambda self: self.table("dollars"))
+    provider_dollars = property(lambda self: self.table("provider_dollars"))
+    claim_match = property(lambda self: self.table("claim_match"))
+    line_match = property(lambda self: self.table("line_match"))
+    unmatched = property(lambda self: self.table("unmatched"))
+    underpayments = property(lambda self: self.table("underpayments"))
+    unpriced = property(lambda self: self.table("unpriced"))
+    write_offs = property(lambda self: self.table("write_offs"))
+
+    def count(self, name: str) -> int:
+        """Rows of one of the run's tables, without reading it into Arrow."""
+        if name in self._tables:
+            return self._tables[name].num_rows
+        if self._run is None:
+            raise RuntimeError("this recovery result is closed")
+        return self._run.con.execute(f"select count(*) from ({RESULT_SQL[name]})").fetchone()[0]
+
+    @property
+    def remits(self) -> RemitBatch:
+        """Every remittance table read, as Arrow (the whole input: for small runs)."""
+        if "remits" not in self._tables:
+            con = self._run.con
+            self._tables["remits"] = RemitBatch(tables={
+                name: _arrow(con, f'select * from "{keys.input_table(name)}"') for name in REMIT_TABLES})
+        return self._tables["remits"]
+
+    def adjudication_diff(self, store=None):
+        """Submitted vs adjudicated, line by line (:mod:`reclaim.loop.adjudication_diff`), on this
+        run's match; computed once."""
+        if self._diff is None:
+            from ..loop.adjudication_diff import compare
+
+            self._diff = compare(self._run.con, store)
+        return self._diff
+
+    def close(self) -> None:
+        """Free the run's database (the tables already read stay usable)."""
+        if self._run is not None:
+            self._run.close()
+            self._run = None
 
 
-def _connect(remits: RemitBatch, claims: ClaimBatch) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    for name in ("payments", "remit_claims", "remit_lines", "adjustments", "remarks", "provider_adjustments"):
-        con.register(name, remits[name])
-    for name in ("claims", "lines", "diagnoses"):
-        con.register(name, claims[name])
-    con.register("taxonomy", taxonomy.load())
-    return con
+def _create_tables(con: duckdb.DuckDBPyConnection, schemas: dict[str, pa.Schema]) -> None:
+    for name, schema in schemas.items():
+        con.register("_empty", schema.empty_table())
+        con.execute(f'create table if not exists "{keys.input_table(name)}" as select * from _empty')
+        con.unregister("_empty")
+
+
+def _load(con: duckdb.DuckDBPyConnection, source, want: str) -> dict[str, int]:
+    """Files (paths) through ``load_into``, or a batch's Arrow tables, into the model's tables."""
+    schemas = REMIT_TABLES if want == "remits" else CLAIM_TABLES
+    _create_tables(con, schemas)
+    if source is None:
+        return {}
+    if isinstance(source, (ClaimBatch, RemitBatch)):
+        added = {}
+        for name in schemas:
+            con.register("_batch", source[name])
+            con.execute(f'insert into "{keys.input_table(name)}" by name select * from _batch')
+            con.unregister("_batch")
+            added[name] = source[name].num_rows
+        return added
+    from ..claims.io import load_into
+
+    return load_into(con, [Path(p) for p in source], want, prefix=keys.INPUT_PREFIX)
 
 
 def _asp_rows(store, codes: list[str]) -> pa.Table:
@@ -86,6 +200,38 @@ def _asp_rows(store, codes: list[str]) -> pa.Table:
         "select hcpcs, effective_from, effective_to, payment_limit, coinsurance_pct, release "
         "from asp_pricing where hcpcs in (select unnest(?)) and payment_limit is not null", [codes]).arrow()
     return res.read_all() if hasattr(res, "read_all") else res
+
+
+#: the worklist's claims and every other claim of the same patients: the edit catalog's
+#: patient-scoped edits (duplicates, frequency limits) see the same lines as on the whole batch
+WORKLIST_CLAIMS_SQL = """
+create or replace temp table worklist_claims as
+with item_claims as (select distinct claim_id from worklist where claim_id is not null),
+patients as (
+    select distinct c.patient_id from claims_out c join item_claims i using (claim_id) where c.patient_id is not null
+)
+select claim_id from item_claims
+union
+select c.claim_id from claims_out c join patients p using (patient_id)
+"""
+
+
+def _worklist_claims(con: duckdb.DuckDBPyConnection) -> ClaimBatch:
+    """The submitted claims of the worklist's patients, as a batch (bounded by the worklist,
+    not by the input)."""
+    con.execute(WORKLIST_CLAIMS_SQL)
+    tables = {
+        "claims": _arrow(con, "select c.* from claims_out c semi join worklist_claims using (claim_id)"),
+        "lines": _arrow(con, "select l.* from lines_out l semi join worklist_claims using (claim_id) "
+                             "order by claim_id, line_number"),
+        "diagnoses": _arrow(con, "select d.* from diagnoses_out d semi join worklist_claims using (claim_id)"),
+    }
+    # the claims' files and transactions (the edit catalog reads the format, the 837 writer the parties)
+    tables["files"] = _arrow(con, "select f.* from files f where f.file_id in (select file_id from claims_out c "
+                                  "semi join worklist_claims using (claim_id))")
+    tables["transactions"] = _arrow(con, "select t.* from transactions t where t.transaction_id in "
+                                         "(select transaction_id from claims_out c semi join worklist_claims using (claim_id))")
+    return ClaimBatch(tables=tables)
 
 
 def _run_edits(claims: ClaimBatch, store, policies) -> tuple[pa.Table | None, bool, str | None]:
@@ -132,11 +278,14 @@ def recover(
     as_of: dt.date | None = None,
     run_edits: bool = True,
     history: pa.Table | None = None,
+    memory_limit: str = MEMORY_LIMIT,
 ) -> RecoveryResult:
     """Explain ``remits`` against the submitted ``claims`` and build the ranked worklist.
 
     ``remits`` / ``claims``: batches, or lists of paths (files or folders, any format
-    :mod:`reclaim.claims.io` reads);
+    :func:`reclaim.claims.io.load_into` reads: X12, CSV/XLSX, FHIR, ``reclaim convert`` Parquet);
+    files are streamed, a file of the wrong kind or that cannot be read is a ``read_issues``
+    row and the others are still recovered;
     ``store``: the reference store (CARC/RARC texts, ASP prices, the edit catalog's data);
     ``policies``: payer policies for the edit catalog; ``terms``: recovery terms
     (:func:`reclaim.recovery.terms.load`, default built-in); ``db_url``: when given, the
@@ -144,21 +293,29 @@ def recover(
     ``threshold``: dollars below which an underpayment is not listed; ``as_of``: the day
     deadlines are counted from (default today); ``history``: observed outcomes of past claims and
     remittances (:func:`reclaim.loop.effectiveness.observed_odds`), added to the worklist
-    store's own outcomes to set the odds.
+    store's own outcomes to set the odds; ``memory_limit``: DuckDB's memory for the run
+    (beyond it, it spills to a temporary directory).
     """
-    if not isinstance(remits, RemitBatch):
-        from ..claims.io import read_remits
-
-        remits = read_remits([Path(p) for p in remits])
-    if claims is not None and not isinstance(claims, ClaimBatch):
-        from ..claims.io import read_claims
-
-        claims = read_claims([Path(p) for p in claims])
-    claims = claims if claims is not None else ClaimBatch()
     as_of = as_of or dt.date.today()
     terms = terms if terms is not None else terms_mod.builtin()
     notes: list[str] = []
-    con = _connect(remits, claims)
+    run = _Run(memory_limit)
+    try:
+        return _recover(run, remits, claims, store=store, policies=policies, terms=terms, db_url=db_url,
+                        threshold=threshold, as_of=as_of, run_edits=run_edits, history=history, notes=notes)
+    except BaseException:
+        run.close()
+        raise
+
+
+def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, threshold, as_of, run_edits,
+             history, notes) -> RecoveryResult:
+    con = run.con
+    counts = _load(con, remits, "remits")
+    for name, n in _load(con, claims, "claims").items():  # files, transactions, read_issues: both kinds
+        counts[name] = counts.get(name, 0) + n
+    keys.attach(con)
+    con.register("taxonomy", taxonomy.load())
     for name, table in terms_mod.tables(terms).items():
         con.register(name, table)
 
@@ -180,9 +337,11 @@ def recover(
         db = WorklistStore(db_url)
         observed = db.observed_outcomes()
     worklist.prioritize(con, as_of=as_of, observed=_combined_outcomes(observed, history))
+    keys.outputs(con)
 
+    claim_batch = _worklist_claims(con)
     raw_findings, ran, note = (None, False, "edit catalog not run") if not run_edits \
-        else _run_edits(claims, store, policies)
+        else _run_edits(claim_batch, store, policies)
     if note:
         notes.append(note)
     rootcause.attach_root_cause(con, rootcause.findings_table(raw_findings), catalog_ran=ran)
@@ -190,36 +349,21 @@ def recover(
     carc, rarc, _release = taxonomy.official_texts(store)
     con.register("carc_text", carc)
     con.register("action_text", pa.table({"action": list(taxonomy.ACTIONS), "action_text": list(taxonomy.ACTIONS.values())}))
-    items = _arrow(con, f"""
+    con.execute(f"""
+        create or replace temp table items_final as
         select {', '.join(ITEM_COLUMNS)}
         from (select w.*, ct.description as official_text, acts.action_text
               from worklist w
               left join carc_text ct on ct.code = w.carc
               left join action_text acts on acts.action = w.action) w
-        order by priority desc, deadline nulls last, amount desc, item_id
     """)
     from . import summary as summary_mod
 
     result = RecoveryResult(
-        items=items,
-        dollars=_arrow(con, "select * from dollars order by remit_claim_id, line_index nulls first, source"),
-        provider_dollars=_arrow(con, "select * from provider_dollars"),
-        claim_match=_arrow(con, "select * from claim_match"),
-        line_match=_arrow(con, "select * from line_match"),
-        unmatched=_arrow(con, "select * from unmatched order by remit_claim_id, line_index nulls first"),
-        underpayments=_arrow(con, "select * from underpayments order by remit_claim_id, line_index"),
-        unpriced=_arrow(con, "select * from unpriced"),
-        write_offs=_arrow(con, "select * from write_offs order by remit_claim_id, line_index"),
-        findings=raw_findings,
-        summary={},
-        read_issues=pa.concat_tables([remits["read_issues"], claims["read_issues"]]),
-        as_of=as_of,
-        notes=notes,
-        claims=claims,
-        remits=remits,
+        summary=summary_mod.summarize(con),
+        read_issues=_arrow(con, f'select * from "{keys.input_table("read_issues")}"'),
+        as_of=as_of, counts=counts, notes=notes, claims=claim_batch, findings=raw_findings, _run=run,
     )
-    result.summary = summary_mod.summarize(con, result)
-    con.close()
     if db is not None:
         result.saved = db.upsert_items(result.items)
         result.summary["recovered"] = db.recovered()

@@ -23,8 +23,8 @@ def _arrow(con, sql: str) -> pa.Table:
     return res.read_all() if hasattr(res, "read_all") else res
 
 
-def summarize(con: duckdb.DuckDBPyConnection, result) -> dict[str, pa.Table]:
-    con.register("items_final", result.items)
+def summarize(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    """The summary tables of the run on ``con`` (its ``items_final`` worklist, ``dollars``...)."""
     out = {
         "by_category": _arrow(con, """
             select category, count(*) as adjustments, sum(amount)::decimal(18, 2) as amount
