@@ -48,6 +48,7 @@ def test_j0897(store, asp_raw, crosswalk_raw) -> None:
     assert {i.field: i.code for i in g.indicators} == {"coverage_code": "C", "betos": "O1E", "pricing_indicator": "51"}
     assert {i.field: i.meaning for i in g.indicators}["pricing_indicator"] == "Drugs"
     assert all("DERIVED" in i.source for i in g.indicators)
+    assert any(f.dataset == "hcpcs_code_tables" and f.provenance == "derived" for f in g.sources)
     # payment: the ASP row in force, per item from the crosswalk packages
     raw = asp_raw["J0897"]
     assert g.payment.payment_limit == Decimal(raw["Payment Limit"])

@@ -32,6 +32,23 @@ def test_every_official_file_loaded(ref):
     assert rows["group_codes"]["provenance"] == "handwritten"
 
 
+def test_record_layout_code_tables_are_stored_as_derived_data(ref, refdata_dir):
+    """The code tables (what pricing indicator 51 means...) are data in the store, so the
+    guide does not need the folder the release came from; the field-positions summary stays
+    documentation."""
+    [row] = [r for r in ref.releases() if r["dataset"] == "hcpcs_code_tables"]
+    source = refdata_dir / "cms_hcpcs/layout_2026_derived/HCPC2026_recordlayout_codetables_DERIVED.csv"
+    import csv
+
+    with open(source, encoding="utf-8", newline="") as fh:
+        expected = sum(1 for r in csv.DictReader(fh) if r["field"].strip() and r["code"].strip())
+    assert (row["release"], row["provenance"], row["rows"]) == ("2026 layout", "derived", expected)
+    meaning = ref.con.execute("SELECT meaning FROM hcpcs_code_tables WHERE field = 'pricing_indicator' "
+                              "AND code = '51'").fetchone()[0]
+    assert meaning == "Drugs"
+    assert not any(r["file_name"].endswith("fields_DERIVED.csv") for r in ref.releases())
+
+
 def test_hcpcs_by_date_of_service(ref):
     j0897 = ref.hcpcs("J0897", on=dt.date(2025, 11, 3))
     assert (j0897["long_description"], j0897["valid_on"], j0897["release"]) == ("Injection, denosumab, 1 mg", True, "2025-10")

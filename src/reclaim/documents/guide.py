@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import UnknownCodeError
 from ..refdata.ndc import format_ndc, ndc_problem, normalize_ndc
-from .guide_tables import COMMON_DENIALS, DRUG_MODIFIERS, code_tables
+from .guide_tables import COMMON_DENIALS, DRUG_MODIFIERS, CodeTables, code_tables
 
 __all__ = ["Guide", "NdcInfo", "SearchHit", "build_guide", "lookup_ndc", "search_codes", "parse_code"]
 
@@ -42,6 +42,7 @@ DATASET_NAMES = {
     "hcpcs": "CMS HCPCS", "asp_pricing": "CMS ASP pricing", "ndc_crosswalk": "CMS ASP NDC-HCPCS crosswalk",
     "noc_crosswalk": "CMS ASP NOC crosswalk", "mue": "CMS NCCI MUE", "carc": "X12 CARC", "rarc": "X12 RARC",
     "coverage": "CMS MCD coverage articles",
+    "hcpcs_code_tables": "CMS HCPCS record layout code tables (DERIVED)",
 }
 
 
@@ -222,6 +223,7 @@ class _StoreFacts:
     releases: dict[Any, dict[str, Any]]
     loaded: set[str]
     latest_hcpcs: str | None
+    code_tables: CodeTables
 
 
 _FACTS: "weakref.WeakKeyDictionary[Any, _StoreFacts]" = weakref.WeakKeyDictionary()
@@ -238,7 +240,8 @@ def _facts(store: Any) -> _StoreFacts:
         by_release: dict[Any, dict[str, Any]] = {(r["dataset"], r["release"]): r for r in rows}
         by_release.update({r["dataset"]: r for r in rows})
         facts = _StoreFacts(by_release,
-                            {t for t in _OPTIONAL_TABLES if store.loaded(t)}, row[0] if row else None)
+                            {t for t in _OPTIONAL_TABLES if store.loaded(t)}, row[0] if row else None,
+                            code_tables(store))
         _FACTS[store] = facts
     return facts
 
@@ -259,10 +262,6 @@ class _Sources:
             self.used[dataset] = SourceFile(dataset, release, row["file_name"], row["sha256"][:12],
                                             row["provenance"])
         return f"{name} {release}"
-
-    def hcpcs_folder(self) -> str | None:
-        row = self.rows.get("hcpcs")
-        return row["source"] if row else None
 
 
 def parse_code(text: str) -> str:
@@ -495,7 +494,9 @@ def build_guide(store: Any, code: str, on: dt.date | None = None) -> Guide:
         raise error
     sources = _Sources(store)
     hcpcs_source = sources.label("hcpcs", row["release"])
-    tables = code_tables(sources.hcpcs_folder())
+    tables = _facts(store).code_tables
+    if tables.file_name:
+        sources.label("hcpcs_code_tables")  # listed with the other files in the Sources section
     derived = tables.label
     warnings: list[str] = []
     if not row.get("release_in_force", True):
@@ -564,8 +565,6 @@ def build_guide(store: Any, code: str, on: dt.date | None = None) -> Guide:
             modifiers = [ModifierInfo(code, row["long_description"], status.summary, row["termination_date"],
                                       rule.when, rule.cite, hcpcs_source)]
     source_files = list(sources.used.values())
-    if tables.path:
-        source_files.append(SourceFile("hcpcs_code_tables", "DERIVED", tables.path.name, "", "derived"))
     return Guide(code, row["kind"], on, row["long_description"], row["short_description"], hcpcs_source,
                  unit, unit_note, status, indicators, payment, payment_note, mue_rows, mue_note, ndcs, ndc_source, ndc_note,
                  modifiers, related, diagnoses, diagnoses_note, denials, warnings, source_files)

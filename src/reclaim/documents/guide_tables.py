@@ -8,16 +8,13 @@
 * :func:`code_tables`: meanings of the HCPCS coded fields (pricing indicator, coverage code, action
   code, BETOS) from the record-layout code tables. Only a DERIVED summary of the official layout
   text is available (``HCPC2026_recordlayout_codetables_DERIVED.csv``), so every meaning read
-  from it is labelled DERIVED. It is read as data from the folder the HCPCS release was imported
-  from, never copied into reclaim.
+  from it is labelled DERIVED. ``reclaim data import`` loads it into the store's
+  ``hcpcs_code_tables`` with the other files of the HCPCS release.
 """
 
 from __future__ import annotations
 
-import csv
-import functools
 from dataclasses import dataclass
-from pathlib import Path
 
 __all__ = ["ModifierRule", "DenialRow", "DRUG_MODIFIERS", "COMMON_DENIALS", "CodeTables", "code_tables"]
 
@@ -112,9 +109,10 @@ COMMON_DENIALS: tuple[DenialRow, ...] = (
 
 @dataclass(frozen=True)
 class CodeTables:
-    """Field -> code -> meaning, read from ``path`` (a DERIVED summary of the CMS record layout)."""
+    """Field -> code -> meaning, from the store's ``hcpcs_code_tables`` (a DERIVED summary of
+    the CMS record layout, imported with the HCPCS files)."""
 
-    path: Path | None
+    file_name: str | None
     tables: dict[str, dict[str, str]]
 
     def meaning(self, field: str, code: str | None) -> str | None:
@@ -124,26 +122,25 @@ class CodeTables:
 
     @property
     def label(self) -> str:
-        return f"DERIVED code table {self.path.name}" if self.path else "no HCPCS code table found"
+        return f"DERIVED code table {self.file_name}" if self.file_name else "no HCPCS code table loaded"
 
 
-# the CSV's "field" column -> the short name the guide uses
-_FIELDS = {"PRICE (pricing indicator)": "pricing_indicator", "COV": "coverage_code", "ACTION CD": "action_code",
-           "BETOS": "betos", "MULT_PI": "mult_pi", "TOS": "tos"}
+def code_tables(store) -> CodeTables:
+    """The newest record-layout code tables in the reference store (none in a store built
+    before they were imported, or from a folder without them)."""
+    import duckdb
 
-
-@functools.lru_cache(maxsize=8)
-def code_tables(source_folder: str | None) -> CodeTables:
-    """The record-layout code tables found under the folder a HCPCS release was imported from."""
-    if not source_folder or not Path(source_folder).is_dir():
-        return CodeTables(None, {})
-    found = sorted(Path(source_folder).rglob("*recordlayout_codetables*.csv"), reverse=True)
-    if not found:
+    try:
+        found = store.con.execute(
+            "SELECT release, file_name FROM releases WHERE dataset = 'hcpcs_code_tables' "
+            "ORDER BY release DESC LIMIT 1").fetchone()
+        if found is None:
+            return CodeTables(None, {})
+        rows = store.con.execute("SELECT field, code, meaning FROM hcpcs_code_tables WHERE release = ?",
+                                 [found[0]]).fetchall()
+    except duckdb.CatalogException:  # a store built by an older reclaim
         return CodeTables(None, {})
     tables: dict[str, dict[str, str]] = {}
-    with open(found[0], encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            field = _FIELDS.get((row.get("field") or "").strip())
-            if field:
-                tables.setdefault(field, {})[(row.get("code") or "").strip()] = (row.get("meaning") or "").strip()
-    return CodeTables(found[0], tables)
+    for field, code, meaning in rows:
+        tables.setdefault(field, {})[code] = meaning
+    return CodeTables(found[1], tables)

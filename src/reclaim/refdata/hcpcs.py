@@ -225,3 +225,54 @@ def load(path: Path) -> list[Loaded]:
     drugs = sum(1 for v in table.column("is_drug").to_pylist() if v)
     return [Loaded("hcpcs", "hcpcs", release, effective, None, path, table,
                    notes=f"{drugs} drug codes; {unparsed} drug descriptors with no parsable billing unit")]
+
+
+# ---------------------------------------------------------------------------------------------
+# record-layout code tables: what the coded fields mean
+
+#: meanings of the coded HCPCS fields (pricing indicator, coverage code, action code, BETOS...),
+#: from the record layout that CMS ships with each year's file. Only a DERIVED summary of that
+#: layout text exists as a table (``HCPC2026_recordlayout_codetables_DERIVED.csv``); its rows
+#: keep provenance "derived" and the guide labels every meaning read from them.
+CODE_TABLES_SCHEMA = pa.schema([
+    ("release", pa.string()),  # the layout's year, e.g. "2026 layout"
+    ("field", pa.string()),    # the hcpcs column it explains: pricing_indicator, coverage_code, ...
+    ("code", pa.string()),
+    ("meaning", pa.string()),
+])
+_LAYOUT_NAME = re.compile(r"HCPC(\d{4})_recordlayout_codetables", re.I)
+#: the CSV's "field" column -> the store's hcpcs column it explains
+_CODE_TABLE_FIELDS = {"PRICE (pricing indicator)": "pricing_indicator", "COV": "coverage_code",
+                      "ACTION CD": "action_code", "BETOS": "betos", "MULT_PI": "mult_pi", "TOS": "tos",
+                      "RECID": "record_id"}
+
+
+def is_code_tables(path: Path) -> bool:
+    return path.suffix.lower() == ".csv" and _LAYOUT_NAME.search(path.name) is not None
+
+
+def load_code_tables(path: Path) -> list[Loaded]:
+    """The record-layout code tables (columns field, code, meaning) -> store table
+    ``hcpcs_code_tables``; a field the guide does not know keeps its name from the file."""
+    import csv
+    import io
+
+    try:
+        reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline=""))
+        rows = list(reader)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise RefDataError(f"{path}: not a readable UTF-8 CSV file ({exc})") from None
+    if not {"field", "code", "meaning"} <= set(reader.fieldnames or ()):
+        raise RefDataError(f"{path}: expected the columns field, code, meaning (found {reader.fieldnames})")
+    release = f"{_LAYOUT_NAME.search(path.name).group(1)} layout"
+    out = {"release": [], "field": [], "code": [], "meaning": []}
+    for row in rows:
+        name, code = (row["field"] or "").strip(), (row["code"] or "").strip()
+        if not name or not code:
+            continue
+        out["release"].append(release)
+        out["field"].append(_CODE_TABLE_FIELDS.get(name, name))
+        out["code"].append(code)
+        out["meaning"].append((row["meaning"] or "").strip())
+    return [Loaded("hcpcs_code_tables", "hcpcs_code_tables", release, None, None, path,
+                   pa.Table.from_pydict(out, schema=CODE_TABLES_SCHEMA), provenance="derived")]

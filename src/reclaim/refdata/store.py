@@ -34,6 +34,7 @@ FORMAT_VERSION = 1
 #: store table -> Arrow schema (every table exists, empty when its dataset is not loaded)
 TABLES: dict[str, pa.Schema] = {
     "hcpcs": hcpcs.SCHEMA,
+    "hcpcs_code_tables": hcpcs.CODE_TABLES_SCHEMA,
     "asp_pricing": asp.PRICING_SCHEMA,
     "ndc_crosswalk": asp.CROSSWALK_SCHEMA,
     "noc_pricing": asp.NOC_PRICING_SCHEMA,
@@ -85,6 +86,8 @@ def recognize(path: Path) -> Callable[[Path], list[Loaded]] | str:
     name = path.name
     if name in ("MANIFEST.csv", "README.md", "LIST.csv") or name.startswith("."):
         return "documentation (not a dataset)"
+    if hcpcs.is_code_tables(path):  # derived, but the only table of what the coded fields mean
+        return hcpcs.load_code_tables
     if "_DERIVED" in name:
         return "derived summary (documentation, not data)"
     if suffix == ".xlsx":
