@@ -48,6 +48,18 @@ class Settings:
     max_upload_mb: int = 200
     #: web app: a signed-in session expires after this many minutes without a request
     session_minutes: int = 480
+    #: Spark master for ``engine = "spark"``: ``local[N]`` on one machine, or a cluster
+    #: (``spark://host:7077``, ``yarn``, ``k8s://...``)
+    spark_master: str = "local[2]"
+    #: the envelope of the 837s reclaim writes (fixed and corrected claims): the submitter
+    #: (ISA06, GS02, 1000A) and receiver (ISA08, GS03, 1000B) ids your payer or clearinghouse
+    #: gave you. Unset, the envelope of the 837 the claims came from is reused; claims read from
+    #: CSV, Excel or FHIR have none, so writing them as X12 needs these.
+    submitter_id: str = ""
+    submitter_name: str = ""
+    submitter_phone: str = ""
+    receiver_id: str = ""
+    receiver_name: str = ""
 
     @property
     def home_path(self) -> Path:

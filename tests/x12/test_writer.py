@@ -189,6 +189,27 @@ def test_subset_and_csv_claims(tmp_path):
         write_837(batch, io.StringIO(), claim_ids=["nope"], sender=SENDER, receiver=RECEIVER)
 
 
+def test_envelope_from_the_settings(tmp_path, monkeypatch):
+    """CSV claims written as X12 take the submitter and receiver from reclaim.toml."""
+    from reclaim import config
+    from reclaim.claims.x12.writer import parties_from_settings
+
+    (tmp_path / "reclaim.toml").write_text('[reclaim]\nsubmitter_id = "CLINIC01"\nsubmitter_name = "ONCOLOGY CLINIC"\n'
+                                           'submitter_phone = "5551234567"\nreceiver_id = "CLEARHOUSE"\n'
+                                           'receiver_name = "CLEARINGHOUSE INC"\n')
+    monkeypatch.setenv("RECLAIM_CONFIG", str(tmp_path / "reclaim.toml"))
+    sender, receiver = parties_from_settings(config.load())
+    batch = read_csv(REPO / "examples" / "claims-template.csv")
+    buf = io.StringIO()
+    result = write_837(batch, buf, sender=sender, receiver=receiver, created=WHEN)
+    assert result.claims == batch["claims"].num_rows
+    assert not any("PER" in gap for gap in result.gaps)  # the phone fills 1000A PER
+    [txn] = read_837(buf.getvalue().encode())["transactions"].to_pylist()
+    assert (txn["sender_id"], txn["receiver_id"], txn["submitter_name"]) == ("CLINIC01", "CLEARHOUSE", "ONCOLOGY CLINIC")
+    monkeypatch.setenv("RECLAIM_SUBMITTER_ID", "")  # unset in the environment: the file's value stays
+    assert parties_from_settings(config.load())[0].id == "CLINIC01"
+
+
 def test_a_delimiter_in_a_value_is_refused(x12_samples):
     batch = read_837(x12_samples / "x12__demo.drug.example10.1.837")
     claims = batch["claims"]

@@ -60,6 +60,15 @@ class Party:
     qualifier: str = "ZZ"  # ISA05/07
 
 
+def parties_from_settings(settings) -> tuple[Party | None, Party | None]:
+    """(sender, receiver) from the ``submitter_*`` / ``receiver_*`` settings, for
+    :func:`write_837`; None where unset (it then reuses the envelope the claims came with)."""
+    sender = Party(id=settings.submitter_id, name=settings.submitter_name,
+                   contact_phone=settings.submitter_phone) if settings.submitter_id else None
+    receiver = Party(id=settings.receiver_id, name=settings.receiver_name) if settings.receiver_id else None
+    return sender, receiver
+
+
 @dataclass(frozen=True)
 class WriteResult:
     claims: int
@@ -328,7 +337,8 @@ def write_837(
     sender, receiver = sender or default_sender, receiver or default_receiver
     if sender is None or receiver is None:
         raise ReclaimError("sender and receiver are unknown (the claims were not read from an X12 file)",
-                           hint="pass sender=Party(id=..., name=...) and receiver=Party(id=..., name=...)")
+                           hint="set submitter_id, submitter_name, receiver_id and receiver_name in reclaim.toml "
+                                "(or RECLAIM_SUBMITTER_ID...): the ids your payer or clearinghouse gave you")
     for party in (sender, receiver):
         if any(ch in f"{party.id}{party.name}{party.contact_name}{party.contact_phone}" for ch in _DELIMITERS):
             raise ReclaimError(f"sender/receiver {party.id!r} holds an X12 delimiter")
