@@ -12,8 +12,11 @@ lacks a table (no MUE file imported yet) yields an empty view, not a broken edit
 
 from __future__ import annotations
 
+import tempfile
 import threading
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
 
 import duckdb
 import pyarrow as pa
@@ -47,6 +50,32 @@ REF_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("short_description", "VARCHAR"), ("billable", "BOOLEAN"),
     ],
 }
+
+
+#: the input tables the engine reads (the rest of the model's tables stay where they were loaded)
+INPUT_TABLES = ("claims", "lines", "diagnoses", "files")
+
+
+@dataclass
+class LoadedInput:
+    """What :meth:`DuckDBBackend.load` / :meth:`SparkBackend.load` read: row counts per table,
+    the files and the problems met reading them (small Arrow tables)."""
+
+    counts: dict[str, int]
+    files: pa.Table
+    read_issues: pa.Table
+
+
+def _loaded(con: duckdb.DuckDBPyConnection, prefix: str, counts: dict[str, int]) -> LoadedInput:
+    return LoadedInput(
+        counts=counts,
+        files=con.execute(f'SELECT * FROM "{prefix}files"').to_arrow_table(),
+        read_issues=con.execute(f'SELECT * FROM "{prefix}read_issues"').to_arrow_table(),
+    )
+
+
+def _sql_str(value: Any) -> str:
+    return str(value).replace("'", "''")
 
 
 def ref_select(table: str, available: dict[str, set[str]], source: str) -> str:
@@ -93,6 +122,9 @@ class DuckDBBackend:
 
     def __init__(self, store: Any, threads: int | None = None):
         self.con = duckdb.connect()
+        # tables larger than memory spill here (10M claim lines and their facts take GBs)
+        self._spill = tempfile.TemporaryDirectory(prefix="reclaim-check-")
+        self.con.execute(f"SET temp_directory = '{_sql_str(self._spill.name)}'")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         available = attach_store(self.con, store)
@@ -102,6 +134,14 @@ class DuckDBBackend:
 
     def register(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table)
+
+    def load(self, paths: Iterable[Path | str], prefix: str = "", progress=None) -> LoadedInput:
+        """Claim files streamed into this connection's tables ``{prefix}claims``, ``{prefix}lines``...
+        (:func:`reclaim.claims.io.load_into`: X12 block by block, Parquet by DuckDB itself)."""
+        from ..claims.io import load_into
+
+        counts = load_into(self.con, paths, "claims", prefix=prefix, progress=progress)
+        return _loaded(self.con, prefix, counts)
 
     def _run(self, sql: str, written_order: bool, fetch: bool) -> pa.Table | None:
         """``written_order``: join in the order the SQL is written (hash tables built on the
@@ -127,6 +167,7 @@ class DuckDBBackend:
 
     def close(self) -> None:
         self.con.close()
+        self._spill.cleanup()
 
 
 _SPARK_LOCK = threading.Lock()
@@ -177,6 +218,7 @@ class SparkBackend:
         self.spark = spark_session()
         self._views: list[str] = []
         self._cached: list[Any] = []
+        self._staging: tempfile.TemporaryDirectory | None = None  # Parquet handed to Spark by load()
         # reference tables are small: read them once through DuckDB, hand them to Spark as Arrow
         con = duckdb.connect()
         try:
@@ -190,6 +232,28 @@ class SparkBackend:
     def register(self, name: str, table: pa.Table) -> None:
         self.spark.createDataFrame(table).createOrReplaceTempView(name)
         self._views.append(name)
+
+    def load(self, paths: Iterable[Path | str], prefix: str = "", progress=None) -> LoadedInput:
+        """Claim files read as on DuckDB (:func:`reclaim.claims.io.load_into`, into a DuckDB
+        database that spills to disk), then handed to Spark as Parquet files it reads itself:
+        the claims never pass through the driver's Python or JVM heap."""
+        from ..claims.io import load_into
+
+        if self._staging is None:
+            self._staging = tempfile.TemporaryDirectory(prefix="reclaim-spark-")
+        folder = Path(self._staging.name)
+        con = duckdb.connect()
+        try:
+            con.execute(f"SET temp_directory = '{_sql_str(folder / 'spill')}'")
+            counts = load_into(con, paths, "claims", prefix=prefix, progress=progress)
+            for table in INPUT_TABLES:
+                target = folder / f"{prefix}{table}.parquet"
+                con.execute(f'COPY "{prefix}{table}" TO \'{_sql_str(target)}\' (FORMAT parquet)')
+                self.spark.read.parquet(str(target)).createOrReplaceTempView(f"{prefix}{table}")
+                self._views.append(f"{prefix}{table}")
+            return _loaded(con, prefix, counts)
+        finally:
+            con.close()
 
     def materialize(self, name: str, sql: str, written_order: bool = False) -> None:
         df = self.spark.sql(to_spark_sql(sql)).cache()
@@ -209,6 +273,8 @@ class SparkBackend:
             df.unpersist()
         for name in self._views:
             self.spark.catalog.dropTempView(name)
+        if self._staging is not None:
+            self._staging.cleanup()
 
 
 def make_backend(engine: str, store: Any):

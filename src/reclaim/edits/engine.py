@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterable
 
 import duckdb
 import pyarrow as pa
 
-from ..claims.model import CLAIMS, LINES, ClaimBatch
+from ..claims.model import CLAIMS, FILES, LINES, READ_ISSUES, ClaimBatch
 from ..policy import Policy, load_policies, policy_tables
-from .backends import make_backend
+from .backends import INPUT_TABLES, make_backend
 from .registry import Edit, catalog, resolve
 
 FINDINGS = pa.schema(
@@ -128,7 +129,7 @@ PREP: list[tuple[str, str, bool]] = [
         """
         SELECT c.claim_id, c.patient_control_number, c.patient_id, c.payer_id, c.claim_filing_indicator, c.claim_type,
                c.billing_npi, c.frequency_code, c.type_of_bill, c.prior_auth_number, c.place_of_service,
-               c.statement_from, cp.policy_id, fl.format AS source_format
+               c.statement_from, c.file_id, cp.policy_id, fl.format AS source_format
         FROM claims c JOIN claim_policy cp ON cp.claim_id = c.claim_id
         LEFT JOIN (SELECT file_id, max(format) AS format FROM files GROUP BY file_id) fl ON fl.file_id = c.file_id
         """,
@@ -325,11 +326,11 @@ WITH r AS (
   SELECT r.*, k.name, k.severity AS default_severity, k.category
   FROM raw_findings r JOIN edit_catalog k ON k.code = r.code
 ), rc AS (
-  SELECT r.*, c.patient_control_number, c.policy_id FROM claim_facts c JOIN r ON c.claim_id = r.claim_id
+  SELECT r.*, c.patient_control_number, c.policy_id, c.file_id FROM claim_facts c JOIN r ON c.claim_id = r.claim_id
 )
 SELECT rc.code, rc.name, coalesce(pe.severity, rc.default_severity) AS severity, rc.category,
        rc.claim_id, rc.patient_control_number, rc.line_number, lf.service_date, lf.procedure_code,
-       rc.message, rc.fix, rc.fix_action, rc.fix_value, rc.dollars_at_risk, rc.policy_id
+       rc.message, rc.fix, rc.fix_action, rc.fix_value, rc.dollars_at_risk, rc.policy_id, rc.file_id
 FROM line_facts lf RIGHT JOIN rc ON lf.claim_id = rc.claim_id AND lf.line_number = rc.line_number
 LEFT JOIN policy_edits pe ON pe.policy_id = rc.policy_id AND pe.code = rc.code
 WHERE coalesce(pe.enabled, true)
@@ -339,7 +340,11 @@ ORDER BY rc.claim_id, rc.line_number NULLS FIRST, rc.code, rc.message
 
 @dataclass
 class Findings:
-    """What ``check`` found: one row per finding (:data:`FINDINGS`) and a summary."""
+    """What ``check`` found: one row per finding (:data:`FINDINGS`) and a summary.
+
+    ``claim_files`` (claim_id, file_id) names the file of each claim with a finding; ``files``
+    and ``read_issues`` are the inputs read and the problems met reading them (model schemas),
+    so a caller can say where each finding came from and what was skipped."""
 
     table: pa.Table
     edits: list[Edit]
@@ -348,6 +353,10 @@ class Findings:
     claims: int
     lines: int
     notes: list[str] = field(default_factory=list)
+    claim_files: pa.Table = field(default_factory=lambda: pa.table({"claim_id": pa.array([], pa.string()),
+                                                                   "file_id": pa.array([], pa.string())}))
+    files: pa.Table = field(default_factory=FILES.empty_table)
+    read_issues: pa.Table = field(default_factory=READ_ISSUES.empty_table)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -391,10 +400,9 @@ class Findings:
         }
 
 
-def _history_tables(history: ClaimBatch | None) -> tuple[pa.Table, pa.Table]:
-    if history is None:
-        return CLAIMS.empty_table(), LINES.empty_table()
-    return history["claims"], history["lines"]
+def _register_batch(backend, batch: ClaimBatch, prefix: str = "") -> None:
+    for name in INPUT_TABLES:
+        backend.register(prefix + name, batch[name])
 
 
 def check(
@@ -408,7 +416,8 @@ def check(
     engine: str = "duckdb",
     date_of_check: dt.date | None = None,
 ) -> Findings:
-    """Run the edit catalog over ``batch``.
+    """Run the edit catalog over ``batch`` (claims already in memory; for files use
+    :func:`check_files`, which streams them).
 
     ``store``: the reference store (``RefStore``, or the path of its DuckDB file);
     ``policies``: Policy objects or files/built-in names, the first being the default for claims
@@ -416,6 +425,51 @@ def check(
     ``history``: earlier claims of the same patients (frequency limits, duplicates);
     ``select`` / ``ignore``: edit codes, prefixes or categories; ``engine``: duckdb or spark.
     """
+
+    def feed(backend) -> tuple[int, int, pa.Table, pa.Table]:
+        _register_batch(backend, batch)
+        _register_batch(backend, history if history is not None else ClaimBatch(), "history_")
+        return batch["claims"].num_rows, batch["lines"].num_rows, batch["files"], batch["read_issues"]
+
+    return _run(feed, store=store, policies=policies, select=select, ignore=ignore, engine=engine,
+                date_of_check=date_of_check)
+
+
+def check_files(
+    paths: Iterable[Path | str],
+    *,
+    store: Any,
+    policies: list[Policy] | list[str] | None = None,
+    history: Iterable[Path | str] = (),
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    engine: str = "duckdb",
+    date_of_check: dt.date | None = None,
+    progress: Any = None,
+) -> Findings:
+    """:func:`check` over claim files (X12 837P/837I, CSV/XLSX, FHIR, or the normalized Parquet
+    tables ``reclaim convert`` writes) and ``history`` files, streamed into the engine by
+    :func:`reclaim.claims.io.load_into`: X12 block by block, Parquet read by DuckDB in
+    parallel, never the whole input in Python. ``Findings.read_issues`` lists what could not
+    be read (it was skipped; the rest is checked)."""
+
+    def feed(backend) -> tuple[int, int, pa.Table, pa.Table]:
+        loaded = backend.load(paths, progress=progress)
+        issues = [loaded.read_issues]
+        if history:
+            issues.append(backend.load(history, prefix="history_").read_issues)
+        else:
+            _register_batch(backend, ClaimBatch(), "history_")
+        return loaded.counts["claims"], loaded.counts["lines"], loaded.files, pa.concat_tables(issues)
+
+    return _run(feed, store=store, policies=policies, select=select, ignore=ignore, engine=engine,
+                date_of_check=date_of_check)
+
+
+def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Findings:
+    """The engine proper: ``feed(backend)`` puts the input tables (``claims``, ``lines``,
+    ``diagnoses``, ``files`` and their ``history_`` twins) into the backend and returns
+    (claims, lines, files, read_issues); then the PREP views, the edits, the findings."""
     edits = resolve(select, ignore)
     if not policies or not isinstance(policies[0], Policy):
         policies = load_policies(policies or None)  # type: ignore[arg-type]
@@ -423,13 +477,7 @@ def check(
     backend = make_backend(engine, store)
     notes: list[str] = []
     try:
-        backend.register("files", batch["files"].select(["file_id", "format"]))
-        backend.register("claims", batch["claims"])
-        backend.register("lines", batch["lines"])
-        backend.register("diagnoses", batch["diagnoses"])
-        h_claims, h_lines = _history_tables(history)
-        backend.register("history_claims", h_claims)
-        backend.register("history_lines", h_lines)
+        n_claims, n_lines, files, read_issues = feed(backend)
         for name, table in policy_tables(policies, codes, list(catalog())).items():  # type: ignore[arg-type]
             backend.register(name, table)
         backend.register(
@@ -454,7 +502,7 @@ def check(
             (backend.materialize if backend.name == "duckdb" else backend.view)("raw_findings", raw_findings_sql(edits))
             table = backend.query(FINDINGS_SQL, written_order=True)
         else:
-            table = FINDINGS.empty_table()
+            table = FINDINGS.empty_table().append_column("file_id", pa.array([], pa.string()))
         missing = {"mue": "MUE", "icd10": "ICD-10-CM", "asp_pricing": "ASP pricing", "ndc_crosswalk": "NDC-HCPCS crosswalk", "hcpcs": "HCPCS"}
         for ref, label in missing.items():
             if ref not in backend.ref_tables:
@@ -462,11 +510,24 @@ def check(
     finally:
         backend.close()
     return Findings(
-        table=table.cast(FINDINGS),
+        table=table.select(FINDINGS.names).cast(FINDINGS),
         edits=edits,
         policies=list(policies),  # type: ignore[arg-type]
         engine=engine,
-        claims=batch["claims"].num_rows,
-        lines=batch["lines"].num_rows,
+        claims=n_claims,
+        lines=n_lines,
         notes=notes,
+        claim_files=_claim_files(table),
+        files=files,
+        read_issues=read_issues,
     )
+
+
+def _claim_files(table: pa.Table) -> pa.Table:
+    """(claim_id, file_id), once per claim with findings."""
+    con = duckdb.connect()
+    try:
+        con.register("t", table.select(["claim_id", "file_id"]))
+        return con.execute("SELECT DISTINCT claim_id, file_id FROM t").to_arrow_table()
+    finally:
+        con.close()
