@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -35,11 +36,12 @@ def _money(value) -> str:
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default=None, help="Edit engine (default: the setting, duckdb).")
 @click.pass_obj
 def command(settings, files, policy_files, history_files, select, ignore, fmt, fix, output, date_of_check, engine):
-    """Lint claims (837P/837I, CSV, FHIR) against the official code sets and payer policies.
+    """Lint claims (837P/837I, CSV, FHIR, or the Parquet tables `reclaim convert` writes) against
+    the official code sets and payer policies.
 
     Exits 1 when errors remain, 0 otherwise."""
     from ..claims.io import read_claims
-    from ..edits import check
+    from ..edits import check, check_files
     from ..edits.fix import apply_fixes, write_fixed
     from ..errors import ReclaimError
     from ..policy import load_policies
@@ -49,24 +51,28 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
         raise click.UsageError("--fix needs -o/--output: the file to write the corrected claims to")
     fmt = fmt or (settings.format if settings.format in ("text", "json", "csv") else "text")
     policies = load_policies(list(policy_files) or ([settings.policy] if settings.policy else None))
-    batch = read_claims(files)
-    history = read_claims(history_files) if history_files else None
     as_of = date_of_check.date() if date_of_check else dt.date.today()
     with RefStore.open(settings) as store:
-        run = dict(store=store, policies=policies, history=history, select=_split(select), ignore=_split(ignore),
+        run = dict(store=store, policies=policies, select=_split(select), ignore=_split(ignore),
                    engine=engine or settings.engine, date_of_check=as_of)
-        findings = check(batch, **run)
         changes = None
         if fix:
+            # --fix rewrites the claims, so it holds them in memory (one 837 or one CSV)
+            batch = read_claims(files)
+            history = read_claims(history_files) if history_files else None
+            findings = check(batch, history=history, **run)
             formats = set(batch["files"].column("format").to_pylist())
             if not formats <= {"x12", "csv"} or len(formats) != 1:
                 raise ReclaimError(f"--fix writes one 837 or one CSV; the inputs are {sorted(formats)}",
                                    hint="run --fix on files of one format at a time")
             fixed, changes = apply_fixes(batch, findings.table)
             write_fixed(fixed, output, formats.pop())
-            remaining = check(fixed, **run)
+            remaining = check(fixed, history=history, **run)
+        else:
+            # streamed: X12 block by block, Parquet read by the engine itself
+            findings = check_files(files, history=history_files, **run)
     summary = findings.summary()
-    issues = batch["read_issues"]
+    issues = findings.read_issues
     if fmt == "json":
         payload = {"summary": summary, "findings": findings.table.to_pylist(), "read_issues": issues.to_pylist()}
         if changes is not None:
@@ -79,20 +85,27 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
         sink = sys.stdout.buffer
         pacsv.write_csv(findings.table, sink)
     else:
-        _text(batch, findings, summary, issues)
+        _text(findings, summary, issues)
         if changes is not None:
             _diff(batch, changes, output, remaining)
     errors = (remaining if changes is not None else findings).errors
     return 1 if errors else 0
 
 
-def _text(batch, findings, summary, issues) -> None:
-    paths = dict(zip(batch["files"].column("file_id").to_pylist(), batch["files"].column("path").to_pylist()))
-    claim_files = dict(zip(batch["claims"].column("claim_id").to_pylist(), batch["claims"].column("file_id").to_pylist()))
+def _natural(text: str) -> tuple:
+    """Sort key that puts claim ':2' before ':10' (claim ids end in their ordinal in the file)."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text or ""))
+
+
+def _text(findings, summary, issues) -> None:
+    paths = dict(zip(findings.files.column("file_id").to_pylist(), findings.files.column("path").to_pylist()))
+    file_order = {fid: i for i, fid in enumerate(findings.files.column("file_id").to_pylist())}
+    claim_files = dict(zip(findings.claim_files.column("claim_id").to_pylist(),
+                           findings.claim_files.column("file_id").to_pylist()))
     colors = {"error": "red", "warning": "yellow", "info": "blue"}
     current_file = current_claim = None
-    order = {cid: i for i, cid in enumerate(batch["claims"].column("claim_id").to_pylist())}
-    rows = sorted(findings.table.to_pylist(), key=lambda r: (order.get(r["claim_id"], -1), r["line_number"] or 0, r["code"]))
+    rows = sorted(findings.table.to_pylist(), key=lambda r: (file_order.get(claim_files.get(r["claim_id"]), -1),
+                                                             _natural(r["claim_id"]), r["line_number"] or 0, r["code"]))
     for r in rows:
         path = paths.get(claim_files.get(r["claim_id"]), "?")
         if path != current_file:
