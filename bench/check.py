@@ -1,5 +1,6 @@
-"""Benchmark ``reclaim check``: synthetic claims written to Parquet, then the whole catalog run
-end to end from Parquet (read, normalise to a ClaimBatch, all edits, findings) on DuckDB and on
+"""Benchmark ``reclaim check``: synthetic claims written as the normalized Parquet tables
+``reclaim convert`` writes, then the whole catalog run end to end from Parquet
+(``check_files``: DuckDB reads the Parquet itself, all edits, findings out) on DuckDB and on
 local Spark.
 
 Claims are realistic in shape: drug lines drawn from the CMS NDC-HCPCS crosswalk (codes that
@@ -9,7 +10,7 @@ injected error (units typed as milligrams, fractional units, missing or hyphenat
 after 2024, NDC billed under another code, missing JZ, duplicated line).
 
     python bench/check.py --lines 1000000 --spark-lines 200000
-    python bench/check.py --lines 10000000 --spark-lines 0
+    python bench/check.py --lines 10000000 --spark-lines 0 --out /tmp/reclaim-bench   # reused next time
 
 Generation runs in DuckDB SQL (columnar), so writing 10M lines takes seconds.
 """
@@ -18,16 +19,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from reclaim.claims.model import CLAIM_TABLES, ClaimBatch
+from reclaim.claims.model import CLAIM_TABLES
 
 GENERATE = """
 CREATE TEMP TABLE drugs AS
@@ -85,6 +85,9 @@ FROM gen_claims;
 
 
 def generate(store_path: Path, out: Path, lines: int) -> None:
+    """Write ``lines`` synthetic lines as the normalized Parquet tables ``reclaim convert`` writes
+    (every model column, in model order), plus ``bench.json`` saying how many, so a later run
+    with the same ``--out`` reuses them."""
     con = duckdb.connect()
     con.execute(f"ATTACH '{store_path}' AS refstore (READ_ONLY)")
     first, rest = GENERATE.split("-- split", 1)
@@ -94,77 +97,84 @@ def generate(store_path: Path, out: Path, lines: int) -> None:
     con.execute(rest.format(lines=lines, n_drugs=n_drugs))
     con.execute("ALTER TABLE gen_claims DROP COLUMN dos")
     con.execute("ALTER TABLE gen_claims DROP COLUMN claim_i")
-    for name in ("claims", "lines", "diagnoses"):
-        con.execute(f"COPY gen_{name} TO '{out / (name + '.parquet')}' (FORMAT parquet)")
+    con.execute("CREATE TEMP TABLE gen_files AS SELECT 'bench-file' AS file_id, 'bench.837' AS path, 'x12' AS format")
+    for name in ("claims", "lines", "diagnoses", "files"):
+        con.register("model", CLAIM_TABLES[name].empty_table())
+        con.execute(f"CREATE TEMP TABLE out_{name} AS SELECT * FROM model")
+        con.execute(f"INSERT INTO out_{name} BY NAME SELECT * FROM gen_{name}")
+        con.execute(f"COPY out_{name} TO '{out / (name + '.parquet')}' (FORMAT parquet)")
     con.close()
+    (out / "bench.json").write_text(json.dumps({"lines": lines}))
 
 
-def load(folder: Path, max_lines: int | None = None) -> ClaimBatch:
-    """Parquet -> ClaimBatch (the normalized model), optionally only the first claims."""
-    tables = {name: pq.read_table(folder / f"{name}.parquet") for name in ("claims", "lines", "diagnoses")}
-    if max_lines:
-        keep = tables["lines"].slice(0, max_lines)
-        con = duckdb.connect()
-        con.register("keep", keep)
-        ids = con.execute("SELECT DISTINCT claim_id FROM keep").to_arrow_table()
-        con.register("ids", ids)
-        for name in ("claims", "diagnoses"):
-            con.register("t", tables[name])
-            tables[name] = con.execute("SELECT t.* FROM t JOIN ids USING (claim_id)").to_arrow_table()
-        tables["lines"] = keep
-        con.close()
-    return ClaimBatch(tables={name: _conform(t, CLAIM_TABLES[name]) for name, t in tables.items()})
+def prepare(store_path: Path, out: Path, lines: int) -> None:
+    """Generate into ``out`` unless it already holds ``lines`` generated lines."""
+    marker = out / "bench.json"
+    if marker.exists() and json.loads(marker.read_text()).get("lines") == lines:
+        print(f"reusing {lines:,} generated lines in {out}")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    generate(store_path, out, lines)
+    print(f"generated {lines:,} lines as Parquet in {out} ({time.perf_counter() - t:.1f}s)")
 
 
-def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """The table with every column of the model schema (absent ones null), in its order."""
-    cols = [table[f.name].cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type) for f in schema]
-    return pa.Table.from_arrays(cols, schema=schema)
-
-
-def run(folder: Path, store_path: Path, engine: str, max_lines: int | None) -> tuple[int, int, float, float]:
-    from reclaim.edits import check
+def run(folder: Path, store_path: Path, engine: str):
+    """check_files over the Parquet folder, end to end (read, all edits, findings out)."""
+    from reclaim.edits import check_files
     from reclaim.policy import load_policies
 
     policies = load_policies(["medicare", "medicaid", str(Path(__file__).resolve().parents[1] / "examples/policies/commercial-example.yaml")])
     start, cpu = time.perf_counter(), time.process_time()
-    batch = load(folder, max_lines)
     # the synthetic dates are 2025-Q4: check as of year end, not today (timely filing)
-    findings = check(batch, store=store_path, policies=policies, engine=engine, date_of_check=dt.date(2025, 12, 31))
+    findings = check_files([folder], store=store_path, policies=policies, engine=engine, date_of_check=dt.date(2025, 12, 31))
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return batch["lines"].num_rows, findings.table.num_rows, elapsed, cpu
+    return findings, elapsed, cpu
+
+
+def _stages(findings) -> str:
+    top = sorted(findings.timings.items(), key=lambda kv: -kv[1])[:6]
+    return ", ".join(f"{k} {v:.2f}" for k, v in top)
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="synthetic lines for the DuckDB run (e.g. 1000000, 10000000)")
-    parser.add_argument("--spark-lines", type=int, default=200_000, help="lines for the Spark run (0 = skip Spark)")
+    parser.add_argument("--spark-lines", type=int, default=200_000, help="lines for the Spark run and its DuckDB twin (0 = skip Spark)")
     parser.add_argument("--store", type=Path, help="reference store (default: the configured one)")
-    parser.add_argument("--out", type=Path, help="folder for the Parquet files (default: a temporary folder)")
+    parser.add_argument("--out", type=Path, help="folder for the Parquet files, reused when it holds the same number of lines "
+                        "(default: a temporary folder)")
     args = parser.parse_args()
 
     from reclaim import config
 
     store_path = args.store or config.load().store_path
     out = args.out or Path(tempfile.mkdtemp(prefix="reclaim-bench-"))
-    out.mkdir(parents=True, exist_ok=True)
-    t = time.perf_counter()
-    generate(store_path, out, args.lines)
-    print(f"generated {args.lines:,} lines as Parquet in {out} ({time.perf_counter() - t:.1f}s)")
+    prepare(store_path, out / f"lines-{args.lines}", args.lines)
 
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (other work slows every number below)")
-    n, found, secs, cpu = run(out, store_path, "duckdb", None)
-    duck_rate = n / secs
-    print(f"duckdb: {n:,} lines, {found:,} findings, {secs:.2f}s end to end from Parquet: {duck_rate:,.0f} lines/s "
-          f"({cpu:.1f} CPU-s: {n / cpu:,.0f} lines per CPU-second)")
+    print(f"machine: {os.cpu_count()} cores, {_load()} (other work slows every number below)")
+    findings, secs, cpu = run(out / f"lines-{args.lines}", store_path, "duckdb")
+    n = findings.lines
+    print(f"duckdb: {n:,} lines, {len(findings):,} findings, {secs:.2f}s end to end from Parquet: {n / secs:,.0f} lines/s "
+          f"({cpu:.1f} CPU-s: {n / cpu:,.0f} lines per CPU-second; {_load()})")
+    print(f"  slowest stages (s): {_stages(findings)}")
     if args.spark_lines:
-        n2, found2, secs2, _ = run(out, store_path, "spark", args.spark_lines)
-        spark_rate = n2 / secs2
-        print(f"spark (local[2]): {n2:,} lines, {found2:,} findings, {secs2:.2f}s (includes session start): {spark_rate:,.0f} lines/s")
-        n3, found3, secs3, _ = run(out, store_path, "duckdb", args.spark_lines)
-        print(f"duckdb on the same {n3:,} lines: {found3:,} findings, {secs3:.2f}s: {n3 / secs3:,.0f} lines/s")
-        print(f"ratio duckdb/spark at {n2:,} lines: {(n3 / secs3) / spark_rate:.1f}x"
-              + ("  (findings identical in count)" if found2 == found3 else f"  (FINDINGS DIFFER: {found2} vs {found3})"))
+        folder = out / f"lines-{args.spark_lines}"
+        prepare(store_path, folder, args.spark_lines)
+        on_spark, secs2, _ = run(folder, store_path, "spark")
+        n2 = on_spark.lines
+        print(f"spark (local[2]): {n2:,} lines, {len(on_spark):,} findings, {secs2:.2f}s (includes session start): "
+              f"{n2 / secs2:,.0f} lines/s ({_load()})")
+        print(f"  slowest stages (s): {_stages(on_spark)}")
+        on_duck, secs3, _ = run(folder, store_path, "duckdb")
+        print(f"duckdb on the same {n2:,} lines: {len(on_duck):,} findings, {secs3:.2f}s: {n2 / secs3:,.0f} lines/s")
+        same = sorted(map(str, on_spark.table.to_pylist())) == sorted(map(str, on_duck.table.to_pylist()))
+        print(f"ratio duckdb/spark at {n2:,} lines: {(n2 / secs3) / (n2 / secs2):.1f}x"
+              + ("  (findings identical)" if same else "  (FINDINGS DIFFER)"))
 
 
 if __name__ == "__main__":

@@ -8,4 +8,4 @@ history=paths)`` does the same over files, streamed into the engine. See docs/ch
 from .engine import FINDINGS, Findings, check, check_files
 from .registry import Edit, catalog, edit, resolve
 
-__all__ = ["check", "check_files", "Findings", "FINDINGS", "Edit", "catalog", "edit", "resolve"]
+__all__ = ["FINDINGS", "Edit", "Findings", "catalog", "check", "check_files", "edit", "resolve"]

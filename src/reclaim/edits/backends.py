@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -113,7 +114,7 @@ def attach_store(con: duckdb.DuckDBPyConnection, store: Any, name: str = "refsto
     if hasattr(store, "attach"):
         store.attach(con, schema=name)
     else:
-        con.execute(f"ATTACH '{str(store)}' AS {name} (READ_ONLY)")
+        con.execute(f"ATTACH '{store!s}' AS {name} (READ_ONLY)")
     return store_tables(con, name)
 
 

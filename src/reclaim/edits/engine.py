@@ -19,14 +19,16 @@ Steps (all relational; no Python loop touches a claim):
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from ..claims.model import CLAIMS, FILES, LINES, READ_ISSUES, ClaimBatch
+from ..claims.model import FILES, READ_ISSUES, ClaimBatch
 from ..policy import Policy, load_policies, policy_tables
 from .backends import INPUT_TABLES, make_backend
 from .registry import Edit, catalog, resolve
@@ -357,6 +359,8 @@ class Findings:
                                                                    "file_id": pa.array([], pa.string())}))
     files: pa.Table = field(default_factory=FILES.empty_table)
     read_issues: pa.Table = field(default_factory=READ_ISSUES.empty_table)
+    #: wall seconds per stage (input, each PREP table, edits, findings): where a run's time went
+    timings: dict[str, float] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -474,10 +478,20 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Fin
     if not policies or not isinstance(policies[0], Policy):
         policies = load_policies(policies or None)  # type: ignore[arg-type]
     codes = [e.code for e in edits]
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 4)
+        clock = now
+
     backend = make_backend(engine, store)
     notes: list[str] = []
     try:
         n_claims, n_lines, files, read_issues = feed(backend)
+        lap("input")
         for name, table in policy_tables(policies, codes, list(catalog())).items():  # type: ignore[arg-type]
             backend.register(name, table)
         backend.register(
@@ -491,6 +505,7 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Fin
         for name, sql, materialize in PREP:
             if materialize:
                 backend.materialize(name, sql, written_order=True)
+                lap(name)
             else:
                 backend.view(name, sql)
         for e in edits:
@@ -500,7 +515,9 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Fin
             # edits' own join order; Spark: a view (caching the union of every edit's plan
             # exhausts the driver's heap)
             (backend.materialize if backend.name == "duckdb" else backend.view)("raw_findings", raw_findings_sql(edits))
+            lap("edits")
             table = backend.query(FINDINGS_SQL, written_order=True)
+            lap("findings")
         else:
             table = FINDINGS.empty_table().append_column("file_id", pa.array([], pa.string()))
         missing = {"mue": "MUE", "icd10": "ICD-10-CM", "asp_pricing": "ASP pricing", "ndc_crosswalk": "NDC-HCPCS crosswalk", "hcpcs": "HCPCS"}
@@ -520,6 +537,7 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Fin
         claim_files=_claim_files(table),
         files=files,
         read_issues=read_issues,
+        timings=timings,
     )
 
 
