@@ -106,22 +106,29 @@ PREP: list[tuple[str, str, bool]] = [
         True,
     ),
     (
-        "claim_policy",
-        # a payer-id match wins over a filing-indicator match; otherwise the first policy given
+        # a claim's policy depends only on its payer id and filing indicator: decided once per
+        # pair (a handful), not per claim. A payer-id match wins over a filing-indicator match;
+        # otherwise the first policy given
+        "payer_policy",
         """
-        WITH m AS (
-          SELECT c.claim_id, p.policy_id, p.priority, CASE WHEN pm.kind = 'payer_id' THEN 0 ELSE 1 END AS strength
-          FROM claims c
-          JOIN policy_match pm ON (pm.kind = 'payer_id' AND pm.value = upper(c.payer_id))
-                               OR (pm.kind = 'filing' AND pm.value = upper(c.claim_filing_indicator))
+        WITH k AS (SELECT DISTINCT payer_id, claim_filing_indicator FROM claims),
+        m AS (
+          SELECT k.payer_id, k.claim_filing_indicator, p.policy_id, p.priority,
+                 CASE WHEN pm.kind = 'payer_id' THEN 0 ELSE 1 END AS strength
+          FROM k
+          JOIN policy_match pm ON (pm.kind = 'payer_id' AND pm.value = upper(k.payer_id))
+                               OR (pm.kind = 'filing' AND pm.value = upper(k.claim_filing_indicator))
           JOIN policies p ON p.policy_id = pm.policy_id
         ), ranked AS (
-          SELECT claim_id, policy_id, row_number() OVER (PARTITION BY claim_id ORDER BY strength, priority) AS rn FROM m
+          SELECT payer_id, claim_filing_indicator, policy_id,
+                 row_number() OVER (PARTITION BY payer_id, claim_filing_indicator ORDER BY strength, priority) AS rn
+          FROM m
         )
-        SELECT c.claim_id, coalesce(r.policy_id, d.policy_id) AS policy_id
-        FROM claims c
+        SELECT k.payer_id, k.claim_filing_indicator, coalesce(r.policy_id, d.policy_id) AS policy_id
+        FROM k
         CROSS JOIN (SELECT policy_id FROM policies WHERE priority = 0) d
-        LEFT JOIN ranked r ON r.claim_id = c.claim_id AND r.rn = 1
+        LEFT JOIN ranked r ON r.payer_id IS NOT DISTINCT FROM k.payer_id
+             AND r.claim_filing_indicator IS NOT DISTINCT FROM k.claim_filing_indicator AND r.rn = 1
         """,
         True,
     ),
@@ -131,8 +138,10 @@ PREP: list[tuple[str, str, bool]] = [
         """
         SELECT c.claim_id, c.patient_control_number, c.patient_id, c.payer_id, c.claim_filing_indicator, c.claim_type,
                c.billing_npi, c.frequency_code, c.type_of_bill, c.prior_auth_number, c.place_of_service,
-               c.statement_from, c.file_id, cp.policy_id, fl.format AS source_format
-        FROM claims c JOIN claim_policy cp ON cp.claim_id = c.claim_id
+               c.statement_from, c.file_id, pp.policy_id, fl.format AS source_format
+        FROM claims c
+        JOIN payer_policy pp ON pp.payer_id IS NOT DISTINCT FROM c.payer_id
+             AND pp.claim_filing_indicator IS NOT DISTINCT FROM c.claim_filing_indicator
         LEFT JOIN (SELECT file_id, max(format) AS format FROM files GROUP BY file_id) fl ON fl.file_id = c.file_id
         """,
         True,
@@ -172,7 +181,8 @@ PREP: list[tuple[str, str, bool]] = [
           SELECT kk.procedure_code, kk.ndc11, e.epoch
           FROM (SELECT DISTINCT procedure_code, ndc11 FROM lines) kk CROSS JOIN ref_epochs e
         )
-        SELECT coalesce(k.procedure_code, '') AS code_key, coalesce(k.ndc11, '') AS ndc_key, k.epoch,
+        SELECT row_number() OVER (ORDER BY k.procedure_code, k.ndc11, k.epoch) AS fact_key,
+          coalesce(k.procedure_code, '') AS code_key, coalesce(k.ndc11, '') AS ndc_key, k.epoch,
           h.code IS NOT NULL AS hcpcs_known, h.release AS hcpcs_release, h.long_description,
           h.add_date, h.effective_date, h.termination_date, h.pricing_indicator, h.coverage_code,
           coalesce(h.is_drug, h.pricing_indicator = '51', false) AS is_drug,
@@ -197,10 +207,14 @@ PREP: list[tuple[str, str, bool]] = [
         True,
     ),
     (
+        # narrow on purpose (every edit scans it): the reference facts' long text (descriptors,
+        # drug names) stays in key_facts, which an edit joins on fact_key for its findings only
         "line_facts",
         """
         WITH l AS (
-          SELECT l.*, coalesce(l.service_date, c.statement_from) AS dos,
+          SELECT l.claim_id, l.line_number, coalesce(l.service_date, c.statement_from) AS dos, l.procedure_qualifier,
+                 l.procedure_code, l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.description, l.charge,
+                 l.units, l.ndc_qualifier, l.ndc, l.ndc11, l.ndc_quantity, l.ndc_unit, l.dx_pointer_1,
                  c.patient_control_number, c.patient_id, c.payer_id, c.claim_filing_indicator, c.claim_type,
                  c.billing_npi, c.frequency_code, c.type_of_bill,
                  coalesce(l.prior_auth_number, c.prior_auth_number) AS auth_number,
@@ -210,8 +224,8 @@ PREP: list[tuple[str, str, bool]] = [
         )
         SELECT
           l.claim_id, l.line_number, l.dos AS service_date, l.procedure_qualifier, l.procedure_code,
-          l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.description, l.charge, l.unit_basis, l.units,
-          l.ndc_qualifier, l.ndc, l.ndc11, l.ndc_quantity, l.ndc_unit, l.revenue_code,
+          l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.description, l.charge, l.units,
+          l.ndc_qualifier, l.ndc, l.ndc11, l.ndc_quantity, l.ndc_unit, l.dx_pointer_1,
           l.patient_control_number, l.patient_id, l.payer_id, l.claim_filing_indicator, l.claim_type, l.billing_npi,
           l.frequency_code, l.type_of_bill, l.auth_number, l.pos AS place_of_service, l.policy_id, l.source_format,
           coalesce('JW' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jw,
@@ -219,12 +233,13 @@ PREP: list[tuple[str, str, bool]] = [
           coalesce('TB' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_tb,
           coalesce('JG' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jg,
           -- a line whose date falls in no epoch (none, or before every release) has no reference row
-          coalesce(k.hcpcs_known, false) AS hcpcs_known, k.hcpcs_release, k.long_description,
-          k.add_date, k.effective_date, k.termination_date, k.pricing_indicator, k.coverage_code,
+          k.fact_key,
+          coalesce(k.hcpcs_known, false) AS hcpcs_known, k.hcpcs_release,
+          k.add_date, k.effective_date, k.termination_date,
           coalesce(k.is_drug, false) AS is_drug, k.unit_amount, k.unit_uom, coalesce(k.is_noc, false) AS is_noc,
-          k.asp_release, k.payment_limit, k.asp_dosage,
-          k.xw_release, k.drug_name, k.xw_units_per_item, k.xw_units_per_ndc, k.xw_package_size,
-          coalesce(k.ndc_code_count, 0) AS ndc_code_count, k.ndc_code, k.ndc_code_max, k.ndc_drug_name, k.ndc_release,
+          k.asp_release, k.payment_limit,
+          k.xw_release, k.xw_units_per_item,
+          coalesce(k.ndc_code_count, 0) AS ndc_code_count, k.ndc_code, k.ndc_code_max, k.ndc_release,
           coalesce(k.code_ndc_count, 0) AS code_ndc_count, k.code_ndc_first,
           -- billing units the NDC quantity on the line can hold: items x units per item
           -- (UN = items; ML = volume, items = volume / package size rounded up)
@@ -234,7 +249,8 @@ PREP: list[tuple[str, str, bool]] = [
                END AS DECIMAL(18,3)) AS ndc_max_units,
           m.mue_value, m.mai,
           CAST(k.payment_limit * l.units AS DECIMAL(18,2)) AS expected_payment,
-          CAST(coalesce(k.payment_limit * l.units, l.charge) AS DECIMAL(18,2)) AS at_risk
+          -- rounded before the coalesce: coalescing the 38-digit product with the charge is slow
+          coalesce(CAST(k.payment_limit * l.units AS DECIMAL(18,2)), l.charge) AS at_risk
         FROM l
         LEFT JOIN dos_epochs e ON e.dos = l.dos
         LEFT JOIN key_facts k ON k.code_key = coalesce(l.procedure_code, '') AND k.ndc_key = coalesce(l.ndc11, '')

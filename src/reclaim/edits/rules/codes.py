@@ -139,11 +139,11 @@ RC103 = edit(
     domain-facts §1.5 [OPENEMR-ARC] [PALM-NOC].
     """,
     sql="""
-    SELECT claim_id, line_number, procedure_code, ndc11, ndc_drug_name AS drug, ndc_code AS specific,
-           ndc_release AS release, at_risk AS dollars_at_risk,
-           CASE WHEN ndc_code_count = 1 THEN ndc_code END AS fix_value
-    FROM line_facts
-    WHERE is_noc AND ndc11 IS NOT NULL AND ndc_code_count >= 1 AND ndc_code <> procedure_code
+    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.ndc11, k.ndc_drug_name AS drug, lf.ndc_code AS specific,
+           lf.ndc_release AS release, lf.at_risk AS dollars_at_risk,
+           CASE WHEN lf.ndc_code_count = 1 THEN lf.ndc_code END AS fix_value
+    FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
+    WHERE lf.is_noc AND lf.ndc11 IS NOT NULL AND lf.ndc_code_count >= 1 AND lf.ndc_code <> lf.procedure_code
     """,
 )
 
@@ -180,11 +180,11 @@ RC104 = edit(
     domain-facts §0, §2.1, §4.2 [WAMUIR-J] [OPENEMR-BU].
     """,
     sql="""
-    SELECT claim_id, line_number, procedure_code, ndc11, ndc_drug_name AS drug,
-           CASE WHEN ndc_code_count = 1 THEN ndc_code ELSE ndc_code || ' or ' || ndc_code_max END AS crosswalk_code,
-           ndc_release AS release, at_risk AS dollars_at_risk,
-           CASE WHEN ndc_code_count = 1 THEN ndc_code END AS fix_value
-    FROM line_facts
-    WHERE NOT is_noc AND ndc11 IS NOT NULL AND ndc_code_count >= 1 AND xw_release IS NULL
+    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.ndc11, k.ndc_drug_name AS drug,
+           CASE WHEN lf.ndc_code_count = 1 THEN lf.ndc_code ELSE lf.ndc_code || ' or ' || lf.ndc_code_max END AS crosswalk_code,
+           lf.ndc_release AS release, lf.at_risk AS dollars_at_risk,
+           CASE WHEN lf.ndc_code_count = 1 THEN lf.ndc_code END AS fix_value
+    FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
+    WHERE NOT lf.is_noc AND lf.ndc11 IS NOT NULL AND lf.ndc_code_count >= 1 AND lf.xw_release IS NULL
     """,
 )

@@ -79,11 +79,10 @@ RC602 = edit(
     sql="""
     WITH dx AS (SELECT claim_id, count(*) AS n FROM diagnoses GROUP BY claim_id)
     SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.at_risk AS dollars_at_risk,
-           CASE WHEN l.dx_pointer_1 IS NULL THEN '' ELSE ' (pointer ' || CAST(l.dx_pointer_1 AS VARCHAR) || ', the claim has '
+           CASE WHEN lf.dx_pointer_1 IS NULL THEN '' ELSE ' (pointer ' || CAST(lf.dx_pointer_1 AS VARCHAR) || ', the claim has '
                 || CAST(coalesce(dx.n, 0) AS VARCHAR) || ' diagnoses)' END AS detail
     FROM line_facts lf
-    JOIN lines l ON l.claim_id = lf.claim_id AND l.line_number = lf.line_number
     LEFT JOIN dx ON dx.claim_id = lf.claim_id
-    WHERE lf.is_drug AND (l.dx_pointer_1 IS NULL OR l.dx_pointer_1 > coalesce(dx.n, 0) OR l.dx_pointer_1 < 1)
+    WHERE lf.is_drug AND (lf.dx_pointer_1 IS NULL OR lf.dx_pointer_1 > coalesce(dx.n, 0) OR lf.dx_pointer_1 < 1)
     """,
 )

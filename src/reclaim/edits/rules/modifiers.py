@@ -159,14 +159,19 @@ RC304 = edit(
     CMS ASP NDC-HCPCS crosswalk (billable units per item, quarter in force).
     """,
     sql="""
-    WITH g AS (
-      SELECT claim_id, procedure_code, service_date,
-             sum(CASE WHEN has_jw THEN 0 ELSE units END) AS administered,
-             sum(CASE WHEN has_jw THEN units ELSE 0 END) AS discarded,
-             max(ndc_max_units) AS capacity, max(drug_name) AS drug, max(xw_release) AS release
-      FROM line_facts WHERE is_drug
-      GROUP BY claim_id, procedure_code, service_date
-      HAVING max(CASE WHEN has_jw THEN 1 ELSE 0 END) = 1
+    WITH jw AS (
+      -- the groups with a JW line (few): only their lines are summed
+      SELECT DISTINCT claim_id, procedure_code, service_date FROM line_facts WHERE is_drug AND has_jw
+    ), g AS (
+      SELECT lf.claim_id, lf.procedure_code, lf.service_date,
+             sum(CASE WHEN lf.has_jw THEN 0 ELSE lf.units END) AS administered,
+             sum(CASE WHEN lf.has_jw THEN lf.units ELSE 0 END) AS discarded,
+             max(lf.ndc_max_units) AS capacity, max(k.drug_name) AS drug, max(lf.xw_release) AS release
+      FROM line_facts lf
+      JOIN jw ON jw.claim_id = lf.claim_id AND jw.procedure_code = lf.procedure_code AND jw.service_date = lf.service_date
+      LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
+      WHERE lf.is_drug
+      GROUP BY lf.claim_id, lf.procedure_code, lf.service_date
     )
     SELECT lf.claim_id, lf.line_number, lf.procedure_code, g.administered, g.discarded, g.capacity, g.drug, g.release,
            CASE WHEN g.capacity > g.administered THEN CAST(CAST(g.capacity - g.administered AS BIGINT) AS VARCHAR) END AS allowed_waste,

@@ -72,14 +72,14 @@ RC202 = edit(
     §1.4 [CMS-RAC74] [FCSO-PROLIA].
     """,
     sql="""
-    SELECT claim_id, line_number, units, procedure_code, ndc_quantity, ndc_unit, ndc11, drug_name AS drug,
-           CAST(ndc_max_units AS DECIMAL(18,3)) AS max_units, xw_units_per_item AS per_item, xw_release AS release,
-           at_risk AS dollars_at_risk
-    FROM line_facts
-    WHERE is_drug AND ndc_max_units IS NOT NULL AND units > ndc_max_units
+    SELECT lf.claim_id, lf.line_number, lf.units, lf.procedure_code, lf.ndc_quantity, lf.ndc_unit, lf.ndc11, k.drug_name AS drug,
+           CAST(lf.ndc_max_units AS DECIMAL(18,3)) AS max_units, lf.xw_units_per_item AS per_item, lf.xw_release AS release,
+           lf.at_risk AS dollars_at_risk
+    FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
+    WHERE lf.is_drug AND lf.ndc_max_units IS NOT NULL AND lf.units > lf.ndc_max_units
       -- units typed as milligrams are RC203's finding
-      AND NOT coalesce(unit_amount > 1 AND CAST(units / unit_amount AS DECIMAL(18,3)) <= ndc_max_units
-                       AND CAST(units / unit_amount AS DECIMAL(18,3)) = floor(CAST(units / unit_amount AS DECIMAL(18,3))), false)
+      AND NOT coalesce(lf.unit_amount > 1 AND CAST(lf.units / lf.unit_amount AS DECIMAL(18,3)) <= lf.ndc_max_units
+                       AND CAST(lf.units / lf.unit_amount AS DECIMAL(18,3)) = floor(CAST(lf.units / lf.unit_amount AS DECIMAL(18,3))), false)
     """,
 )
 
@@ -119,13 +119,14 @@ RC203 = edit(
       FROM line_facts
       WHERE is_drug AND unit_amount > 1 AND units IS NOT NULL
     )
-    SELECT claim_id, line_number, units, procedure_code, coalesce(long_description, asp_dosage) AS descriptor,
-           CAST(unit_amount AS DECIMAL(18,3)) AS unit_amount, coalesce(unit_uom, upper(regexp_extract(asp_dosage, '[A-Za-z]+', 0))) AS uom,
-           CAST(CAST(exp_units AS BIGINT) AS VARCHAR) AS expected,
-           CAST(CAST(exp_units AS BIGINT) AS VARCHAR) AS fix_value,
-           CAST(payment_limit * (units - exp_units) AS DECIMAL(18,2)) AS dollars_at_risk
-    FROM b
-    WHERE units > bound AND exp_units <= bound AND exp_units = floor(exp_units)
+    SELECT b.claim_id, b.line_number, b.units, b.procedure_code, coalesce(k.long_description, k.asp_dosage) AS descriptor,
+           CAST(b.unit_amount AS DECIMAL(18,3)) AS unit_amount,
+           coalesce(b.unit_uom, upper(regexp_extract(k.asp_dosage, '[A-Za-z]+', 0))) AS uom,
+           CAST(CAST(b.exp_units AS BIGINT) AS VARCHAR) AS expected,
+           CAST(CAST(b.exp_units AS BIGINT) AS VARCHAR) AS fix_value,
+           CAST(b.payment_limit * (b.units - b.exp_units) AS DECIMAL(18,2)) AS dollars_at_risk
+    FROM b LEFT JOIN key_facts k ON k.fact_key = b.fact_key
+    WHERE b.units > b.bound AND b.exp_units <= b.bound AND b.exp_units = floor(b.exp_units)
     """,
 )
 
@@ -161,9 +162,12 @@ RC204 = edit(
     domain-facts §6 [NGS-MUE] [PALM-MUE] [FCSO-MUE].
     """,
     sql="""
-    WITH per_dos AS (
-      SELECT patient_id, procedure_code, service_date, sum(units) AS day_units
-      FROM patient_lines GROUP BY patient_id, procedure_code, service_date
+    WITH mue_codes AS (SELECT DISTINCT procedure_code FROM line_facts WHERE mue_value IS NOT NULL),
+    per_dos AS (
+      -- summed only for codes that have an MUE (most drug codes in a batch may have none)
+      SELECT pl.patient_id, pl.procedure_code, pl.service_date, sum(pl.units) AS day_units
+      FROM patient_lines pl JOIN mue_codes mc ON mc.procedure_code = pl.procedure_code
+      GROUP BY pl.patient_id, pl.procedure_code, pl.service_date
     )
     SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, lf.mue_value, lf.mai,
            CASE WHEN lf.mai = '1' THEN lf.units ELSE d.day_units END AS units,
