@@ -21,17 +21,25 @@ _ISSUE_FIELDS = [f for f in READ_ISSUES if f.name not in ("file_id", "path")]
 def ffill_position(mask: np.ndarray, index: np.ndarray, carry: int):
     """Each row gets the segment number (``index``, increasing) of the last row where
     ``mask`` is true, at or before it, else ``carry``. Returns (filled, new carry)."""
-    out = np.maximum.accumulate(np.where(mask, index, carry))
-    return out, (int(out[-1]) if len(out) else carry)
+    out, carry = ffill(mask, index, carry)
+    return out, int(carry)
 
 
 def ffill(mask: np.ndarray, values: np.ndarray, carry):
     """Each row gets ``values`` at the last row where ``mask`` is true (at or before it),
-    else ``carry`` (the value left by the previous block). Returns (filled, new carry)."""
+    else ``carry`` (the value left by the previous block). Returns (filled, new carry).
+    One repeat of the hits' values over the runs between them (a few hits in many rows)."""
     n = len(mask)
-    idx = np.where(mask, np.arange(n), -1)
-    np.maximum.accumulate(idx, out=idx)
-    out = np.where(idx >= 0, values[np.maximum(idx, 0)] if n else values, carry)
+    hits = np.flatnonzero(mask)
+    fill = np.empty(len(hits) + 1, dtype=values.dtype)
+    fill[0] = carry
+    fill[1:] = values[hits]
+    runs = np.empty(len(hits) + 1, dtype=np.int64)
+    runs[0] = hits[0] if len(hits) else n
+    runs[1:-1] = np.diff(hits)
+    if len(hits):
+        runs[-1] = n - hits[-1]
+    out = np.repeat(fill, runs)
     return out, (out[-1] if n else carry)
 
 

@@ -62,7 +62,7 @@ class Reader835(StreamingReader):
         sid, idx, n = b.sid, b.index, len(b)
         if n == 0:
             return
-        el = b.element
+        el, els = b.element, b.elements
         masks = {s: sid == C[s] for s in ("ST", "SE", "N1", "LX", "CLP", "SVC", "PLB")}
         last = {}
         for name, mask in masks.items():
@@ -101,21 +101,23 @@ class Reader835(StreamingReader):
 
         # 2100 claim payment
         r = rows("CLP", in_txn)
-        P.add("clp", idx[r], txn=last["ST"][r], offset=b.offset[r], pcn=el(r, 1), status=el(r, 2),
-              charge=T.money(el(r, 3), r, "CLP03", "2100"), paid=T.money(el(r, 4), r, "CLP04", "2100"),
-              patient_resp=T.money(el(r, 5), r, "CLP05", "2100"), filing=el(r, 6), icn=el(r, 7),
-              facility=el(r, 8), freq=el(r, 9))
+        _, c1, c2, c3, c4, c5, c6, c7, c8, c9 = els(r, range(10))
+        P.add("clp", idx[r], txn=last["ST"][r], offset=b.offset[r], pcn=c1, status=c2,
+              charge=T.money(c3, r, "CLP03", "2100"), paid=T.money(c4, r, "CLP04", "2100"),
+              patient_resp=T.money(c5, r, "CLP05", "2100"), filing=c6, icn=c7, facility=c8, freq=c9)
         self._cas(b, T, rows("CAS", in_2100), last["CLP"], None, "2100")
         r = rows("NM1", in_2100)
-        P.add("clp_nm1", last["CLP"][r], q=el(r, 1), last=el(r, 3), first=el(r, 4), id=el(r, 9))
+        q1, n3, n4, n9 = els(r, (1, 3, 4, 9))
+        P.add("clp_nm1", last["CLP"][r], q=q1, last=n3, first=n4, id=n9)
         r = rows("DTM", in_2100)
-        P.add("clp_dtm", last["CLP"][r], q=el(r, 1), date=T.date(el(r, 2), r, "DTM02", "2100"))
+        q1, d2 = els(r, (1, 2))
+        P.add("clp_dtm", last["CLP"][r], q=q1, date=T.date(d2, r, "DTM02", "2100"))
         r = rows("AMT", in_2100)
-        P.add("clp_amt", last["CLP"][r], q=el(r, 1), amount=T.money(el(r, 2), r, "AMT02", "2100"))
+        q1, a2 = els(r, (1, 2))
+        P.add("clp_amt", last["CLP"][r], q=q1, amount=T.money(a2, r, "AMT02", "2100"))
         for seg, elements in (("MOA", (3, 4, 5, 6, 7)), ("MIA", (5, 20, 21, 22, 23))):
             r = rows(seg, in_2100)
-            for k in elements:
-                code = el(r, k)
+            for k, code in zip(elements, els(r, elements)):
                 has = code.is_valid().to_numpy(zero_copy_only=False)
                 rr = r[has]
                 P.add("remark", last["CLP"][rr], line=np.zeros(len(rr), dtype=np.int64), seq=idx[rr] * 100 + k,
@@ -124,16 +126,16 @@ class Reader835(StreamingReader):
 
         # 2110 service payment
         r = rows("SVC", in_claim)
-        T.composite(el(r, 1), r, "SVC01", "2110")
-        proc = pc.split_pattern(el(r, 1), b.delimiters.component)
-        orig = pc.split_pattern(el(r, 6), b.delimiters.component)
-        units = el(r, 5)
+        _, s1, s2, s3, s4, s5, s6, s7 = els(r, range(8))
+        T.composite(s1, r, "SVC01", "2110")
+        proc = pc.split_pattern(s1, b.delimiters.component)
+        orig = pc.split_pattern(s6, b.delimiters.component)
         P.add("svc", idx[r], claim=last["CLP"][r], offset=b.offset[r], qual=pick(proc, 0), code=pick(proc, 1),
               m1=pick(proc, 2), m2=pick(proc, 3), m3=pick(proc, 4), m4=pick(proc, 5),
-              charge=T.money(el(r, 2), r, "SVC02", "2110"), paid=T.money(el(r, 3), r, "SVC03", "2110"),
-              revenue=el(r, 4), units=T.quantity(pc.fill_null(units, "1"), r, "SVC05", "2110"),
+              charge=T.money(s2, r, "SVC02", "2110"), paid=T.money(s3, r, "SVC03", "2110"),
+              revenue=s4, units=T.quantity(pc.fill_null(s5, "1"), r, "SVC05", "2110"),
               ocode=pick(orig, 1), om1=pick(orig, 2), om2=pick(orig, 3), om3=pick(orig, 4), om4=pick(orig, 5),
-              ounits=T.quantity(el(r, 7), r, "SVC07", "2110"))
+              ounits=T.quantity(s7, r, "SVC07", "2110"))
         stray = rows("SVC", ~in_claim & in_txn)
         if len(stray):
             self.issues.add("X12-LINE-OUTSIDE-CLAIM", "SVC outside a claim payment (no CLP before it)",
@@ -141,14 +143,18 @@ class Reader835(StreamingReader):
                             skipped="line")
         self._cas(b, T, rows("CAS", in_2110), last["CLP"], last["SVC"], "2110")
         r = rows("DTM", in_2110)
-        P.add("svc_dtm", last["SVC"][r], q=el(r, 1), date=T.date(el(r, 2), r, "DTM02", "2110"))
+        q1, d2 = els(r, (1, 2))
+        P.add("svc_dtm", last["SVC"][r], q=q1, date=T.date(d2, r, "DTM02", "2110"))
         r = rows("REF", in_2110)
-        P.add("svc_ref", last["SVC"][r], q=el(r, 1), value=el(r, 2))
+        q1, v2 = els(r, (1, 2))
+        P.add("svc_ref", last["SVC"][r], q=q1, value=v2)
         r = rows("AMT", in_2110)
-        P.add("svc_amt", last["SVC"][r], q=el(r, 1), amount=T.money(el(r, 2), r, "AMT02", "2110"))
+        q1, a2 = els(r, (1, 2))
+        P.add("svc_amt", last["SVC"][r], q=q1, amount=T.money(a2, r, "AMT02", "2110"))
         r = rows("LQ", in_2110)
+        q1, v2 = els(r, (1, 2))
         P.add("remark", last["CLP"][r], line=last["SVC"][r], seq=idx[r] * 100,
-              source=pa.repeat(pa.scalar("LQ"), len(r)), code=el(r, 2), qualifier=el(r, 1))
+              source=pa.repeat(pa.scalar("LQ"), len(r)), code=v2, qualifier=q1)
 
         # PLB provider adjustments
         r = rows("PLB", in_txn)
@@ -166,10 +172,11 @@ class Reader835(StreamingReader):
         """CAS: group + up to 6 (reason, amount, quantity) triplets -> one row per triplet."""
         if len(r) == 0:
             return
-        group = b.element(r, 1)
+        values = b.elements(r, range(1, 20))  # CAS01, then 6 x (reason, amount, quantity)
+        group = values[0]
         for t in range(6):
             rk, ak, qk = 2 + 3 * t, 3 + 3 * t, 4 + 3 * t
-            reason = b.element(r, rk)
+            reason = values[rk - 1]
             has = reason.is_valid().to_numpy(zero_copy_only=False)
             if not has.any():
                 continue
@@ -178,8 +185,8 @@ class Reader835(StreamingReader):
                                                        else np.zeros(len(rr), dtype=np.int64)),
                            seq=b.index[rr] * 10 + t, group=keep_rows(group, has),
                            reason=keep_rows(reason, has),
-                           amount=T.money(b.element(rr, ak), rr, f"CAS{ak:02d}", loop),
-                           quantity=T.quantity(b.element(rr, qk), rr, f"CAS{qk:02d}", loop),
+                           amount=T.money(keep_rows(values[ak - 1], has), rr, f"CAS{ak:02d}", loop),
+                           quantity=T.quantity(keep_rows(values[qk - 1], has), rr, f"CAS{qk:02d}", loop),
                            offset=b.offset[rr])
 
     # ------------------------------------------------------------------ assembly

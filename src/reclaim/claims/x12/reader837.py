@@ -116,7 +116,7 @@ class Reader837(StreamingReader):
             r = b.rows(seg)
             return r[mask[r]]
 
-        el = b.element
+        el, els = b.element, b.elements
 
         self._segment_problems(b, in_txn)
 
@@ -124,44 +124,54 @@ class Reader837(StreamingReader):
         r = rows("BHT", in_header)
         P.add("bht", last["ST"][r], created=T.date(el(r, 4), r, "BHT04", "ST"))
         r = rows("NM1", in_header)
-        P.add("header_nm1", last["ST"][r], q=el(r, 1), name=el(r, 3), id=el(r, 9))
+        q, name, id_ = els(r, (1, 3, 9))
+        P.add("header_nm1", last["ST"][r], q=q, name=name, id=id_)
 
         # -- 2000A/B/C hierarchical levels and their 2010 names
         r = rows("NM1", in_hl)
-        P.add("hl_nm1", last["HL"][r], q=q1[r], last=el(r, 3), first=el(r, 4), id_qual=el(r, 8), id=el(r, 9))
+        last_name, first_name, id_qual, id_ = els(r, (3, 4, 8, 9))
+        P.add("hl_nm1", last["HL"][r], q=q1[r], last=last_name, first=first_name, id_qual=id_qual, id=id_)
         hl_sub = in_hl & (last["NM1"] > last["HL"])
         r = rows("N3", hl_sub)
-        P.add("hl_n3", last["HL"][r], q=nm1q[r], a1=el(r, 1), a2=el(r, 2))
+        a1, a2 = els(r, (1, 2))
+        P.add("hl_n3", last["HL"][r], q=nm1q[r], a1=a1, a2=a2)
         r = rows("N4", hl_sub)
-        P.add("hl_n4", last["HL"][r], q=nm1q[r], city=el(r, 1), state=el(r, 2), zip=el(r, 3))
+        city, state, zip_ = els(r, (1, 2, 3))
+        P.add("hl_n4", last["HL"][r], q=nm1q[r], city=city, state=state, zip=zip_)
         r = rows("REF", hl_sub)
-        P.add("hl_ref", last["HL"][r], q=nm1q[r], ref_q=el(r, 1), value=el(r, 2))
+        ref_q, value = els(r, (1, 2))
+        P.add("hl_ref", last["HL"][r], q=nm1q[r], ref_q=ref_q, value=value)
         r = rows("DMG", hl_sub)
-        P.add("hl_dmg", last["HL"][r], q=nm1q[r], birth=T.date(el(r, 2), r, "DMG02", "2010"), sex=el(r, 3))
+        birth, sex = els(r, (2, 3))
+        P.add("hl_dmg", last["HL"][r], q=nm1q[r], birth=T.date(birth, r, "DMG02", "2010"), sex=sex)
         r = rows("SBR", in_hl)
-        P.add("hl_sbr", last["HL"][r], resp=el(r, 1), rel=el(r, 2), group=el(r, 3), filing=el(r, 9))
+        resp, rel, group, filing = els(r, (1, 2, 3, 9))
+        P.add("hl_sbr", last["HL"][r], resp=resp, rel=rel, group=group, filing=filing)
         r = rows("PAT", in_hl)
         P.add("hl_pat", last["HL"][r], rel=el(r, 1))
 
         # -- 2300 claim
         r = rows("CLM", in_txn)
-        clm05 = el(r, 5)
+        clm01, clm02, clm05 = els(r, (1, 2, 5))
         T.composite(clm05, r, "CLM05", "2300")
         patient_hl = np.where(last["HL23"][r] > last["HL22"][r], last["HL23"][r], 0)
         P.add("clm", idx[r], txn=last["ST"][r], billing=last["HL20"][r], subscriber=last["HL22"][r],
-              patient=patient_hl, offset=b.offset[r], pcn=el(r, 1), charge=T.money(el(r, 2), r, "CLM02", "2300"),
-              charge_given=el(r, 2).is_valid(),
+              patient=patient_hl, offset=b.offset[r], pcn=clm01, charge=T.money(clm02, r, "CLM02", "2300"),
+              charge_given=clm02.is_valid(),
               pos=b.component(clm05, 1), bill_qual=b.component(clm05, 2), freq=b.component(clm05, 3))
         r = rows("REF", in_2300)
-        P.add("clm_ref", last["CLM"][r], q=el(r, 1), value=el(r, 2))
+        q, value = els(r, (1, 2))
+        P.add("clm_ref", last["CLM"][r], q=q, value=value)
         r = rows("DTP", in_2300)
-        f, t = T.date_period(el(r, 2), el(r, 3), r, "DTP03", "2300")
-        P.add("clm_dtp", last["CLM"][r], q=el(r, 1), start=f, end=t)
+        q, fmt, value = els(r, (1, 2, 3))
+        f, t = T.date_period(fmt, value, r, "DTP03", "2300")
+        P.add("clm_dtp", last["CLM"][r], q=q, start=f, end=t)
         r = rows("NTE", in_2300)
         P.add("clm_nte", last["CLM"][r], text=el(r, 2))
         self._hi(b, rows("HI", in_2300), last["CLM"], T)
         r = rows("NM1", in_2310)
-        P.add("clm_nm1", last["CLM"][r], q=q1[r], id_qual=el(r, 8), id=el(r, 9))
+        id_qual, id_ = els(r, (8, 9))
+        P.add("clm_nm1", last["CLM"][r], q=q1[r], id_qual=id_qual, id=id_)
         # 2300 segments that sit after an NM1 (out of TR3 order) would be misread as 2310 data: flag
         r = np.flatnonzero(np.isin(sid, [C["HI"], C["CLM"]]) & in_2310)
         if len(r):
@@ -187,36 +197,41 @@ class Reader837(StreamingReader):
                             byte_offset=b.offset[no_lx], loop="2400", segment_id=el(no_lx, 0))
         for seg, proc_k, loop_label in (("SV1", 1, "SV1"), ("SV2", 2, "SV2")):
             r = rows(seg, in_line & (last["LIN"] < anchor) & (last["NM1"] < anchor) & (last["SVD"] < anchor))
-            proc = el(r, proc_k)
+            e = els(r, range(8))
+            proc = e[proc_k]
             T.composite(proc, r, f"{seg}0{proc_k}", "2400")
             comp = pc.split_pattern(proc, b.delimiters.component)
             cols = dict(qual=pick(comp, 0), code=pick(comp, 1), m1=pick(comp, 2), m2=pick(comp, 3),
                         m3=pick(comp, 4), m4=pick(comp, 5), desc=pick(comp, 6))
             if seg == "SV1":
-                ptr = pc.split_pattern(el(r, 7), b.delimiters.component)
-                cols.update(revenue=_s(len(r)), charge=T.money(el(r, 2), r, "SV102", "2400"), basis=el(r, 3),
-                            units=T.quantity(el(r, 4), r, "SV104", "2400"), pos=el(r, 5),
+                ptr = pc.split_pattern(e[7], b.delimiters.component)
+                cols.update(revenue=_s(len(r)), charge=T.money(e[2], r, "SV102", "2400"), basis=e[3],
+                            units=T.quantity(e[4], r, "SV104", "2400"), pos=e[5],
                             p1=T.integer(pick(ptr, 0), r, "SV107-1", "2400", pa.int16()),
                             p2=T.integer(pick(ptr, 1), r, "SV107-2", "2400", pa.int16()),
                             p3=T.integer(pick(ptr, 2), r, "SV107-3", "2400", pa.int16()),
                             p4=T.integer(pick(ptr, 3), r, "SV107-4", "2400", pa.int16()))
             else:
-                cols.update(revenue=el(r, 1), charge=T.money(el(r, 3), r, "SV203", "2400"), basis=el(r, 4),
-                            units=T.quantity(el(r, 5), r, "SV205", "2400"), pos=_s(len(r)),
+                cols.update(revenue=e[1], charge=T.money(e[3], r, "SV203", "2400"), basis=e[4],
+                            units=T.quantity(e[5], r, "SV205", "2400"), pos=_s(len(r)),
                             p1=pa.nulls(len(r), pa.int16()), p2=pa.nulls(len(r), pa.int16()),
                             p3=pa.nulls(len(r), pa.int16()), p4=pa.nulls(len(r), pa.int16()))
             P.add("sv", anchor[r], **cols)
         r = rows("DTP", in_2400)
-        f, t = T.date_period(el(r, 2), el(r, 3), r, "DTP03", "2400")
-        P.add("line_dtp", anchor[r], q=el(r, 1), start=f, end=t)
+        q, fmt, value = els(r, (1, 2, 3))
+        f, t = T.date_period(fmt, value, r, "DTP03", "2400")
+        P.add("line_dtp", anchor[r], q=q, start=f, end=t)
         r = rows("REF", in_2400)
-        P.add("line_ref", anchor[r], q=el(r, 1), value=el(r, 2))
+        q, value = els(r, (1, 2))
+        P.add("line_ref", anchor[r], q=q, value=value)
         r = rows("NTE", in_2400)
         P.add("line_nte", anchor[r], text=el(r, 2))
         r = rows("LIN", in_line)
-        P.add("lin", anchor[r], q=el(r, 2), ndc=el(r, 3))
+        q, ndc = els(r, (2, 3))
+        P.add("lin", anchor[r], q=q, ndc=ndc)
         r = rows("CTP", in_2410)
-        P.add("ctp", anchor[r], qty=T.quantity(el(r, 4), r, "CTP04", "2410"), unit=b.component(el(r, 5), 1))
+        qty, unit = els(r, (4, 5))
+        P.add("ctp", anchor[r], qty=T.quantity(qty, r, "CTP04", "2410"), unit=b.component(unit, 1))
         r = rows("NM1", in_2420)
         P.add("line_nm1", anchor[r], q=q1[r], id=el(r, 9))
 
