@@ -24,6 +24,7 @@ import datetime as dt
 import logging
 import shutil
 import tempfile
+import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,13 +105,13 @@ class RecoveryResult:
     notes: list[str] = field(default_factory=list)
     #: filled when the worklist was saved: new items, items already known (unchanged)
     saved: dict[str, int] = field(default_factory=dict)
-    #: the submitted claims of the worklist's patients (what letters and corrected claims need,
-    #: and what the edit catalog ran on)
-    claims: ClaimBatch | None = None
-    #: the edit catalog's findings on those claims (reclaim.edits.FINDINGS), for fixes
+    #: the edit catalog's findings on the worklist patients' claims (reclaim.edits.FINDINGS), for fixes
     findings: pa.Table | None = None
+    #: seconds per step of the run (load, match, classify, ...): where the time went
+    timings: dict[str, float] = field(default_factory=dict)
     _run: _Run | None = field(default=None, repr=False)
     _tables: dict[str, pa.Table] = field(default_factory=dict, repr=False)
+    _claims: ClaimBatch | None = field(default=None, repr=False)
     _diff: object = field(default=None, repr=False)
 
     def table(self, name: str) -> pa.Table:
@@ -138,6 +139,16 @@ class RecoveryResult:
         if self._run is None:
             raise RuntimeError("this recovery result is closed")
         return self._run.con.execute(f"select count(*) from ({RESULT_SQL[name]})").fetchone()[0]
+
+    @property
+    def claims(self) -> ClaimBatch:
+        """The submitted claims of the worklist's patients (what letters and corrected claims
+        need, and what the edit catalog ran on): bounded by the worklist, not by the input."""
+        if self._claims is None:
+            if self._run is None:
+                raise RuntimeError("this recovery result is closed")
+            self._claims = _worklist_claims(self._run.con)
+        return self._claims
 
     @property
     def remits(self) -> RemitBatch:
@@ -234,16 +245,17 @@ def _worklist_claims(con: duckdb.DuckDBPyConnection) -> ClaimBatch:
     return ClaimBatch(tables=tables)
 
 
-def _run_edits(claims: ClaimBatch, store, policies) -> tuple[pa.Table | None, bool, str | None]:
-    """Run the edit catalog on the submitted claims; (raw findings, ran, note)."""
-    if claims["claims"].num_rows == 0:
-        return None, False, None
+def _run_edits(con, store, policies) -> tuple[ClaimBatch | None, pa.Table | None, bool, str | None]:
+    """Run the edit catalog on the worklist patients' claims; (those claims, raw findings, ran, note)."""
     if store is None:
-        return None, False, "no reference store: root causes not computed"
+        return None, None, False, "no reference store: root causes not computed"
+    claims = _worklist_claims(con)
+    if claims["claims"].num_rows == 0:
+        return claims, None, False, None
     from ..edits import check
 
     found = check(claims, store=store, policies=policies or None)
-    return found.table, True, None
+    return claims, found.table, True, None
 
 
 def _arrow(con, sql: str) -> pa.Table:
@@ -311,23 +323,37 @@ def recover(
 def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, threshold, as_of, run_edits,
              history, notes) -> RecoveryResult:
     con = run.con
+    timings: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def step(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = round(now - clock[0], 3)
+        clock[0] = now
+
     counts = _load(con, remits, "remits")
     for name, n in _load(con, claims, "claims").items():  # files, transactions, read_issues: both kinds
         counts[name] = counts.get(name, 0) + n
+    step("load")
     keys.attach(con)
     con.register("taxonomy", taxonomy.load())
     for name, table in terms_mod.tables(terms).items():
         con.register(name, table)
+    step("keys")
 
     matching.match(con)
+    step("match")
     classify.classify(con)
+    step("classify")
 
     codes = [r[0] for r in con.execute("select distinct procedure_code from remit_lines where procedure_code is not null").fetchall()]
     con.register("asp", _asp_rows(store, codes))
     if store is None:
         notes.append("no reference store: official CARC/RARC texts and ASP prices unavailable (run `reclaim data import`)")
     underpayment.expected_payments(con)
+    step("expected_payments")
     worklist.build_items(con, threshold=threshold)
+    step("items")
 
     observed = None
     db = None
@@ -338,13 +364,14 @@ def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, thres
         observed = db.observed_outcomes()
     worklist.prioritize(con, as_of=as_of, observed=_combined_outcomes(observed, history))
     keys.outputs(con)
+    step("prioritize")
 
-    claim_batch = _worklist_claims(con)
-    raw_findings, ran, note = (None, False, "edit catalog not run") if not run_edits \
-        else _run_edits(claim_batch, store, policies)
+    claim_batch, raw_findings, ran, note = (None, None, False, "edit catalog not run") if not run_edits \
+        else _run_edits(con, store, policies)
     if note:
         notes.append(note)
     rootcause.attach_root_cause(con, rootcause.findings_table(raw_findings), catalog_ran=ran)
+    step("root_cause")
 
     carc, rarc, _release = taxonomy.official_texts(store)
     con.register("carc_text", carc)
@@ -362,10 +389,12 @@ def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, thres
     result = RecoveryResult(
         summary=summary_mod.summarize(con),
         read_issues=_arrow(con, f'select * from "{keys.input_table("read_issues")}"'),
-        as_of=as_of, counts=counts, notes=notes, claims=claim_batch, findings=raw_findings, _run=run,
+        as_of=as_of, counts=counts, notes=notes, _claims=claim_batch, findings=raw_findings, timings=timings, _run=run,
     )
+    step("summary")
     if db is not None:
         result.saved = db.upsert_items(result.items)
         result.summary["recovered"] = db.recovered()
         log.info("worklist saved: %d new, %d unchanged", result.saved["inserted"], result.saved["unchanged"])
+        step("save")
     return result
