@@ -33,13 +33,24 @@ RC601 = edit(
     not an error); domain-facts §2.4, §9.2.
     """,
     sql="""
-    WITH c AS (
-      SELECT claim_id, min(service_date) AS dos FROM line_facts GROUP BY claim_id
-    ), rel AS (
+    WITH rel AS (
       SELECT DISTINCT release, valid_from, valid_to FROM icd10_dos
+    ), bad AS (
+      -- the batch's distinct codes that some release lacks or does not bill (few): only claims
+      -- carrying one need their date of service
+      SELECT DISTINCT coalesce(k.code, '') AS code_key
+      FROM (SELECT DISTINCT code FROM diagnoses) k CROSS JOIN rel
+      LEFT JOIN icd10_dos i ON i.code = k.code AND i.release = rel.release
+      WHERE i.code IS NULL OR NOT coalesce(i.billable, true)
+    ), suspect AS (
+      SELECT d.* FROM diagnoses d JOIN bad ON bad.code_key = coalesce(d.code, '')
+    ), c AS (
+      SELECT lf.claim_id, min(lf.service_date) AS dos
+      FROM line_facts lf JOIN (SELECT DISTINCT claim_id FROM suspect) s ON s.claim_id = lf.claim_id
+      GROUP BY lf.claim_id
     ), d AS (
       SELECT d.claim_id, d.position, d.code, c.dos, rel.release AS release
-      FROM diagnoses d JOIN c ON c.claim_id = d.claim_id
+      FROM suspect d JOIN c ON c.claim_id = d.claim_id
       JOIN rel ON c.dos >= rel.valid_from AND c.dos < rel.valid_to
     )
     SELECT d.claim_id, CAST(NULL AS INTEGER) AS line_number, d.code, d.position,

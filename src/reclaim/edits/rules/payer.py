@@ -101,17 +101,24 @@ RC702 = edit(
     [PH-0098] [GEHA-XGEVA] [PREMERA] [ANTHEM-SOC]; domain-facts §8.
     """,
     sql="""
-    WITH claim_procs AS (SELECT DISTINCT claim_id, procedure_code FROM lines),
-    matched AS (
-      SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.place_of_service, lf.policy_id, a.rule_id,
-             max(a.place_of_service) AS pos_rule, lf.at_risk
+    WITH candidates AS (
+      SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.place_of_service, lf.policy_id, lf.at_risk,
+             a.rule_id, a.place_of_service AS rule_pos, a.with_procedure
       FROM line_facts lf
       JOIN policy_prior_auth a ON a.policy_id = lf.policy_id AND a.hcpcs = lf.procedure_code
            AND (a.place_of_service IS NULL OR a.place_of_service = lf.place_of_service)
-      LEFT JOIN claim_procs cp ON cp.claim_id = lf.claim_id AND cp.procedure_code = a.with_procedure
-      WHERE (a.with_procedure IS NULL OR cp.claim_id IS NOT NULL)
-        AND (lf.auth_number IS NULL OR trim(lf.auth_number) = '')
-      GROUP BY lf.claim_id, lf.line_number, lf.procedure_code, lf.place_of_service, lf.policy_id, a.rule_id, lf.at_risk
+      WHERE lf.auth_number IS NULL OR trim(lf.auth_number) = ''
+    ), claim_procs AS (
+      -- the codes on the claims a rule with a companion procedure applies to (not every claim's)
+      SELECT DISTINCT l.claim_id, l.procedure_code FROM lines l
+      JOIN (SELECT DISTINCT claim_id FROM candidates WHERE with_procedure IS NOT NULL) c ON c.claim_id = l.claim_id
+    ), matched AS (
+      SELECT c.claim_id, c.line_number, c.procedure_code, c.place_of_service, c.policy_id, c.rule_id,
+             max(c.rule_pos) AS pos_rule, c.at_risk
+      FROM candidates c
+      LEFT JOIN claim_procs cp ON cp.claim_id = c.claim_id AND cp.procedure_code = c.with_procedure
+      WHERE c.with_procedure IS NULL OR cp.claim_id IS NOT NULL
+      GROUP BY c.claim_id, c.line_number, c.procedure_code, c.place_of_service, c.policy_id, c.rule_id, c.at_risk
     )
     SELECT m.claim_id, m.line_number, m.procedure_code, m.rule_id, p.name AS policy, m.at_risk AS dollars_at_risk,
            CASE WHEN m.pos_rule IS NULL THEN '' ELSE ' at place of service ' || m.place_of_service END AS where
@@ -148,21 +155,31 @@ RC703 = edit(
     treats wrong duplicate denials as clerical reopenings [CFR-405.980]; domain-facts §9.2.
     """,
     sql="""
-    WITH p AS (
-      SELECT pl.*, row_number() OVER (
-               PARTITION BY patient_id, billing_npi, service_date, procedure_code, coalesce(modifier_1, ''),
-                            coalesce(modifier_2, ''), coalesce(modifier_3, ''), coalesce(modifier_4, ''), units
-               ORDER BY CASE WHEN pl.source = 'history' THEN 0 ELSE 1 END, pl.claim_id, pl.line_number) AS n,
-             first_value(coalesce(pl.patient_control_number, pl.claim_id) || ' line ' || CAST(pl.line_number AS VARCHAR)) OVER (
-               PARTITION BY patient_id, billing_npi, service_date, procedure_code, coalesce(modifier_1, ''),
-                            coalesce(modifier_2, ''), coalesce(modifier_3, ''), coalesce(modifier_4, ''), units
-               ORDER BY CASE WHEN pl.source = 'history' THEN 0 ELSE 1 END, pl.claim_id, pl.line_number) AS first
+    WITH pl AS (
+      SELECT pl.*, coalesce(pl.modifier_1, '') AS m1, coalesce(pl.modifier_2, '') AS m2,
+             coalesce(pl.modifier_3, '') AS m3, coalesce(pl.modifier_4, '') AS m4
       FROM patient_lines pl
       -- replacements and voids are not duplicates of the claim they correct (an anti-join:
       -- NOT IN would be a nested loop on Spark)
       LEFT JOIN (SELECT DISTINCT claim_id FROM claims_all WHERE coalesce(frequency_code, '1') <> '1') x
              ON x.claim_id = pl.claim_id
       WHERE x.claim_id IS NULL
+    ), repeated AS (
+      -- the keys billed more than once (few): only their lines are ranked, not every line
+      SELECT patient_id, billing_npi, service_date, procedure_code, m1, m2, m3, m4, units
+      FROM pl GROUP BY patient_id, billing_npi, service_date, procedure_code, m1, m2, m3, m4, units
+      HAVING count(*) > 1
+    ), p AS (
+      SELECT pl.*, row_number() OVER (
+               PARTITION BY pl.patient_id, pl.billing_npi, pl.service_date, pl.procedure_code, pl.m1, pl.m2, pl.m3, pl.m4, pl.units
+               ORDER BY CASE WHEN pl.source = 'history' THEN 0 ELSE 1 END, pl.claim_id, pl.line_number) AS n,
+             first_value(coalesce(pl.patient_control_number, pl.claim_id) || ' line ' || CAST(pl.line_number AS VARCHAR)) OVER (
+               PARTITION BY pl.patient_id, pl.billing_npi, pl.service_date, pl.procedure_code, pl.m1, pl.m2, pl.m3, pl.m4, pl.units
+               ORDER BY CASE WHEN pl.source = 'history' THEN 0 ELSE 1 END, pl.claim_id, pl.line_number) AS first
+      FROM pl
+      JOIN repeated r ON r.patient_id IS NOT DISTINCT FROM pl.patient_id AND r.billing_npi IS NOT DISTINCT FROM pl.billing_npi
+           AND r.service_date IS NOT DISTINCT FROM pl.service_date AND r.procedure_code IS NOT DISTINCT FROM pl.procedure_code
+           AND r.m1 = pl.m1 AND r.m2 = pl.m2 AND r.m3 = pl.m3 AND r.m4 = pl.m4 AND r.units IS NOT DISTINCT FROM pl.units
     )
     SELECT p.claim_id, p.line_number, p.procedure_code, p.units, p.service_date, p.first, lf.at_risk AS dollars_at_risk
     FROM p JOIN line_facts lf ON lf.claim_id = p.claim_id AND lf.line_number = p.line_number
