@@ -101,7 +101,7 @@ class Reader835(StreamingReader):
 
         # 2100 claim payment
         r = rows("CLP", in_txn)
-        _, c1, c2, c3, c4, c5, c6, c7, c8, c9 = els(r, range(10))
+        c1, c2, c3, c4, c5, c6, c7, c8, c9 = els(r, range(1, 10))
         P.add("clp", idx[r], txn=last["ST"][r], offset=b.offset[r], pcn=c1, status=c2,
               charge=T.money(c3, r, "CLP03", "2100"), paid=T.money(c4, r, "CLP04", "2100"),
               patient_resp=T.money(c5, r, "CLP05", "2100"), filing=c6, icn=c7, facility=c8, freq=c9)
@@ -126,7 +126,7 @@ class Reader835(StreamingReader):
 
         # 2110 service payment
         r = rows("SVC", in_claim)
-        _, s1, s2, s3, s4, s5, s6, s7 = els(r, range(8))
+        s1, s2, s3, s4, s5, s6, s7 = els(r, range(1, 8))
         T.composite(s1, r, "SVC01", "2110")
         proc = pc.split_pattern(s1, b.delimiters.component)
         orig = pc.split_pattern(s6, b.delimiters.component)

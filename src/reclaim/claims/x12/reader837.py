@@ -154,11 +154,12 @@ class Reader837(StreamingReader):
         r = rows("CLM", in_txn)
         clm01, clm02, clm05 = els(r, (1, 2, 5))
         T.composite(clm05, r, "CLM05", "2300")
+        clm05_parts = pc.split_pattern(clm05, b.delimiters.component)
         patient_hl = np.where(last["HL23"][r] > last["HL22"][r], last["HL23"][r], 0)
         P.add("clm", idx[r], txn=last["ST"][r], billing=last["HL20"][r], subscriber=last["HL22"][r],
               patient=patient_hl, offset=b.offset[r], pcn=clm01, charge=T.money(clm02, r, "CLM02", "2300"),
               charge_given=clm02.is_valid(),
-              pos=b.component(clm05, 1), bill_qual=b.component(clm05, 2), freq=b.component(clm05, 3))
+              pos=pick(clm05_parts, 0), bill_qual=pick(clm05_parts, 1), freq=pick(clm05_parts, 2))
         r = rows("REF", in_2300)
         q, value = els(r, (1, 2))
         P.add("clm_ref", last["CLM"][r], q=q, value=value)
@@ -197,7 +198,8 @@ class Reader837(StreamingReader):
                             byte_offset=b.offset[no_lx], loop="2400", segment_id=el(no_lx, 0))
         for seg, proc_k, loop_label in (("SV1", 1, "SV1"), ("SV2", 2, "SV2")):
             r = rows(seg, in_line & (last["LIN"] < anchor) & (last["NM1"] < anchor) & (last["SVD"] < anchor))
-            e = els(r, range(8))
+            wanted = (1, 2, 3, 4, 5, 7) if seg == "SV1" else (1, 2, 3, 4, 5)
+            e = dict(zip(wanted, els(r, wanted)))
             proc = e[proc_k]
             T.composite(proc, r, f"{seg}0{proc_k}", "2400")
             comp = pc.split_pattern(proc, b.delimiters.component)

@@ -214,18 +214,23 @@ def pick(lists: pa.Array, k: int) -> pa.StringArray:
     """Item ``k`` (0-based) of each list, null when the list is null, too short or the item empty."""
     if isinstance(lists, pa.ChunkedArray):
         lists = lists.combine_chunks()
-    offsets = lists.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
-    valid = np.ones(len(lists), dtype=bool) if lists.null_count == 0 else lists.is_valid().to_numpy(zero_copy_only=False)
-    # offsets are relative to the full values array; a sliced list array keeps them absolute
-    start = offsets[:-1]
-    present = valid & (offsets[1:] - start > k)
     flat = lists.values
-    idx = np.where(present, start + k, 0)
     if len(flat) == 0:
         return pa.nulls(len(lists), pa.string())
-    values = flat.take(pa.array(idx))
-    keep = pc.and_(pa.array(present), pc.not_equal(values, ""))
-    return pc.if_else(keep, values, pa.scalar(None, pa.string()))
+    offsets = lists.offsets.to_numpy(zero_copy_only=False)
+    # offsets are relative to the full values array; a sliced list array keeps them absolute
+    start = offsets[:-1]
+    present = offsets[1:] - start > k
+    if lists.null_count:
+        present &= lists.is_valid().to_numpy(zero_copy_only=False)
+    idx = np.where(present, start + k, 0)
+    if flat.null_count:  # split_pattern gives no null items; keep the general case right
+        values = flat.take(pa.array(idx))
+        keep = pc.and_(pa.array(present), pc.not_equal(values, ""))
+        return pc.if_else(keep, values, pa.scalar(None, pa.string()))
+    item_offsets = np.frombuffer(flat.buffers()[1], dtype=np.int32)[flat.offset:flat.offset + len(flat) + 1]
+    present &= item_offsets[idx + 1] > item_offsets[idx]  # an empty item is null
+    return flat.take(pa.array(idx, mask=~present))
 
 
 _SEPARATORS_TO_DELETE = b"\r\n"
