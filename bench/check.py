@@ -86,7 +86,7 @@ FROM gen_claims;
 
 def generate(store_path: Path, out: Path, lines: int) -> None:
     """Write ``lines`` synthetic lines as the normalized Parquet tables ``reclaim convert`` writes
-    (every model column, in model order), plus ``bench.json`` saying how many, so a later run
+    (every model column, in model order), plus ``.bench.json`` (hidden: not read as a claim file) saying how many, so a later run
     with the same ``--out`` reuses them."""
     con = duckdb.connect()
     con.execute(f"ATTACH '{store_path}' AS refstore (READ_ONLY)")
@@ -104,12 +104,12 @@ def generate(store_path: Path, out: Path, lines: int) -> None:
         con.execute(f"INSERT INTO out_{name} BY NAME SELECT * FROM gen_{name}")
         con.execute(f"COPY out_{name} TO '{out / (name + '.parquet')}' (FORMAT parquet)")
     con.close()
-    (out / "bench.json").write_text(json.dumps({"lines": lines}))
+    (out / ".bench.json").write_text(json.dumps({"lines": lines}))
 
 
 def prepare(store_path: Path, out: Path, lines: int) -> None:
     """Generate into ``out`` unless it already holds ``lines`` generated lines."""
-    marker = out / "bench.json"
+    marker = out / ".bench.json"
     if marker.exists() and json.loads(marker.read_text()).get("lines") == lines:
         print(f"reusing {lines:,} generated lines in {out}")
         return

@@ -155,7 +155,14 @@ RC703 = edit(
     treats wrong duplicate denials as clerical reopenings [CFR-405.980]; domain-facts §9.2.
     """,
     sql="""
-    WITH pl AS (
+    WITH repeated AS (
+      -- the hashes of the keys billed more than once (few): only their lines are ranked below,
+      -- on the exact key (a hash shared by different keys only adds lines to rank); counting one
+      -- integer per line is far cheaper than grouping or sorting nine columns
+      SELECT hash(patient_id, billing_npi, service_date, procedure_code, coalesce(modifier_1, ''), coalesce(modifier_2, ''),
+                  coalesce(modifier_3, ''), coalesce(modifier_4, ''), units) AS k
+      FROM patient_lines GROUP BY 1 HAVING count(*) > 1
+    ), pl AS (
       SELECT pl.*, coalesce(pl.modifier_1, '') AS m1, coalesce(pl.modifier_2, '') AS m2,
              coalesce(pl.modifier_3, '') AS m3, coalesce(pl.modifier_4, '') AS m4
       FROM patient_lines pl
@@ -164,11 +171,6 @@ RC703 = edit(
       LEFT JOIN (SELECT DISTINCT claim_id FROM claims_all WHERE coalesce(frequency_code, '1') <> '1') x
              ON x.claim_id = pl.claim_id
       WHERE x.claim_id IS NULL
-    ), repeated AS (
-      -- the keys billed more than once (few): only their lines are ranked, not every line
-      SELECT patient_id, billing_npi, service_date, procedure_code, m1, m2, m3, m4, units
-      FROM pl GROUP BY patient_id, billing_npi, service_date, procedure_code, m1, m2, m3, m4, units
-      HAVING count(*) > 1
     ), p AS (
       SELECT pl.*, row_number() OVER (
                PARTITION BY pl.patient_id, pl.billing_npi, pl.service_date, pl.procedure_code, pl.m1, pl.m2, pl.m3, pl.m4, pl.units
@@ -177,9 +179,7 @@ RC703 = edit(
                PARTITION BY pl.patient_id, pl.billing_npi, pl.service_date, pl.procedure_code, pl.m1, pl.m2, pl.m3, pl.m4, pl.units
                ORDER BY CASE WHEN pl.source = 'history' THEN 0 ELSE 1 END, pl.claim_id, pl.line_number) AS first
       FROM pl
-      JOIN repeated r ON r.patient_id IS NOT DISTINCT FROM pl.patient_id AND r.billing_npi IS NOT DISTINCT FROM pl.billing_npi
-           AND r.service_date IS NOT DISTINCT FROM pl.service_date AND r.procedure_code IS NOT DISTINCT FROM pl.procedure_code
-           AND r.m1 = pl.m1 AND r.m2 = pl.m2 AND r.m3 = pl.m3 AND r.m4 = pl.m4 AND r.units IS NOT DISTINCT FROM pl.units
+      JOIN repeated r ON r.k = hash(pl.patient_id, pl.billing_npi, pl.service_date, pl.procedure_code, pl.m1, pl.m2, pl.m3, pl.m4, pl.units)
     )
     SELECT p.claim_id, p.line_number, p.procedure_code, p.units, p.service_date, p.first, lf.at_risk AS dollars_at_risk
     FROM p JOIN line_facts lf ON lf.claim_id = p.claim_id AND lf.line_number = p.line_number
