@@ -1,0 +1,95 @@
+"""The readers' fast paths give exactly what the careful paths give: element gathers (all
+elements of a segment type at once) against one element at a time, and the float64 route for
+plain amounts against Arrow's string-to-decimal cast, on real samples and on arbitrary text."""
+
+from __future__ import annotations
+
+import decimal
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reclaim.claims.model import MONEY, QUANTITY
+from reclaim.claims.x12._columns import Issues, Typed, _plain_decimal, ffill
+from reclaim.claims.x12.tokenizer import SEGMENT_IDS, X12Tokenizer
+
+
+def _careful(values: pa.Array, type_) -> list:
+    """Reference: each value parsed with Python's decimal, None where Arrow's cast refuses it."""
+    out = []
+    for v in values.to_pylist():
+        try:
+            out.append(pa.array([v], pa.string()).cast(type_)[0].as_py())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    return out
+
+
+amounts = st.one_of(
+    st.decimals(min_value=-10**13, max_value=10**13, places=2, allow_nan=False).map(str),
+    st.decimals(min_value=-10**6, max_value=10**6, places=4, allow_nan=False).map(str),
+    st.from_regex(r"-?\d{0,16}(\.\d{0,5})?", fullmatch=True),
+    st.text(alphabet="0123456789.-+eE ", max_size=8),
+    st.none(),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(amounts, min_size=1, max_size=12), st.sampled_from([MONEY, QUANTITY]))
+def test_plain_decimal_equals_arrow_cast(values, type_):
+    arr = pa.array(values, pa.string())
+    fast = _plain_decimal(arr, type_)
+    if fast is None:
+        return  # not plain: the caller takes the careful path
+    reference = _careful(arr, type_)
+    assert reference is not None, f"fast path accepted values Arrow refuses: {values}"
+    assert fast.to_pylist() == reference
+    for got, text in zip(fast.to_pylist(), values):  # and the value the digits spell
+        if text is not None:
+            assert got == decimal.Decimal(text).quantize(decimal.Decimal(1).scaleb(-type_.scale))
+
+
+def test_plain_decimal_refuses_what_needs_the_careful_path():
+    for text in ("1.005", "1-2", "-", "1.2.3", "1e5", " 12", "12,00", "99999999999999.99"):
+        assert _plain_decimal(pa.array([text]), MONEY) is None, text
+    sliced = pa.array(["junk", "1.25", None, "3"]).slice(1)
+    assert _plain_decimal(sliced, MONEY).to_pylist() == [decimal.Decimal("1.25"), None, decimal.Decimal("3.00")]
+
+
+def test_decimal_reports_rounding_and_bad_values(x12_samples):
+    block = next(iter(X12Tokenizer(x12_samples / "x12__medicare-part-a.835").blocks()))
+    issues = Issues()
+    rows = np.arange(3)
+    got = Typed(block, issues).money(pa.array(["12.346", "abc", "7"]), rows, "CLP03", "2100")
+    assert got.to_pylist() == [decimal.Decimal("12.35"), None, decimal.Decimal("7.00")]
+    messages = [r["message"] for r in issues.rows] + [m for t in issues.parts for m in t["message"].to_pylist()]
+    assert any("rounded" in m for m in messages) and any("decimal number" in m for m in messages)
+
+
+def test_elements_equal_single_gathers(x12_samples):
+    """Every element k of every segment id, gathered together and one at a time."""
+    for name in ("x12__medicare-part-a.835", "x12__demo.drug.example10.1.837"):
+        for block in X12Tokenizer(x12_samples / name).blocks():
+            for sid in SEGMENT_IDS:
+                rows = block.rows(sid)
+                if not len(rows):
+                    continue
+                ks = list(range(0, int(block.count[rows].max()) + 2))
+                together = block.elements(rows, ks)
+                for k, values in zip(ks, together):
+                    one = block.gather(np.where(block.count[rows] > k, block.first[rows] + k, 0),
+                                       block.count[rows] > k)
+                    assert values.equals(one), (name, sid, k)
+
+
+def test_ffill_carries_over_blocks():
+    mask = np.array([False, True, False, False, True, False])
+    values = np.array([10, 11, 12, 13, 14, 15])
+    out, carry = ffill(mask, values, 7)
+    assert out.tolist() == [7, 11, 11, 11, 14, 14] and carry == 14
+    out, carry = ffill(np.zeros(3, bool), values[:3], 5)
+    assert out.tolist() == [5, 5, 5] and carry == 5
+    out, carry = ffill(np.zeros(0, bool), values[:0], 5)
+    assert out.tolist() == [] and carry == 5
