@@ -63,3 +63,31 @@ def test_rules_lists_and_explains(ref_store):
     page = _run(ref_store, "rules", "RC301").stdout
     for heading in ("What it checks", "Why it matters", "Example", "Fix", "Source"):
         assert f"## {heading}" in page
+
+
+def test_check_streams_parquet_from_convert_and_reports_unreadable_input(ref_store, tmp_path, x12_samples):
+    """`reclaim convert` output (Parquet tables) checks exactly like the files it came from; an
+    835 given as a claim file is a read issue naming the file, and the other files are checked."""
+    files = sorted(str(p) for p in EXAMPLES.glob("check-*"))
+    converted = tmp_path / "converted"
+    assert _run(ref_store, "convert", *files, "-o", str(converted)).exit_code == 0
+    args = [*POLICIES, "--date-of-check", "2025-12-15", "--format", "json"]
+    direct = json.loads(_run(ref_store, "check", *files, *args).stdout)
+    remit = str(x12_samples / "x12__managed-care.835")
+    from_parquet = json.loads(_run(ref_store, "check", str(converted), remit, *args).stdout)
+    key = lambda f: (f["claim_id"], f["line_number"] or 0, f["code"], f["message"])  # noqa: E731
+    assert sorted(map(key, from_parquet["findings"])) == sorted(map(key, direct["findings"]))
+    assert len(direct["findings"]) > 15
+    assert from_parquet["summary"]["lines"] == direct["summary"]["lines"] > 0
+    wrong_kind = [i for i in from_parquet["read_issues"] if i["code"] == "IO-WRONG-KIND"]
+    assert [(i["path"], i["skipped"]) for i in wrong_kind] == [(remit, "file")]
+
+
+def test_text_output_names_each_file(ref_store):
+    files = sorted(str(p) for p in EXAMPLES.glob("check-*"))
+    result = _run(ref_store, "check", *files, *POLICIES, "--date-of-check", "2025-12-15")
+    out = result.stdout
+    # findings grouped under their file, in the order the files were given
+    positions = [out.index(f + "\n") for f in files]
+    assert positions == sorted(positions)
+    assert "claim CK1002" in out[positions[-1]:] and "claim MCD-2001" in out[positions[1]:positions[2]]
