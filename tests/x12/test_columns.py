@@ -76,7 +76,7 @@ def test_elements_equal_single_gathers(x12_samples):
                 rows = block.rows(sid)
                 if not len(rows):
                     continue
-                ks = list(range(0, int(block.count[rows].max()) + 2))
+                ks = list(range(int(block.count[rows].max()) + 2))
                 together = block.elements(rows, ks)
                 for k, values in zip(ks, together):
                     one = block.gather(np.where(block.count[rows] > k, block.first[rows] + k, 0),

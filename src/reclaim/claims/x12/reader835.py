@@ -126,15 +126,15 @@ class Reader835(StreamingReader):
 
         # 2110 service payment
         r = rows("SVC", in_claim)
-        s1, s2, s3, s4, s5, s6, s7 = els(r, range(1, 8))
+        s1, s2, s3, s4, s5, s7 = els(r, (1, 2, 3, 4, 5, 7))
         T.composite(s1, r, "SVC01", "2110")
-        proc = pc.split_pattern(s1, b.delimiters.component)
-        orig = pc.split_pattern(s6, b.delimiters.component)
-        P.add("svc", idx[r], claim=last["CLP"][r], offset=b.offset[r], qual=pick(proc, 0), code=pick(proc, 1),
-              m1=pick(proc, 2), m2=pick(proc, 3), m3=pick(proc, 4), m4=pick(proc, 5),
+        qual, code, m1, m2, m3, m4 = b.components(r, 1, range(6))
+        ocode, om1, om2, om3, om4 = b.components(r, 6, range(1, 6))
+        P.add("svc", idx[r], claim=last["CLP"][r], offset=b.offset[r], qual=qual, code=code,
+              m1=m1, m2=m2, m3=m3, m4=m4,
               charge=T.money(s2, r, "SVC02", "2110"), paid=T.money(s3, r, "SVC03", "2110"),
               revenue=s4, units=T.quantity(pc.fill_null(s5, "1"), r, "SVC05", "2110"),
-              ocode=pick(orig, 1), om1=pick(orig, 2), om2=pick(orig, 3), om3=pick(orig, 4), om4=pick(orig, 5),
+              ocode=ocode, om1=om1, om2=om2, om3=om3, om4=om4,
               ounits=T.quantity(s7, r, "SVC07", "2110"))
         stray = rows("SVC", ~in_claim & in_txn)
         if len(stray):

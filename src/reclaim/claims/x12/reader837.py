@@ -31,7 +31,7 @@ from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, join_
 from .envelope import transaction_type
 from .ids import files_table, transaction_ids
 from ._stream import StreamingReader
-from .tokenizer import SEGMENT_CODE, pick
+from .tokenizer import SEGMENT_CODE
 
 C = SEGMENT_CODE
 NM1_QUALIFIERS = ["85", "87", "PE", "IL", "PR", "QC", "82", "77", "DN", "DQ", "71", "72", "ZZ", "DK",
@@ -58,7 +58,6 @@ class _State:
         self.last = {k: 0 for k in ("ST", "SE", "HL", "HL20", "HL22", "HL23", "CLM", "SBR", "LINE", "NM1",
                                     "LIN", "SVD", "LQ")}
         self.nm1q = -1
-        self.hl_level = -1
         self.prev_sid = -1
 
 
@@ -97,7 +96,6 @@ class Reader837(StreamingReader):
                            ("LQ", isx["LQ"])):
             last[name], st.last[name] = ffill_position(mask, idx, st.last[name])
         nm1q, st.nm1q = ffill(isx["NM1"], q1, st.nm1q)
-        hl_level, st.hl_level = ffill(isx["HL"], level, st.hl_level)
 
         in_txn = last["ST"] > last["SE"]
         in_claim = in_txn & (last["CLM"] > last["HL"]) & (last["CLM"] > last["ST"])
@@ -154,12 +152,12 @@ class Reader837(StreamingReader):
         r = rows("CLM", in_txn)
         clm01, clm02, clm05 = els(r, (1, 2, 5))
         T.composite(clm05, r, "CLM05", "2300")
-        clm05_parts = pc.split_pattern(clm05, b.delimiters.component)
+        pos, bill_qual, freq = b.components(r, 5, range(3))
         patient_hl = np.where(last["HL23"][r] > last["HL22"][r], last["HL23"][r], 0)
         P.add("clm", idx[r], txn=last["ST"][r], billing=last["HL20"][r], subscriber=last["HL22"][r],
               patient=patient_hl, offset=b.offset[r], pcn=clm01, charge=T.money(clm02, r, "CLM02", "2300"),
               charge_given=clm02.is_valid(),
-              pos=pick(clm05_parts, 0), bill_qual=pick(clm05_parts, 1), freq=pick(clm05_parts, 2))
+              pos=pos, bill_qual=bill_qual, freq=freq)
         r = rows("REF", in_2300)
         q, value = els(r, (1, 2))
         P.add("clm_ref", last["CLM"][r], q=q, value=value)
@@ -202,17 +200,15 @@ class Reader837(StreamingReader):
             e = dict(zip(wanted, els(r, wanted)))
             proc = e[proc_k]
             T.composite(proc, r, f"{seg}0{proc_k}", "2400")
-            comp = pc.split_pattern(proc, b.delimiters.component)
-            cols = dict(qual=pick(comp, 0), code=pick(comp, 1), m1=pick(comp, 2), m2=pick(comp, 3),
-                        m3=pick(comp, 4), m4=pick(comp, 5), desc=pick(comp, 6))
+            cols = dict(zip(("qual", "code", "m1", "m2", "m3", "m4", "desc"), b.components(r, proc_k, range(7))))
             if seg == "SV1":
-                ptr = pc.split_pattern(e[7], b.delimiters.component)
+                ptr = b.components(r, 7, range(4))
                 cols.update(revenue=_s(len(r)), charge=T.money(e[2], r, "SV102", "2400"), basis=e[3],
                             units=T.quantity(e[4], r, "SV104", "2400"), pos=e[5],
-                            p1=T.integer(pick(ptr, 0), r, "SV107-1", "2400", pa.int16()),
-                            p2=T.integer(pick(ptr, 1), r, "SV107-2", "2400", pa.int16()),
-                            p3=T.integer(pick(ptr, 2), r, "SV107-3", "2400", pa.int16()),
-                            p4=T.integer(pick(ptr, 3), r, "SV107-4", "2400", pa.int16()))
+                            p1=T.integer(ptr[0], r, "SV107-1", "2400", pa.int16()),
+                            p2=T.integer(ptr[1], r, "SV107-2", "2400", pa.int16()),
+                            p3=T.integer(ptr[2], r, "SV107-3", "2400", pa.int16()),
+                            p4=T.integer(ptr[3], r, "SV107-4", "2400", pa.int16()))
             else:
                 cols.update(revenue=e[1], charge=T.money(e[3], r, "SV203", "2400"), basis=e[4],
                             units=T.quantity(e[5], r, "SV205", "2400"), pos=_s(len(r)),
@@ -232,8 +228,7 @@ class Reader837(StreamingReader):
         q, ndc = els(r, (2, 3))
         P.add("lin", anchor[r], q=q, ndc=ndc)
         r = rows("CTP", in_2410)
-        qty, unit = els(r, (4, 5))
-        P.add("ctp", anchor[r], qty=T.quantity(qty, r, "CTP04", "2410"), unit=b.component(unit, 1))
+        P.add("ctp", anchor[r], qty=T.quantity(el(r, 4), r, "CTP04", "2410"), unit=b.components(r, 5, (0,))[0])
         r = rows("NM1", in_2420)
         P.add("line_nm1", anchor[r], q=q1[r], id=el(r, 9))
 
@@ -248,13 +243,12 @@ class Reader837(StreamingReader):
         seg_rep = np.repeat(r, counts)
         starts = np.repeat(np.cumsum(counts) - counts, counts)
         k = np.arange(total) - starts + 1  # element number 1..n within its segment
-        self.parts.add("hi_seen", claim_key[r])
-        values = b.gather(b.first[seg_rep] + k, np.ones(total, dtype=bool))
-        keep = values.is_valid().to_numpy(zero_copy_only=False)
-        seg_rep, k = seg_rep[keep], k[keep]
-        values = keep_rows(values, keep)
-        comp = pc.split_pattern(values, b.delimiters.component)
-        no_code = pick(comp, 1).is_null().to_numpy(zero_copy_only=False)
+        e = b.first[seg_rep] + k
+        keep = b.raw_offsets[e + 1] - b.raw_offsets[e] > 1  # an empty element (HI01**HI03) is skipped
+        seg_rep, k, e = seg_rep[keep], k[keep], e[keep]
+        comp = b.components_of(e, np.ones(len(e), dtype=bool), (0, 1, 2, 3, 4, 8))
+        qual, code, fmt, date, amount, poa = comp
+        no_code = code.is_null().to_numpy(zero_copy_only=False)
         if no_code.any():
             # one issue per HI segment, naming its first bad element and how many there are
             bad_seg, first_bad, n_bad = np.unique(seg_rep[no_code], return_index=True, return_counts=True)
@@ -269,14 +263,13 @@ class Reader837(StreamingReader):
                             byte_offset=b.offset[bad_seg], loop="2300", segment_id="HI",
                             column=labels.take(pa.array(first_k)), skipped="element")
             keep = ~no_code
-            seg_rep, k, comp = seg_rep[keep], k[keep], keep_rows(comp, keep)
-        fmt = pick(comp, 2)
-        date_value = pc.if_else(pc.equal(pc.fill_null(fmt, ""), "D8"), pick(comp, 3), pa.scalar(None, pa.string()))
-        code = pick(comp, 1)
-        self.parts.add("hi", claim_key[seg_rep], seq=b.index[seg_rep] * 100 + k, qual=pick(comp, 0),
+            seg_rep, k = seg_rep[keep], k[keep]
+            qual, code, fmt, date, amount, poa = (keep_rows(c, keep) for c in comp)
+        date_value = pc.if_else(pc.equal(pc.fill_null(fmt, ""), "D8"), date, pa.scalar(None, pa.string()))
+        self.parts.add("hi", claim_key[seg_rep], seq=b.index[seg_rep] * 100 + k, qual=qual,
                        code=pc.replace_substring(pc.utf8_upper(code), ".", ""),
                        date=T.date(date_value, seg_rep, "HI-4", "2300"),
-                       amount=T.money(pick(comp, 4), seg_rep, "HI-5", "2300"), poa=pick(comp, 8))
+                       amount=T.money(amount, seg_rep, "HI-5", "2300"), poa=poa)
 
     # ------------------------------------------------------------------ assembly
     def _emit(self, final: bool) -> ClaimBatch:
@@ -622,7 +615,7 @@ class Reader837(StreamingReader):
 
 
 #: pieces keyed by a claim's CLM or a line anchor (moved into the batch that emits the claim)
-_CLAIM_PARTS = ("clm", "clm_ref", "clm_dtp", "clm_nte", "clm_nm1", "hi_seen", "hi", "hi_bad", "line", "sv",
+_CLAIM_PARTS = ("clm", "clm_ref", "clm_dtp", "clm_nte", "clm_nm1", "hi", "hi_bad", "line", "sv",
                 "line_dtp", "line_ref", "line_nte", "lin", "ctp", "line_nm1")
 _HL_PARTS = ("hl_nm1", "hl_n3", "hl_n4", "hl_ref", "hl_dmg", "hl_sbr", "hl_pat")
 _ST_PARTS = ("bht", "header_nm1")

@@ -138,7 +138,8 @@ class SegmentBlock:
     * ``first`` / ``count``: position of element 0 in ``raw`` and number of elements (incl. id).
     """
 
-    __slots__ = ("delimiters", "index", "offset", "sid", "first", "count", "raw", "raw_offsets", "data", "_by_sid")
+    __slots__ = ("delimiters", "index", "offset", "sid", "first", "count", "raw", "raw_offsets", "data", "_by_sid",
+                 "_comp_pos")
 
     def __init__(self, delimiters, index, offset, sid, first, count, raw, raw_offsets, data):
         self.delimiters = delimiters
@@ -151,6 +152,7 @@ class SegmentBlock:
         self.raw_offsets = raw_offsets  # int32, len(raw) + 1
         self.data = data  # the block's bytes (numpy uint8)
         self._by_sid = None
+        self._comp_pos = None
 
     def __len__(self) -> int:
         return len(self.index)
@@ -193,17 +195,57 @@ class SegmentBlock:
 
     def gather(self, e: np.ndarray, present: np.ndarray) -> pa.StringArray:
         """Raw elements number ``e`` (without their delimiter) as a string array, null where
-        not ``present`` or empty. Gathered with numpy straight from the block bytes: one copy,
-        no Arrow kernel."""
+        not ``present`` or empty."""
         start = self.raw_offsets[e].astype(np.int64)
         length = np.where(present, self.raw_offsets[e + 1] - start - 1, 0)  # minus the delimiter
-        offsets = np.zeros(len(e) + 1, dtype=np.int32)
+        return self._bytes(start, length)
+
+    def _bytes(self, start: np.ndarray, length: np.ndarray) -> pa.StringArray:
+        """The strings ``data[start:start + length]`` (null where length is 0), gathered with
+        numpy straight from the block bytes: one copy, no Arrow kernel."""
+        offsets = np.zeros(len(start) + 1, dtype=np.int32)
         np.cumsum(length, out=offsets[1:])
         total = int(offsets[-1])
         gather = np.repeat(start - offsets[:-1], length) + np.arange(total)
         validity = np.packbits(length > 0, bitorder="little")
-        return pa.StringArray.from_buffers(len(e), pa.py_buffer(offsets), pa.py_buffer(self.data[gather]),
+        return pa.StringArray.from_buffers(len(start), pa.py_buffer(offsets), pa.py_buffer(self.data[gather]),
                                            pa.py_buffer(validity))
+
+    def components(self, rows: np.ndarray, k: int, js) -> list[pa.StringArray]:
+        """Components ``js`` (0-based) of element ``k`` of the given rows, one string array per
+        j, null when absent or empty (what splitting the element at the ISA16 separator and
+        taking item j gives), cut straight from the block bytes in one gather."""
+        rows = np.asarray(rows, dtype=np.int64)
+        present = self.count[rows] > k
+        return self.components_of(np.where(present, self.first[rows] + k, 0), present, js)
+
+    def components_of(self, e: np.ndarray, present: np.ndarray, js) -> list[pa.StringArray]:
+        """:meth:`components` of raw elements number ``e``."""
+        js = list(js)
+        n = len(e)
+        start = self.raw_offsets[e].astype(np.int64)
+        end = np.where(present, self.raw_offsets[e + 1] - 1, start)  # the delimiter is not part of it
+        seps = self._component_positions()
+        if len(seps) == 0:
+            seps = np.array([len(self.data)], dtype=np.int64)  # a sentinel past every element
+        lo = np.searchsorted(seps, start)  # the element's separators are seps[lo:hi]
+        hi = np.searchsorted(seps, end)
+        last = len(seps) - 1
+        starts, lengths = [], []
+        for j in js:
+            s = start if j == 0 else seps[np.minimum(lo + j - 1, last)] + 1
+            t = np.where(lo + j < hi, seps[np.minimum(lo + j, last)], end)
+            has = present & (hi - lo >= j)
+            starts.append(np.where(has, s, 0))
+            lengths.append(np.where(has, t - s, 0))
+        arr = self._bytes(np.concatenate(starts), np.concatenate(lengths))
+        return [arr.slice(i * n, n) for i in range(len(js))]
+
+    def _component_positions(self) -> np.ndarray:
+        """Byte positions of the component separator in the block (found once, when asked)."""
+        if self._comp_pos is None:
+            self._comp_pos = np.flatnonzero(self.data == ord(self.delimiters.component))
+        return self._comp_pos
 
     def component(self, values: pa.Array, k: int) -> pa.StringArray:
         """Component ``k`` (1-based) of composite values; null when absent or empty."""
