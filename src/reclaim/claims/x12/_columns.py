@@ -141,10 +141,20 @@ class Typed:
         file whose ISA16 is ':'): their components cannot be told apart, so they stay null.
         Codes are not patient data, so the value is shown."""
         sep = self.block.delimiters.component
-        has_sep = pc.fill_null(pc.match_substring(values, sep), False)
-        # a lone qualifier ('HC') is a composite with one component; a foreign separator is not
-        foreign = pc.fill_null(pc.match_substring_regex(values, r"[^A-Za-z0-9 .\-]"), False)
-        bad = pc.and_(foreign, pc.invert(has_sep)).to_numpy(zero_copy_only=False)
+        # a lone qualifier ('HC') is a composite with one component; a foreign separator is not:
+        # bad = some byte outside [A-Za-z0-9 .-] and no ISA16 byte (checked on the string bytes)
+        n = len(values)
+        offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + n + 1]
+        data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]] \
+            if values.buffers()[2] is not None else np.zeros(0, dtype=np.uint8)
+        rel = offsets - offsets[0]
+
+        def rows_having(byte_mask):
+            hit = np.zeros(n, dtype=bool)
+            hit[np.searchsorted(rel, np.flatnonzero(byte_mask), side="right") - 1] = True
+            return hit
+
+        bad = rows_having(~_COMPOSITE_PLAIN[data]) & ~rows_having(data == ord(sep))
         self._report(bad, rows, column, loop, f"a composite with components separated by {sep!r} (ISA16)",
                      severity="error", values=values)
 
@@ -186,6 +196,8 @@ class Typed:
         return start, end
 
 
+_COMPOSITE_PLAIN = np.zeros(256, dtype=bool)
+_COMPOSITE_PLAIN[list(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .-")] = True
 _PLAIN_BYTES = np.zeros(256, dtype=bool)
 _PLAIN_BYTES[list(b"0123456789.-")] = True
 

@@ -46,6 +46,10 @@ HI_CATEGORY = {
     "BH": "occurrence", "BI": "occurrence_span", "BE": "value", "BG": "condition", "TC": "treatment",
 }
 
+#: category names, and the code of each HI_CATEGORY qualifier's category (then "other")
+_CATEGORY_NAMES = pa.array(sorted({*HI_CATEGORY.values(), "other"}), pa.string())
+_CATEGORY_CODE = np.array([_CATEGORY_NAMES.to_pylist().index(c) for c in [*HI_CATEGORY.values(), "other"]])
+
 
 def _s(n):
     return pa.nulls(n, pa.string())
@@ -511,10 +515,8 @@ class Reader837(StreamingReader):
         self._principal_pos = pos[principal]
         category = pc.fill_null(pc.index_in(qual, value_set=pa.array(list(HI_CATEGORY))), -1).to_numpy(
             zero_copy_only=False)
-        names = np.array(list(HI_CATEGORY.values()) + ["other"], dtype=object)
-        cat = names[category]
+        cat_code = _CATEGORY_CODE[category]  # -1 (not in HI_CATEGORY) is the last entry: "other"
         # position: 1-based order within (claim, category); diagnosis positions are pointer targets
-        cat_code = np.unique(cat, return_inverse=True)[1]
         order = np.lexsort((np.arange(len(pos)), cat_code, pos))
         group = pos[order] * 64 + cat_code[order]
         position = np.empty(len(pos), dtype=np.int64)
@@ -522,7 +524,7 @@ class Reader837(StreamingReader):
         return pa.table({
             "claim_id": claim_id.take(pa.array(pos)), "position": pa.array(position, pa.int16()),
             "qualifier": qual, "code": hi["code"], "present_on_admission": hi["poa"],
-            "category": pa.array(cat, pa.string()), "date": hi["date"], "amount": hi["amount"],
+            "category": _CATEGORY_NAMES.take(pa.array(cat_code)), "date": hi["date"], "amount": hi["amount"],
         }).select(DIAGNOSES.names).cast(DIAGNOSES)
 
     def _lines(self, P, ckey, claim_id, clm) -> pa.Table:
