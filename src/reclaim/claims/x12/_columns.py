@@ -187,10 +187,14 @@ class Typed:
         returns (from, to)."""
         fmt = pc.fill_null(fmt, "D8")
         is_rd8 = pc.equal(fmt, "RD8")
+        is_dt = pc.equal(fmt, "DT")
+        if not (pc.any(is_rd8).as_py() or pc.any(is_dt).as_py() or pc.any(pc.match_substring(value, "-")).as_py()):
+            # only single D8 dates (the usual case): nothing to split
+            return self.date(value, rows, column, loop), pa.nulls(len(value), pa.date32())
         parts = pc.split_pattern(pc.fill_null(value, ""), "-")
         first = pick(parts, 0)
         second = pick(parts, 1)
-        first = pc.if_else(pc.equal(fmt, "DT"), pc.utf8_slice_codeunits(value, 0, 8), first)
+        first = pc.if_else(is_dt, pc.utf8_slice_codeunits(value, 0, 8), first)
         start = self.date(first, rows, column, loop)
         end = self.date(pc.if_else(is_rd8, second, _NULL_STR), rows, column, loop)
         return start, end
