@@ -94,3 +94,16 @@ def test_a_closed_result_keeps_what_was_read(store):
     items = run.items
     run.close()
     assert run.items is items and items.num_rows > 0
+
+
+def test_results_carry_the_models_ids_not_the_engines_keys(result, remits):
+    """Inside, remit claims join on integers; what comes out has the reader's string ids, and a
+    PLB item keeps its payer-given key (the worklist store's natural key depends on it)."""
+    ids = set(remits["remit_claims"]["remit_claim_id"].to_pylist())
+    for table in (result.dollars, result.claim_match, result.line_match, result.unmatched, result.write_offs):
+        assert set(table["remit_claim_id"].to_pylist()) <= ids
+    items = result.items.to_pylist()
+    plb = [i for i in items if i["remit_claim_id"] not in ids]
+    assert [i["remit_claim_id"] for i in plb] == ["PLB:1234567893:2025-12-31:WO:2525289000001"]
+    assert plb[0]["natural_key"].endswith("|recoupment|PLB:1234567893:2025-12-31:WO:2525289000001:150.00")
+    assert all(i["remit_claim_id"] in ids for i in items if i not in plb)

@@ -35,7 +35,7 @@ Reversals (CLP02 = 22) are not compared: they restate an earlier payment.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import pyarrow as pa
 
@@ -401,7 +401,7 @@ with compared as (
     from per_line group by payer_id, sub_code
 ), affected as (
     select payer_id, any_value(payer_name) as payer_name, kind, procedure_code,
-           count(distinct coalesce(claim_id, remit_claim_id) || ':' || coalesce(line_number, -1)) as lines_affected,
+           count(distinct coalesce('c' || claim_id, 'r' || remit_claim_id) || ':' || coalesce(line_number, -1)) as lines_affected,
            coalesce(sum(dollar_effect), 0) as dollars,
            coalesce(sum(dollar_effect) filter (where not expected), 0) as dollars_disputable
     from findings group by all
@@ -471,10 +471,17 @@ def _sentence(row: dict[str, Any]) -> str:
     return f"{row['payer_name']} {verb} {share}{scope}{of}{money}{dispute}"
 
 
-def compare(con, store: Any = None) -> AdjudicationDiff:
+def compare(con, store: Any = None, *, model_ids: Callable[[Any, str], str] | None = None) -> AdjudicationDiff:
     """The diff on a connection that already has the batch tables and ``claim_match`` /
     ``line_match`` (:func:`reclaim.recovery.matching.match`) and ``dollars``
-    (:func:`reclaim.recovery.classify.classify`): what the recovery engine can call as is."""
+    (:func:`reclaim.recovery.classify.classify`): what the recovery engine calls on its own run
+    (:meth:`reclaim.recovery.RecoveryResult.adjudication_diff`), so nothing is matched twice.
+    ``model_ids(con, table)``: the ``select`` giving a table with the model's string ids when the
+    connection joins on other keys (:func:`reclaim.recovery.keys.to_model_ids`)."""
+
+    def with_ids(table: str) -> str:
+        return f"({model_ids(con, table)})" if model_ids else table
+
     notes = []
     if not _common.attach_reference(con, store):
         notes.append("no reference store: code changes and bundled lines are not priced, "
@@ -484,13 +491,14 @@ def compare(con, store: Any = None) -> AdjudicationDiff:
     con.execute(PAIRS_SQL.format(bundling=", ".join(f"'{c}'" for c in BUNDLING_CARCS)))
     con.execute(PER_LINE_SQL)
     con.execute(FINDINGS_SQL.format(columns=FINDING_COLUMNS))
-    findings = _common.arrow(con, "select * from findings order by payer_id, kind, patient_control_number, line_number")
+    findings = _common.arrow(con, f"select * from {with_ids('findings')} "
+                                  "order by payer_id, kind, patient_control_number, line_number")
     by_payer = _common.arrow(con, BY_PAYER_SQL)
     rows = by_payer.to_pylist()
     summaries = pa.array([_sentence(r) for r in rows], pa.string())
     by_payer = by_payer.append_column("summary", summaries)
     lines = con.execute("select count(*) from per_line").fetchone()[0]
-    unmatched = _common.arrow(con, "select * from unmatched")
+    unmatched = _common.arrow(con, f"select * from {with_ids('unmatched')}")
     return AdjudicationDiff(findings.cast(FINDINGS), by_payer.cast(BY_PAYER), lines, unmatched, notes)
 
 

@@ -165,7 +165,7 @@ class RecoveryResult:
         if self._diff is None:
             from ..loop.adjudication_diff import compare
 
-            self._diff = compare(self._run.con, store)
+            self._diff = compare(self._run.con, store, model_ids=keys.to_model_ids)
         return self._diff
 
     def close(self) -> None:

@@ -104,7 +104,9 @@ with base as (
            rl.line_control_number, rl.procedure_code, rl.modifier_1, rl.modifier_2,
            coalesce(rl.units_paid, rl.original_units) as units_paid, rl.charge as line_charge, rl.paid as line_paid,
            coalesce(rl.service_date, lm_line.service_date, rc.statement_from, first_dos.dos) as service_date,
-           cm.claim_id, lm.line_number, rt.terms_id, tp.terms_name, tp.coinsurance_mode
+           cm.claim_id, lm.line_number, rt.terms_id, tp.terms_name, tp.coinsurance_mode,
+           -- a PLB item's id (it has no remit claim): keyed by what the payer sent
+           null::varchar as plb_key
     from item_base b
     join remit_claims rc using (remit_claim_id)
     left join payments p using (transaction_id)
@@ -135,7 +137,7 @@ PLB_ITEMS_SQL = """
 insert into items by name
 -- keyed by what the payer sent (provider, fiscal period, reason, reference), not by the file
 select 'PLB:' || coalesce(p.provider_id, '') || ':' || coalesce(p.fiscal_period_date::varchar, '') || ':'
-       || p.reason_code || ':' || coalesce(p.reference, '') as remit_claim_id,
+       || p.reason_code || ':' || coalesce(p.reference, '') as plb_key,
        'recoupment' as kind, p.amount, 'PLB-' || p.reason_code as reason,
        'provider_level' as denial_reason, 'review_recoupment' as action,
        'review_recoupment' as medicare_action, 'review_recoupment' as commercial_action,
@@ -177,8 +179,7 @@ select *,
        concat_ws('|', coalesce(payer_id, ''), coalesce(patient_control_number, ''),
                  coalesce(payer_claim_control_number, ''), coalesce(claim_status, ''),
                  coalesce(line_control_number, line_index::varchar, ''), kind,
-                 case when kind = 'recoupment' and remit_claim_id like 'PLB:%'
-                      then remit_claim_id || ':' || amount::varchar
+                 case when plb_key is not null then plb_key || ':' || amount::varchar
                       when kind = 'underpayment' then ''
                       else coalesce(reason, '') end) as natural_key
 from items
