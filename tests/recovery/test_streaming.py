@@ -4,11 +4,15 @@ diff on the run's own match; the edit catalog on the worklist patients' claims."
 
 from __future__ import annotations
 
+import csv
 import os
+import shutil
 
 import pyarrow.compute as pc
+from click.testing import CliRunner
 
 from reclaim.claims.io import convert
+from reclaim.cli import cli
 from reclaim.edits import check
 from reclaim.loop.adjudication_diff import adjudication_diff
 from reclaim.recovery import recover, terms
@@ -107,3 +111,28 @@ def test_results_carry_the_models_ids_not_the_engines_keys(result, remits):
     assert [i["remit_claim_id"] for i in plb] == ["PLB:1234567893:2025-12-31:WO:2525289000001"]
     assert plb[0]["natural_key"].endswith("|recoupment|PLB:1234567893:2025-12-31:WO:2525289000001:150.00")
     assert all(i["remit_claim_id"] in ids for i in items if i not in plb)
+
+
+def test_cli_recovers_a_folder_with_bad_files_and_reports_them(ref_store, tmp_path):
+    home, folder = tmp_path / "home", tmp_path / "remits"
+    home.mkdir()
+    folder.mkdir()
+    shutil.copy(ref_store.store_path, home / "refdata.duckdb")
+    for p in REMITS:
+        shutil.copy(p, folder / p.name)
+    shutil.copy(CLAIMS[0], folder / "b-claims-by-mistake.837")  # sorted between the two 835s
+    (folder / "c-scrambled.835").write_bytes(os.urandom(2000))
+    out = tmp_path / "out"
+    args = ["--home", str(home), "recover", str(folder), "--claims", str(CLAIMS[0]), "--claims", str(CLAIMS[1]),
+            "--terms", str(TERMS), "--no-save", "--no-letters", "--as-of", AS_OF.isoformat(), "-o", str(out)]
+    res = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "14 remittance claims, 13 matched to submitted claims, 1 unmatched" in res.output
+    assert "2 read issues (see read-issues.csv)" in res.output
+    with open(out / "read-issues.csv", newline="") as fh:
+        issues = {row["path"].rsplit("/", 1)[-1]: row for row in csv.DictReader(fh)}
+    assert issues["b-claims-by-mistake.837"]["code"] == "IO-WRONG-KIND" and "c-scrambled.835" in issues
+    # the payer changes come from the run's own match
+    assert "Payer change: MEDICARE PART B cuts units on" in res.output
+    with open(out / "payer-changes.csv", newline="") as fh:
+        assert [r["kind"] for r in csv.DictReader(fh)] == ["units_cut"]
