@@ -308,27 +308,43 @@ class Parts:
         self.split(names, cut)
 
 
-def first_per_key(table: pa.Table, keys: np.ndarray) -> dict[str, pa.Array]:
-    """For each of ``keys``, the first row of ``table`` (in file order) with that ``key``;
-    columns are null where no row matches."""
+def first_per_key(table: pa.Table, keys: np.ndarray, where: np.ndarray | None = None) -> dict[str, pa.Array]:
+    """For each of ``keys``, the first row of ``table`` (in file order) with that ``key``,
+    among the rows where ``where`` is true (all when None); columns are null where no row
+    matches. Rows are taken straight from ``table`` (no filtered copy)."""
     tkeys = table.column("key").to_numpy()
+    rows = None
+    if where is not None and not where.all():
+        rows = np.flatnonzero(where)
+        tkeys = tkeys[rows]
     out_len = len(keys)
-    if len(tkeys) == out_len and np.array_equal(tkeys, keys):  # already one row per key, in order
-        return {name: _one_chunk(table.column(name)) for name in table.column_names if name != "key"}
+    names = [name for name in table.column_names if name != "key"]
+    if rows is None and len(tkeys) == out_len and np.array_equal(tkeys, keys):  # one row per key, in order
+        return {name: _one_chunk(table.column(name)) for name in names}
     if len(tkeys) == 0:
-        return {name: pa.nulls(out_len, table.schema.field(name).type)
-                for name in table.column_names if name != "key"}
+        return {name: pa.nulls(out_len, table.schema.field(name).type) for name in names}
     if np.all(tkeys[1:] >= tkeys[:-1]):  # file order: no sort needed
         first = np.flatnonzero(np.concatenate(([True], tkeys[1:] != tkeys[:-1])))
         uniq = tkeys[first]
     else:
         uniq, first = np.unique(tkeys, return_index=True)
+    if rows is not None:
+        first = rows[first]
     pos = np.searchsorted(uniq, keys)
     pos = np.minimum(pos, len(uniq) - 1)
     hit = uniq[pos] == keys
     take = pa.array(np.where(hit, first[pos], 0), mask=~hit)
-    return {name: table.column(name).take(take)
-            for name in table.column_names if name != "key"}
+    return {name: table.column(name).take(take) for name in names}
+
+
+def first_with(table: pa.Table, column: str, value, keys: np.ndarray) -> dict[str, pa.Array]:
+    """:func:`first_per_key` among the rows whose ``column`` equals ``value`` (a qualifier)."""
+    return first_per_key(table, keys, where=equal_mask(table.column(column), value))
+
+
+def equal_mask(values, value) -> np.ndarray:
+    """``values == value`` as a numpy bool array (null is False)."""
+    return pc.fill_null(pc.equal(values, value), False).to_numpy(zero_copy_only=False)
 
 
 def keep_rows(data, mask: np.ndarray):

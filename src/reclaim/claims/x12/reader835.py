@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from ...errors import InputFormatError
 from ..model import (ADJUSTMENTS, MONEY, PAYMENTS, PROVIDER_ADJUSTMENTS, QUANTITY, REMARKS, REMIT_CLAIMS,
                      REMIT_LINES, TRANSACTIONS, FILES, RemitBatch)
-from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, keep_rows, rank_within
+from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, first_with, keep_rows, rank_within
 from .envelope import transaction_type
 from .ids import files_table, transaction_ids
 from ._stream import StreamingReader
@@ -257,10 +257,10 @@ class Reader835(StreamingReader):
         trn = first_per_key(P.get("trn", {"trace": pa.string(), "payer_tax": pa.string()}), st_index)
         dtm = first_per_key(P.get("dtm405", {"date": pa.date32()}), st_index)
         n1 = P.get("n1", {"q": pa.int16(), "name": pa.string(), "id_qual": pa.string(), "id": pa.string()})
-        pr = first_per_key(n1.filter(pc.equal(n1["q"], 0)), st_index)
-        pe = first_per_key(n1.filter(pc.equal(n1["q"], 1)), st_index)
+        pr = first_with(n1, "q", 0, st_index)
+        pe = first_with(n1, "q", 1, st_index)
         pref = P.get("payer_ref", {"q": pa.string(), "value": pa.string()})
-        ref2u = first_per_key(pref.filter(pc.equal(pref["q"], "2U")), st_index)
+        ref2u = first_with(pref, "q", "2U", st_index)
         payments = pa.table({
             "transaction_id": tid_emitted, "file_id": fid, "handling_code": bpr["handling"],
             "payment_amount": bpr["amount"], "credit_debit": bpr["credit_debit"], "payment_method": bpr["method"],
@@ -300,12 +300,12 @@ class Reader835(StreamingReader):
         np.add.at(self.claims_emitted, tpos, 1)
         remit_claim_id = pc.binary_join_element_wise(ctid, pa.array(ordinal).cast(pa.string()), ":")
         nm1 = P.get("clp_nm1", {"q": pa.string(), "last": pa.string(), "first": pa.string(), "id": pa.string()})
-        qc = first_per_key(nm1.filter(pc.equal(nm1["q"], "QC")), ckey)
-        rend = first_per_key(nm1.filter(pc.equal(nm1["q"], "82")), ckey)
+        qc = first_with(nm1, "q", "QC", ckey)
+        rend = first_with(nm1, "q", "82", ckey)
         cdtm = P.get("clp_dtm", {"q": pa.string(), "date": pa.date32()})
-        cdate = {q: first_per_key(cdtm.filter(pc.equal(cdtm["q"], q)), ckey)["date"] for q in ("232", "233", "050")}
+        cdate = {q: first_with(cdtm, "q", q, ckey)["date"] for q in ("232", "233", "050")}
         camt = P.get("clp_amt", {"q": pa.string(), "amount": MONEY})
-        amount = {q: first_per_key(camt.filter(pc.equal(camt["q"], q)), ckey)["amount"] for q in ("AU", "I")}
+        amount = {q: first_with(camt, "q", q, ckey)["amount"] for q in ("AU", "I")}
         remit_claims = pa.table({
             "remit_claim_id": remit_claim_id, "transaction_id": ctid,
             "file_id": pa.repeat(pa.scalar(file_id, pa.string()), len(clp)),
@@ -330,13 +330,13 @@ class Reader835(StreamingReader):
         skey = svc["key"].to_numpy() if len(svc) else np.zeros(0, dtype=np.int64)
         line_index = rank_within(cpos)
         sdtm = P.get("svc_dtm", {"q": pa.string(), "date": pa.date32()})
-        d472 = first_per_key(sdtm.filter(pc.equal(sdtm["q"], "472")), skey)["date"]
-        d150 = first_per_key(sdtm.filter(pc.equal(sdtm["q"], "150")), skey)["date"]
-        d151 = first_per_key(sdtm.filter(pc.equal(sdtm["q"], "151")), skey)["date"]
+        d472 = first_with(sdtm, "q", "472", skey)["date"]
+        d150 = first_with(sdtm, "q", "150", skey)["date"]
+        d151 = first_with(sdtm, "q", "151", skey)["date"]
         sref = P.get("svc_ref", {"q": pa.string(), "value": pa.string()})
-        lref = {q: first_per_key(sref.filter(pc.equal(sref["q"], q)), skey)["value"] for q in ("6R", "G1", "LU")}
+        lref = {q: first_with(sref, "q", q, skey)["value"] for q in ("6R", "G1", "LU")}
         samt = P.get("svc_amt", {"q": pa.string(), "amount": MONEY})
-        b6 = first_per_key(samt.filter(pc.equal(samt["q"], "B6")), skey)["amount"]
+        b6 = first_with(samt, "q", "B6", skey)["amount"]
         if len(svc):
             remit_lines = pa.table({
                 "remit_claim_id": remit_claim_id.take(pa.array(cpos)), "line_index": pa.array(line_index, pa.int32()),

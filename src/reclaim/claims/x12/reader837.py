@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from ...errors import InputFormatError
 from ..model import CLAIMS, DIAGNOSES, FILES, LINES, MONEY, QUANTITY, TRANSACTIONS, ClaimBatch
-from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, join_present, keep_rows, rank_within
+from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, first_with, join_present, keep_rows, rank_within
 from .envelope import transaction_type
 from .ids import files_table, transaction_ids
 from ._stream import StreamingReader
@@ -318,8 +318,8 @@ class Reader837(StreamingReader):
         emitted_st = st_index[self.txn_done:n_closed]
         bht = first_per_key(P.get("bht", {"created": pa.date32()}), emitted_st)
         header = P.get("header_nm1", {"q": pa.string(), "name": pa.string(), "id": pa.string()})
-        sub = first_per_key(header.filter(pc.equal(header["q"], "41")), emitted_st)
-        rcv = first_per_key(header.filter(pc.equal(header["q"], "40")), emitted_st)
+        sub = first_with(header, "q", "41", emitted_st)
+        rcv = first_with(header, "q", "40", emitted_st)
         self.txn_done = n_closed
         keep_txn = np.array([t["type"] in ("837P", "837I") for t in emitted], dtype=bool)
         gs04 = pa.array([t["GS04"] for t in emitted], pa.date32())
@@ -376,15 +376,15 @@ class Reader837(StreamingReader):
             return first_per_key(t, keys)
 
         refs = P.get("clm_ref", {"q": pa.string(), "value": pa.string()})
-        ref = {q: first_per_key(refs.filter(pc.equal(refs["q"], q)), ckey)["value"] for q in ("F8", "G1", "9F")}
+        ref = {q: first_with(refs, "q", q, ckey)["value"] for q in ("F8", "G1", "9F")}
         dtps = P.get("clm_dtp", {"q": pa.string(), "start": pa.date32(), "end": pa.date32()})
-        stmt = first_per_key(dtps.filter(pc.equal(dtps["q"], "434")), ckey)
-        adm = first_per_key(dtps.filter(pc.equal(dtps["q"], "435")), ckey)
+        stmt = first_with(dtps, "q", "434", ckey)
+        adm = first_with(dtps, "q", "435", ckey)
         nte = fk("clm_nte", {"text": pa.string()}, ckey)
         nm1 = P.get("clm_nm1", {"q": pa.int16(), "id_qual": pa.string(), "id": pa.string()})
 
         def provider(q):
-            return first_per_key(nm1.filter(pc.equal(nm1["q"], Q[q])), ckey)["id"]
+            return first_with(nm1, "q", Q[q], ckey)["id"]
 
         # hierarchical levels
         hl_nm1 = P.get("hl_nm1", {"q": pa.int16(), "last": pa.string(), "first": pa.string(),
@@ -394,7 +394,7 @@ class Reader837(StreamingReader):
         pat_key = clm["patient"].to_numpy()
 
         def hl(table, q, keys):
-            return first_per_key(table.filter(pc.equal(table["q"], Q[q])), keys)
+            return first_with(table, "q", Q[q], keys)
 
         bp = hl(hl_nm1, "85", billing_key)
         n3 = P.get("hl_n3", {"q": pa.int16(), "a1": pa.string(), "a2": pa.string()})
@@ -555,14 +555,14 @@ class Reader837(StreamingReader):
                             "procedure and charge unknown", segment_index=lkey[missing_sv], loop="2400",
                             segment_id="LX", column="SV1/SV2")
         dtp = P.get("line_dtp", {"q": pa.string(), "start": pa.date32(), "end": pa.date32()})
-        dos = first_per_key(dtp.filter(pc.equal(dtp["q"], "472")), lkey)
+        dos = first_with(dtp, "q", "472", lkey)
         refs = P.get("line_ref", {"q": pa.string(), "value": pa.string()})
-        ref = {q: first_per_key(refs.filter(pc.equal(refs["q"], q)), lkey)["value"] for q in ("6R", "G1")}
+        ref = {q: first_with(refs, "q", q, lkey)["value"] for q in ("6R", "G1")}
         nte = first_per_key(P.get("line_nte", {"text": pa.string()}), lkey)
         lin = first_per_key(P.get("lin", {"q": pa.string(), "ndc": pa.string()}), lkey)
         ctp = first_per_key(P.get("ctp", {"qty": QUANTITY, "unit": pa.string()}), lkey)
         l_nm1 = P.get("line_nm1", {"q": pa.int16(), "id": pa.string()})
-        rend = first_per_key(l_nm1.filter(pc.equal(l_nm1["q"], Q["82"])), lkey)
+        rend = first_with(l_nm1, "q", Q["82"], lkey)
         # NDC normalization on the distinct values only
         ndc = lin["ndc"]
         is_n4 = pc.fill_null(pc.equal(lin["q"], "N4"), False)
