@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from reclaim.claims.model import MONEY, QUANTITY
 from reclaim.claims.x12._columns import Issues, Typed, _plain_decimal, ffill
-from reclaim.claims.x12.tokenizer import SEGMENT_IDS, X12Tokenizer
+from reclaim.claims.x12.tokenizer import SEGMENT_IDS, X12Tokenizer, components, pick
 
 
 def _careful(values: pa.Array, type_) -> list:
@@ -82,6 +82,29 @@ def test_elements_equal_single_gathers(x12_samples):
                     one = block.gather(np.where(block.count[rows] > k, block.first[rows] + k, 0),
                                        block.count[rows] > k)
                     assert values.equals(one), (name, sid, k)
+
+
+def test_components_equal_split_and_pick(x12_samples):
+    """Composite components cut from the bytes equal splitting at ISA16 and taking item j, for
+    every element of the samples (1 KB blocks), and on sliced arrays with nulls."""
+    import pyarrow.compute as pc
+
+    checked = 0
+    for name in ("x12__medicare-part-a.835", "x12__demo.drug.example10.1.837", "x12__demo.example1.837"):
+        for block in X12Tokenizer(x12_samples / name, block_size=1024).blocks():
+            for sid in SEGMENT_IDS:
+                rows = block.rows(sid)
+                for k in range(1, int(block.count[rows].max()) if len(rows) else 1):
+                    values = block.element(rows, k)
+                    lists = pc.split_pattern(values, block.delimiters.component)
+                    for j, got in enumerate(block.components(rows, k, range(8))):
+                        assert got.equals(pick(lists, j)), (name, sid, k, j)
+                        checked += 1
+    assert checked > 1000
+    values = pa.array(["x:y", "HC:J0897:JZ", None, "", "A::C", ":B", "Q:"]).slice(1)
+    got = components(values, ":", range(4))
+    assert [a.to_pylist() for a in got] == [["HC", None, None, "A", None, "Q"], ["J0897", None, None, None, "B", None],
+                                            ["JZ", None, None, "C", None, None], [None] * 6]
 
 
 def test_ffill_carries_over_blocks():

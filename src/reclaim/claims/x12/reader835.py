@@ -35,7 +35,7 @@ from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, first
 from .envelope import transaction_type
 from .ids import files_table, transaction_ids
 from ._stream import StreamingReader
-from .tokenizer import SEGMENT_CODE, pick
+from .tokenizer import SEGMENT_CODE, components, pick
 
 C = SEGMENT_CODE
 N1_QUALIFIERS = ["PR", "PE"]
@@ -128,7 +128,7 @@ class Reader835(StreamingReader):
         r = rows("SVC", in_claim)
         s1, s2, s3, s4, s5, s7 = els(r, (1, 2, 3, 4, 5, 7))
         T.composite(s1, r, "SVC01", "2110")
-        qual, code, m1, m2, m3, m4 = b.components(r, 1, range(6))
+        qual, code, m1, m2, m3, m4 = components(s1, b.delimiters.component, range(6))
         ocode, om1, om2, om3, om4 = b.components(r, 6, range(1, 6))
         P.add("svc", idx[r], claim=last["CLP"][r], offset=b.offset[r], qual=qual, code=code,
               m1=m1, m2=m2, m3=m3, m4=m4,

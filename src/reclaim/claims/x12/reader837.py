@@ -31,7 +31,7 @@ from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, first
 from .envelope import transaction_type
 from .ids import files_table, transaction_ids
 from ._stream import StreamingReader
-from .tokenizer import SEGMENT_CODE
+from .tokenizer import SEGMENT_CODE, components
 
 C = SEGMENT_CODE
 NM1_QUALIFIERS = ["85", "87", "PE", "IL", "PR", "QC", "82", "77", "DN", "DQ", "71", "72", "ZZ", "DK",
@@ -156,7 +156,7 @@ class Reader837(StreamingReader):
         r = rows("CLM", in_txn)
         clm01, clm02, clm05 = els(r, (1, 2, 5))
         T.composite(clm05, r, "CLM05", "2300")
-        pos, bill_qual, freq = b.components(r, 5, range(3))
+        pos, bill_qual, freq = components(clm05, b.delimiters.component, range(3))
         patient_hl = np.where(last["HL23"][r] > last["HL22"][r], last["HL23"][r], 0)
         P.add("clm", idx[r], txn=last["ST"][r], billing=last["HL20"][r], subscriber=last["HL22"][r],
               patient=patient_hl, offset=b.offset[r], pcn=clm01, charge=T.money(clm02, r, "CLM02", "2300"),
@@ -204,9 +204,10 @@ class Reader837(StreamingReader):
             e = dict(zip(wanted, els(r, wanted)))
             proc = e[proc_k]
             T.composite(proc, r, f"{seg}0{proc_k}", "2400")
-            cols = dict(zip(("qual", "code", "m1", "m2", "m3", "m4", "desc"), b.components(r, proc_k, range(7))))
+            cols = dict(zip(("qual", "code", "m1", "m2", "m3", "m4", "desc"),
+                            components(proc, b.delimiters.component, range(7))))
             if seg == "SV1":
-                ptr = b.components(r, 7, range(4))
+                ptr = components(e[7], b.delimiters.component, range(4))
                 cols.update(revenue=_s(len(r)), charge=T.money(e[2], r, "SV102", "2400"), basis=e[3],
                             units=T.quantity(e[4], r, "SV104", "2400"), pos=e[5],
                             p1=T.integer(ptr[0], r, "SV107-1", "2400", pa.int16()),
@@ -250,7 +251,7 @@ class Reader837(StreamingReader):
         e = b.first[seg_rep] + k
         keep = b.raw_offsets[e + 1] - b.raw_offsets[e] > 1  # an empty element (HI01**HI03) is skipped
         seg_rep, k, e = seg_rep[keep], k[keep], e[keep]
-        comp = b.components_of(e, np.ones(len(e), dtype=bool), (0, 1, 2, 3, 4, 8))
+        comp = components(b.gather(e, np.ones(len(e), dtype=bool)), b.delimiters.component, (0, 1, 2, 3, 4, 8))
         qual, code, fmt, date, amount, poa = comp
         no_code = code.is_null().to_numpy(zero_copy_only=False)
         if no_code.any():

@@ -138,8 +138,7 @@ class SegmentBlock:
     * ``first`` / ``count``: position of element 0 in ``raw`` and number of elements (incl. id).
     """
 
-    __slots__ = ("delimiters", "index", "offset", "sid", "first", "count", "raw", "raw_offsets", "data", "_by_sid",
-                 "_comp_pos")
+    __slots__ = ("delimiters", "index", "offset", "sid", "first", "count", "raw", "raw_offsets", "data", "_by_sid")
 
     def __init__(self, delimiters, index, offset, sid, first, count, raw, raw_offsets, data):
         self.delimiters = delimiters
@@ -152,7 +151,6 @@ class SegmentBlock:
         self.raw_offsets = raw_offsets  # int32, len(raw) + 1
         self.data = data  # the block's bytes (numpy uint8)
         self._by_sid = None
-        self._comp_pos = None
 
     def __len__(self) -> int:
         return len(self.index)
@@ -201,52 +199,11 @@ class SegmentBlock:
         return self._bytes(start, length)
 
     def _bytes(self, start: np.ndarray, length: np.ndarray) -> pa.StringArray:
-        """The strings ``data[start:start + length]`` (null where length is 0), gathered with
-        numpy straight from the block bytes: one copy, no Arrow kernel. Positions are int32
-        (a block is far below 2 GB), which halves the index arrays' memory traffic."""
-        offsets = np.zeros(len(start) + 1, dtype=np.int32)
-        np.cumsum(length, out=offsets[1:])
-        index = np.repeat(start.astype(np.int32, copy=False) - offsets[:-1], length)
-        index += np.arange(int(offsets[-1]), dtype=np.int32)
-        validity = np.packbits(length > 0, bitorder="little")
-        return pa.StringArray.from_buffers(len(start), pa.py_buffer(offsets), pa.py_buffer(np.take(self.data, index)),
-                                           pa.py_buffer(validity))
+        return take_bytes(self.data, start, length)
 
     def components(self, rows: np.ndarray, k: int, js) -> list[pa.StringArray]:
-        """Components ``js`` (0-based) of element ``k`` of the given rows, one string array per
-        j, null when absent or empty (what splitting the element at the ISA16 separator and
-        taking item j gives), cut straight from the block bytes in one gather."""
-        rows = np.asarray(rows, dtype=np.int64)
-        present = self.count[rows] > k
-        return self.components_of(np.where(present, self.first[rows] + k, 0), present, js)
-
-    def components_of(self, e: np.ndarray, present: np.ndarray, js) -> list[pa.StringArray]:
-        """:meth:`components` of raw elements number ``e``."""
-        js = list(js)
-        n = len(e)
-        start = self.raw_offsets[e].astype(np.int64)
-        end = np.where(present, self.raw_offsets[e + 1] - 1, start)  # the delimiter is not part of it
-        seps = self._component_positions()
-        if len(seps) == 0:
-            seps = np.array([len(self.data)], dtype=np.int64)  # a sentinel past every element
-        lo = np.searchsorted(seps, start)  # the element's separators are seps[lo:hi]
-        hi = np.searchsorted(seps, end)
-        last = len(seps) - 1
-        starts, lengths = [], []
-        for j in js:
-            s = start if j == 0 else seps[np.minimum(lo + j - 1, last)] + 1
-            t = np.where(lo + j < hi, seps[np.minimum(lo + j, last)], end)
-            has = present & (hi - lo >= j)
-            starts.append(np.where(has, s, 0))
-            lengths.append(np.where(has, t - s, 0))
-        arr = self._bytes(np.concatenate(starts), np.concatenate(lengths))
-        return [arr.slice(i * n, n) for i in range(len(js))]
-
-    def _component_positions(self) -> np.ndarray:
-        """Byte positions of the component separator in the block (found once, when asked)."""
-        if self._comp_pos is None:
-            self._comp_pos = np.flatnonzero(self.data == ord(self.delimiters.component))
-        return self._comp_pos
+        """Components ``js`` (0-based) of element ``k`` of the given rows (see :func:`components`)."""
+        return components(self.element(rows, k), self.delimiters.component, js)
 
     def component(self, values: pa.Array, k: int) -> pa.StringArray:
         """Component ``k`` (1-based) of composite values; null when absent or empty."""
@@ -274,6 +231,53 @@ def pick(lists: pa.Array, k: int) -> pa.StringArray:
     item_offsets = np.frombuffer(flat.buffers()[1], dtype=np.int32)[flat.offset:flat.offset + len(flat) + 1]
     present &= item_offsets[idx + 1] > item_offsets[idx]  # an empty item is null
     return flat.take(pa.array(idx, mask=~present))
+
+
+def take_bytes(data: np.ndarray, start: np.ndarray, length: np.ndarray) -> pa.StringArray:
+    """The strings ``data[start:start + length]`` (null where length is 0), gathered with
+    numpy: one copy, no Arrow kernel. Positions are int32 (a block is far below 2 GB), which
+    halves the index arrays' memory traffic."""
+    offsets = np.zeros(len(start) + 1, dtype=np.int32)
+    np.cumsum(length, out=offsets[1:])
+    index = np.repeat(start.astype(np.int32, copy=False) - offsets[:-1], length)
+    index += np.arange(int(offsets[-1]), dtype=np.int32)
+    validity = np.packbits(length > 0, bitorder="little")
+    return pa.StringArray.from_buffers(len(start), pa.py_buffer(offsets), pa.py_buffer(np.take(data, index)),
+                                       pa.py_buffer(validity))
+
+
+def components(values: pa.StringArray, separator: str, js) -> list[pa.StringArray]:
+    """Components ``js`` (0-based) of composite ``values``, one string array per j, null when
+    absent or empty: what splitting at ``separator`` and taking item j gives, cut from the
+    values' bytes in one gather (no list arrays, no binary search: the separators of value i
+    are found by a running count over the bytes)."""
+    js = list(js)
+    n = len(values)
+    buffers = values.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[values.offset:values.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, dtype=np.uint8)
+    if buffers[0] is not None and values.null_count:  # a null value may still span bytes: it has no components
+        ends = np.where(values.is_valid().to_numpy(zero_copy_only=False), offsets[1:], offsets[:-1])
+    else:
+        ends = offsets[1:]
+    starts = offsets[:-1]
+    is_sep = data[offsets[0]:offsets[-1]] == ord(separator)
+    seps = np.flatnonzero(is_sep) + offsets[0]
+    running = np.zeros(len(is_sep) + 1, dtype=np.int64)
+    np.cumsum(is_sep, out=running[1:])
+    lo = running[starts - offsets[0]]  # value i's separators are seps[lo:hi]
+    hi = running[ends - offsets[0]]
+    last = max(len(seps) - 1, 0)
+    seps = seps if len(seps) else np.zeros(1, dtype=np.int64)
+    cut_start, cut_length = [], []
+    for j in js:
+        s = starts if j == 0 else seps[np.minimum(lo + j - 1, last)] + 1
+        t = np.where(lo + j < hi, seps[np.minimum(lo + j, last)], ends)
+        has = (hi - lo >= j) & (ends > starts)
+        cut_start.append(np.where(has, s, 0))
+        cut_length.append(np.where(has, t - s, 0))
+    arr = take_bytes(data, np.concatenate(cut_start), np.concatenate(cut_length))
+    return [arr.slice(i * n, n) for i in range(len(js))]
 
 
 _SEPARATORS_TO_DELETE = b"\r\n"
