@@ -308,17 +308,18 @@ class Parts:
         self.split(names, cut)
 
 
-def first_per_key(table: pa.Table, keys: np.ndarray, where: np.ndarray | None = None) -> dict[str, pa.Array]:
+def first_per_key(table: pa.Table, keys: np.ndarray, where: np.ndarray | None = None,
+                  columns: list[str] | None = None) -> dict[str, pa.Array]:
     """For each of ``keys``, the first row of ``table`` (in file order) with that ``key``,
-    among the rows where ``where`` is true (all when None); columns are null where no row
-    matches. Rows are taken straight from ``table`` (no filtered copy)."""
+    among the rows where ``where`` is true (all when None); ``columns`` (all when None) are
+    null where no row matches. Rows are taken straight from ``table`` (no filtered copy)."""
     tkeys = table.column("key").to_numpy()
     rows = None
     if where is not None and not where.all():
         rows = np.flatnonzero(where)
         tkeys = tkeys[rows]
     out_len = len(keys)
-    names = [name for name in table.column_names if name != "key"]
+    names = columns or [name for name in table.column_names if name != "key"]
     if rows is None and len(tkeys) == out_len and np.array_equal(tkeys, keys):  # one row per key, in order
         return {name: _one_chunk(table.column(name)) for name in names}
     if len(tkeys) == 0:
@@ -337,9 +338,12 @@ def first_per_key(table: pa.Table, keys: np.ndarray, where: np.ndarray | None = 
     return {name: table.column(name).take(take) for name in names}
 
 
-def first_with(table: pa.Table, column: str, value, keys: np.ndarray) -> dict[str, pa.Array]:
-    """:func:`first_per_key` among the rows whose ``column`` equals ``value`` (a qualifier)."""
-    return first_per_key(table, keys, where=equal_mask(table.column(column), value))
+def first_with(table: pa.Table, column: str, value, keys: np.ndarray, take: str | None = None):
+    """:func:`first_per_key` among the rows whose ``column`` equals ``value`` (a qualifier);
+    with ``take``, only that column (an array), else every column (a dict)."""
+    found = first_per_key(table, keys, where=equal_mask(table.column(column), value),
+                          columns=[take] if take else None)
+    return found[take] if take else found
 
 
 def equal_mask(values, value) -> np.ndarray:

@@ -25,11 +25,13 @@ def file_digest(source) -> tuple[str, int]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         digest.update(source)
         return digest.hexdigest(), len(source)
+    buffer = bytearray(1 << 23)  # reused: no fresh 8 MB allocation (and its page faults) per chunk
+    view = memoryview(buffer)
     try:
         with open(source, "rb") as fh:
-            while chunk := fh.read(1 << 23):
-                digest.update(chunk)
-                size += len(chunk)
+            while got := fh.readinto(buffer):
+                digest.update(view[:got])
+                size += got
     except OSError:
         return "", 0
     return digest.hexdigest(), size

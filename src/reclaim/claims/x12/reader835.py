@@ -303,9 +303,9 @@ class Reader835(StreamingReader):
         qc = first_with(nm1, "q", "QC", ckey)
         rend = first_with(nm1, "q", "82", ckey)
         cdtm = P.get("clp_dtm", {"q": pa.string(), "date": pa.date32()})
-        cdate = {q: first_with(cdtm, "q", q, ckey)["date"] for q in ("232", "233", "050")}
+        cdate = {q: first_with(cdtm, "q", q, ckey, take="date") for q in ("232", "233", "050")}
         camt = P.get("clp_amt", {"q": pa.string(), "amount": MONEY})
-        amount = {q: first_with(camt, "q", q, ckey)["amount"] for q in ("AU", "I")}
+        amount = {q: first_with(camt, "q", q, ckey, take="amount") for q in ("AU", "I")}
         remit_claims = pa.table({
             "remit_claim_id": remit_claim_id, "transaction_id": ctid,
             "file_id": pa.repeat(pa.scalar(file_id, pa.string()), len(clp)),
@@ -330,13 +330,13 @@ class Reader835(StreamingReader):
         skey = svc["key"].to_numpy() if len(svc) else np.zeros(0, dtype=np.int64)
         line_index = rank_within(cpos)
         sdtm = P.get("svc_dtm", {"q": pa.string(), "date": pa.date32()})
-        d472 = first_with(sdtm, "q", "472", skey)["date"]
-        d150 = first_with(sdtm, "q", "150", skey)["date"]
-        d151 = first_with(sdtm, "q", "151", skey)["date"]
+        d472 = first_with(sdtm, "q", "472", skey, take="date")
+        d150 = first_with(sdtm, "q", "150", skey, take="date")
+        d151 = first_with(sdtm, "q", "151", skey, take="date")
         sref = P.get("svc_ref", {"q": pa.string(), "value": pa.string()})
-        lref = {q: first_with(sref, "q", q, skey)["value"] for q in ("6R", "G1", "LU")}
+        lref = {q: first_with(sref, "q", q, skey, take="value") for q in ("6R", "G1", "LU")}
         samt = P.get("svc_amt", {"q": pa.string(), "amount": MONEY})
-        b6 = first_with(samt, "q", "B6", skey)["amount"]
+        b6 = first_with(samt, "q", "B6", skey, take="amount")
         if len(svc):
             remit_lines = pa.table({
                 "remit_claim_id": remit_claim_id.take(pa.array(cpos)), "line_index": pa.array(line_index, pa.int32()),

@@ -377,7 +377,7 @@ class Reader837(StreamingReader):
             return first_per_key(t, keys)
 
         refs = P.get("clm_ref", {"q": pa.string(), "value": pa.string()})
-        ref = {q: first_with(refs, "q", q, ckey)["value"] for q in ("F8", "G1", "9F")}
+        ref = {q: first_with(refs, "q", q, ckey, take="value") for q in ("F8", "G1", "9F")}
         dtps = P.get("clm_dtp", {"q": pa.string(), "start": pa.date32(), "end": pa.date32()})
         stmt = first_with(dtps, "q", "434", ckey)
         adm = first_with(dtps, "q", "435", ckey)
@@ -385,7 +385,7 @@ class Reader837(StreamingReader):
         nm1 = P.get("clm_nm1", {"q": pa.int16(), "id_qual": pa.string(), "id": pa.string()})
 
         def provider(q):
-            return first_with(nm1, "q", Q[q], ckey)["id"]
+            return first_with(nm1, "q", Q[q], ckey, take="id")
 
         # hierarchical levels
         hl_nm1 = P.get("hl_nm1", {"q": pa.int16(), "last": pa.string(), "first": pa.string(),
@@ -558,7 +558,7 @@ class Reader837(StreamingReader):
         dtp = P.get("line_dtp", {"q": pa.string(), "start": pa.date32(), "end": pa.date32()})
         dos = first_with(dtp, "q", "472", lkey)
         refs = P.get("line_ref", {"q": pa.string(), "value": pa.string()})
-        ref = {q: first_with(refs, "q", q, lkey)["value"] for q in ("6R", "G1")}
+        ref = {q: first_with(refs, "q", q, lkey, take="value") for q in ("6R", "G1")}
         nte = first_per_key(P.get("line_nte", {"text": pa.string()}), lkey)
         lin = first_per_key(P.get("lin", {"q": pa.string(), "ndc": pa.string()}), lkey)
         ctp = first_per_key(P.get("ctp", {"qty": QUANTITY, "unit": pa.string()}), lkey)
