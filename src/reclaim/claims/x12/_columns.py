@@ -202,8 +202,6 @@ class Typed:
 
 _COMPOSITE_PLAIN = np.zeros(256, dtype=bool)
 _COMPOSITE_PLAIN[list(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .-")] = True
-_PLAIN_BYTES = np.zeros(256, dtype=bool)
-_PLAIN_BYTES[list(b"0123456789.-")] = True
 
 
 def _plain_decimal(values: pa.Array, type_: pa.Decimal128Type) -> pa.Array | None:
@@ -217,13 +215,19 @@ def _plain_decimal(values: pa.Array, type_: pa.Decimal128Type) -> pa.Array | Non
     n, scale = len(values), type_.scale
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + n + 1]
     data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
-    if not _PLAIN_BYTES[data].all():
+    # only '-' (45), '.' (46) and digits (48-57): three vector compares, no table look-up
+    if not ((data >= 45) & (data <= 57) & (data != 47)).all():
         return None
     dots = np.flatnonzero(data == ord("."))
     if len(dots):
-        rel = offsets - offsets[0]
-        owner = np.searchsorted(rel, dots, side="right") - 1
-        if (rel[owner + 1] - dots - 1 > scale).any():
+        # a value has more than `scale` decimals when none of the `scale + 1` bytes from its
+        # dot is its last byte (values are contiguous in `data`)
+        last_byte = np.zeros(len(data) + scale + 1, dtype=bool)
+        last_byte[(offsets[1:] - offsets[0] - 1)[offsets[1:] > offsets[:-1]]] = True
+        near_end = np.zeros(len(dots), dtype=bool)
+        for i in range(scale + 1):
+            near_end |= last_byte[dots + i]
+        if not near_end.all():
             return None
     try:
         parsed = values.cast(pa.float64())  # '-', '.', '1-2', '1.2.3' fail here
@@ -348,6 +352,8 @@ def first_with(table: pa.Table, column: str, value, keys: np.ndarray, take: str 
 
 def equal_mask(values, value) -> np.ndarray:
     """``values == value`` as a numpy bool array (null is False)."""
+    if pa.types.is_integer(values.type) and values.null_count == 0:  # qualifier codes
+        return values.to_numpy() == value
     return pc.fill_null(pc.equal(values, value), False).to_numpy(zero_copy_only=False)
 
 
