@@ -337,10 +337,13 @@ class _Batch:
 
     @classmethod
     def concat(cls, batches: list["_Batch"]):
+        """One batch of all: each table keeps one chunk per batch (Arrow, DuckDB and Parquet
+        read chunked tables as they are; combining would copy every table once more and
+        double the peak memory of a whole-file read)."""
         out = cls()
         for name, schema in out.SCHEMAS.items():
-            parts = [b.tables[name] for b in batches]
-            out.tables[name] = pa.concat_tables(parts).combine_chunks() if parts else schema.empty_table()
+            parts = [b.tables[name] for b in batches if b.tables[name].num_rows]
+            out.tables[name] = pa.concat_tables(parts) if parts else schema.empty_table()
         return out
 
 
