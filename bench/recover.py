@@ -226,11 +226,11 @@ def synthetic(lines_wanted: int):
     return RemitBatch(tables=r), ClaimBatch(tables=c)
 
 
-def match_ratio(lines_wanted: int) -> dict:
+def match_ratio(lines_wanted: int, memory_limit: str) -> dict:
     from reclaim.recovery import classify, engine, keys, matching, taxonomy
 
     remits, claims = synthetic(lines_wanted)
-    run = engine._Run(engine.MEMORY_LIMIT)
+    run = engine._Run(memory_limit)
     con = run.con
     try:
         # the engine's own loading, outside the timings: both sides read the same tables
@@ -265,13 +265,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--skip-match", action="store_true", help="skip part 2 (match + classify vs a plain join)")
     args = ap.parse_args(argv)
 
+    from reclaim.recovery.engine import MEMORY_LIMIT
+
+    limit = args.memory_limit or MEMORY_LIMIT
     if not args.skip_files:
         sys.path.insert(0, str(HERE))
         from _store import bench_home
 
-        from reclaim.recovery.engine import MEMORY_LIMIT
-
-        limit = args.memory_limit or MEMORY_LIMIT
         with bench_home() as home:
             for mb in args.mb:
                 row = recover_files(mb, home / "refdata.duckdb", limit)
@@ -281,9 +281,9 @@ def main(argv: list[str] | None = None) -> None:
                       f"peak RSS {row['peak_mb']:,.0f} MB (DuckDB memory_limit {limit}); loadavg {os.getloadavg()[0]:.2f}")
                 print("    steps (s): " + ", ".join(f"{k} {v:.1f}" for k, v in row["timings"].items()))
     if not args.skip_match:
-        row = match_ratio(args.lines)
+        row = match_ratio(args.lines, limit)
         n = row["lines"]
-        print(f"in-memory tables, {n:,} remit lines; loadavg {os.getloadavg()[0]:.2f}")
+        print(f"in-memory tables, {n:,} remit lines (DuckDB memory_limit {limit}); loadavg {os.getloadavg()[0]:.2f}")
         print(f"  baseline (plain DuckDB join on REF*6R + CAS group-by): {row['baseline']:.2f}s, "
               f"{n / row['baseline']:,.0f} lines/s")
         print(f"  match + classify:                                     {row['match_classify']:.2f}s, "

@@ -3,7 +3,8 @@
 Writes into ``-o OUTDIR``: worklist.csv/.xlsx/.json, summary-*.csv, summary.xlsx, charts (PNG),
 unmatched.csv, write-offs.csv, corrected-claims.837 (replacement claims) and letters/ (PDF and
 DOCX per item), saves the worklist in the database (``--db``, default the ``database_url``
-setting) and prints the top of the ranked worklist.
+setting) and prints the top of the ranked worklist. The files stream into a DuckDB database
+(one batch in memory at a time, ``--memory-limit``, spilling beyond it), see docs/recover.md.
 """
 
 from __future__ import annotations
@@ -62,12 +63,16 @@ def _history_outcomes(claim_paths, remit_paths, as_of: dt.date):
               help="Your copy of the letter templates folder.")
 @click.option("--letters/--no-letters", default=True, show_default=True, help="Write appeal letters (PDF, DOCX).")
 @click.option("--top", type=int, default=15, show_default=True, help="How many worklist rows to print.")
+@click.option("--memory-limit", "memory_limit", default=None, metavar="SIZE",
+              help="Memory for the run's database (e.g. 2GB, the default); beyond it, it spills to a temporary folder.")
 @click.pass_obj
-def command(settings, remits, claims, history_claims, history_remits, policies, terms, db, no_save, out, as_of, threshold, templates, letters, top):
+def command(settings, remits, claims, history_claims, history_remits, policies, terms, db, no_save, out, as_of, threshold, templates, letters, top,
+            memory_limit):
     """Explain remittances (835) against the submitted claims and rank what can be recovered."""
     from ..documents.letters import write_letters
     from ..recovery import recover
     from ..recovery import terms as terms_mod
+    from ..recovery.engine import MEMORY_LIMIT
     from ..recovery.corrected import write_corrected_claims
     from ..recovery.export import write_outputs
     from ..refdata.store import RefStore
@@ -80,7 +85,7 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
         list(remits), list(claims) or None, store=store, policies=list(policies) or ([settings.policy] if settings.policy else None),
         terms=terms_mod.load(terms), db_url=db_url,
         threshold=settings.underpayment_threshold if threshold is None else threshold, as_of=as_of_date,
-        history=history,
+        history=history, memory_limit=memory_limit or MEMORY_LIMIT,
     )
     files = write_outputs(result, out)
     corrected = write_corrected_claims(result, out / "corrected-claims.837")
