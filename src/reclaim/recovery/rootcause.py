@@ -82,5 +82,4 @@ def attach_root_cause(con: duckdb.DuckDBPyConnection, findings: pa.Table, *, cat
            end as root_cause,
            rc.root_cause_edit is not null as preventable
     from worklist w left join root_cause rc using (item_id)
-    order by w.priority desc, w.deadline nulls last, w.amount desc, w.item_id
     """)

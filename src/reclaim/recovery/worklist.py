@@ -188,7 +188,7 @@ from items
 
 def prioritize(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, observed=None) -> None:
     """Add ``natural_key``, ``item_id``, ``odds``, ``days_left``, ``deadline_passed`` and
-    ``priority`` to the items (table ``worklist``), best first.
+    ``priority`` to the items (table ``worklist``; ranked when read, see ``engine.RESULT_SQL``).
 
     ``observed``: an Arrow table (payer_id, kind, reason, recovered, resolved) of past outcomes
     from the worklist store; odds = (recovered + PRIOR_WEIGHT x default) / (resolved + PRIOR_WEIGHT).
@@ -219,5 +219,4 @@ def prioritize(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, observed=None)
                       when days_left >= {URGENCY_WINDOW_DAYS} then 1.0
                       else 1.0 + ({URGENCY_WINDOW_DAYS} - days_left) / {URGENCY_WINDOW_DAYS}.0 end, 2) as priority
     from o
-    order by priority desc, deadline nulls last, amount desc, item_id
     """)
