@@ -198,7 +198,8 @@ def _load(con: duckdb.DuckDBPyConnection, source, want: str) -> dict[str, int]:
         return added
     from ..claims.io import load_into
 
-    return load_into(con, [Path(p) for p in source], want, prefix=keys.INPUT_PREFIX)
+    paths = [source] if isinstance(source, (str, Path)) else source  # one path is a list of one
+    return load_into(con, [Path(p) for p in paths], want, prefix=keys.INPUT_PREFIX)
 
 
 def _asp_rows(store, codes: list[str]) -> pa.Table:
@@ -294,7 +295,7 @@ def recover(
 ) -> RecoveryResult:
     """Explain ``remits`` against the submitted ``claims`` and build the ranked worklist.
 
-    ``remits`` / ``claims``: batches, or lists of paths (files or folders, any format
+    ``remits`` / ``claims``: batches, or paths (files or folders, any format
     :func:`reclaim.claims.io.load_into` reads: X12, CSV/XLSX, FHIR, ``reclaim convert`` Parquet);
     files are streamed, a file of the wrong kind or that cannot be read is a ``read_issues``
     row and the others are still recovered;
