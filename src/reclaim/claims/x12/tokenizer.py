@@ -180,7 +180,8 @@ class SegmentBlock:
         n = len(rows)
         count = self.count[rows]
         ks = list(ks)
-        wanted = [k for k in ks if n and (count > k).any()]  # optional elements are often absent
+        most = int(count.max()) if n else 0
+        wanted = [k for k in ks if k < most]  # optional elements are often absent from every row
         out = dict.fromkeys(ks)
         if wanted:
             kk = np.asarray(wanted, dtype=np.int64)[:, None]
