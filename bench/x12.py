@@ -1,7 +1,8 @@
-"""X12 reading speed and memory: reclaim's 837/835 readers against pyx12, in the same run.
+"""X12 reading speed and memory: reclaim's 837/835 readers against pyx12 and oxedi, in the same run.
 
-    .venv/bin/python bench/x12.py                # 200 MB files (+ 50 MB for the memory check)
-    .venv/bin/python bench/x12.py --mb 400 --pyx12-mb 5
+    .venv/bin/python bench/x12.py                      # 100 MB files, 25 MB for the memory check
+    .venv/bin/python bench/x12.py --mb 200 --pyx12-mb 5 --keep
+    .venv/bin/python bench/x12.py --core 1             # pin to another core
 
 What it does:
 
@@ -10,14 +11,22 @@ What it does:
    from the files): every copy gets its own CLM01/CLP01, HL numbers, payer claim number,
    amounts scaled by an integer factor (so 835 balancing still holds), and a drug HCPCS
    rotated through real J-codes; ST/SE per 5,000 claims with correct counts; BPR02 = sum CLP04;
-2. reads each file with reclaim in a fresh subprocess (time, claims/s, MB/s, peak RSS), at
-   two sizes (``--mb`` and a quarter of it) to show memory does not grow with the file;
+2. reads each file with reclaim in a fresh subprocess: streaming (``iter_837`` / ``iter_835``
+   consumed batch by batch, what ``reclaim convert`` and ``load_into`` do) at two sizes
+   (``--mb`` and a quarter of it: peak RSS must not grow with the file) and whole-file
+   (``read_837`` / ``read_835``, which concatenates every batch, so its memory grows);
 3. times oxedi 0.6 (Rust, 835 only, the fastest Python-installable 835 parser) on the same
    835 files;
 4. runs pyx12 4.0 (``x12n_document``: parse + validate, the reference Python X12 library) on a
    slice of the same content (the first ``--pyx12-mb`` MB, built by the same generator with the
-   same seed), because it is far too slow for the whole file, and prints the ratio of MB/s.
+   same seed), because it is far too slow for the whole file, and prints the ratio of MB/s
+   against reclaim's streaming read of the same slice;
+5. measures the streaming ``reclaim convert`` to Parquet at ``--convert-mb`` sizes (flat memory).
 
+One core, honestly: every reader runs pinned to one CPU (``--core``, default 0, with
+``os.sched_setaffinity``), with Arrow's CPU and I/O pools at one thread and OMP/BLAS threads
+at one, so no helper thread counts as "one core". Each row shows wall and CPU seconds and the
+load average when it ran: other work on the machine slows every reader alike.
 Every number is measured in this run; nothing is remembered from earlier runs.
 """
 
@@ -226,143 +235,160 @@ def generate(kind: str, path: Path, target_mb: float, seed: int = 0) -> dict:
 # --------------------------------------------------------------------------- measuring
 
 _CHILD = r"""
-import json, resource, sys, time
-kind, path = sys.argv[1], sys.argv[2]
+import json, os, resource, sys, time
+kind, path, core = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if core >= 0:
+    os.sched_setaffinity(0, {core})
+import pyarrow as pa
+pa.set_cpu_count(1)
+pa.set_io_thread_count(1)
+t, c = time.perf_counter(), time.process_time()
+issues = None
 if kind == "pyx12":
     import io, logging
     import pyx12.params, pyx12.x12n_document
     logging.getLogger("pyx12").setLevel(logging.CRITICAL)
     logging.getLogger("pyx12").propagate = False
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     pyx12.x12n_document.x12n_document(pyx12.params.params(), path, io.StringIO(), None, None, None)
-    elapsed, n, issues = time.perf_counter() - t, None, None
+    n = None
 elif kind == "oxedi":
     import oxedi
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     result = oxedi.parse_file(path)
     n = result.count_claims()
-    elapsed, issues = time.perf_counter() - t, len(result.diagnostics)
+    issues = len(result.diagnostics)
 elif kind.startswith("convert"):
     import tempfile
     from reclaim.claims.io import convert
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as out:
         summary, _ = convert([path], out, "parquet")
-    elapsed = time.perf_counter() - t
     n = summary["claims"] + summary["remit_claims"]
     issues = summary["errors"] + summary["warnings"]
 else:
-    from reclaim.claims.x12 import read_835, read_837
-    reader = read_837 if kind == "837" else read_835
-    t = time.perf_counter()
-    batch = reader(path)
-    elapsed = time.perf_counter() - t
-    n = batch["claims" if kind == "837" else "remit_claims"].num_rows
-    issues = batch["read_issues"].num_rows
-print(json.dumps({"seconds": elapsed, "claims": n, "issues": issues,
+    from reclaim.claims.x12 import iter_835, iter_837, read_835, read_837
+    mode, x12 = kind[:4], kind[4:]
+    claims = "claims" if x12 == "837" else "remit_claims"
+    t, c = time.perf_counter(), time.process_time()
+    if mode == "iter":  # streaming: one batch in memory at a time
+        n = issues = 0
+        for batch in (iter_837 if x12 == "837" else iter_835)(path):
+            n += batch[claims].num_rows
+            issues += batch["read_issues"].num_rows
+    else:  # whole file: every batch concatenated
+        batch = (read_837 if x12 == "837" else read_835)(path)
+        n, issues = batch[claims].num_rows, batch["read_issues"].num_rows
+print(json.dumps({"seconds": time.perf_counter() - t, "cpu": time.process_time() - c, "claims": n,
+                  "issues": issues, "load": os.getloadavg()[0],
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
+#: helper threads off, so "one core" means one core (Arrow pools are set in the child itself)
+_ONE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                   "RAYON_NUM_THREADS": "1"}
 
-def measure(kind: str, path: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", _CHILD, kind, str(path)], capture_output=True, text=True)
+
+def measure(kind: str, path: Path, core: int) -> dict:
+    env = {**os.environ, **_ONE_THREAD_ENV}
+    done = subprocess.run([sys.executable, "-c", _CHILD, kind, str(path), str(core)], capture_output=True,
+                          text=True, env=env, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{kind} reader failed on {path}:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _file(kind: str, mb: float, keep: bool) -> Path:
+    path = DATA / f"bench-{kind}-{mb:g}MB.x12"
+    if not (keep and path.exists()):
+        t = time.perf_counter()
+        info = generate(kind, path, mb)
+        print(f"generated {path.name}: {info['bytes'] / 1e6:.1f} MB, {info['claims']:,} claims, "
+              f"{info['transactions']} ST/SE in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    return path
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--mb", type=float, default=200, help="size of the large files (MB)")
-    ap.add_argument("--pyx12-mb", type=float, default=5, help="size of the slice pyx12 reads (MB)")
+    ap.add_argument("--mb", type=float, default=100, help="size of the large files (MB); a quarter of it too")
+    ap.add_argument("--pyx12-mb", type=float, default=2, help="size of the slice pyx12 reads (MB)")
     ap.add_argument("--keep", action="store_true", help="reuse generated files of the same size")
+    ap.add_argument("--core", type=int, default=0, help="CPU every reader is pinned to (-1: no pinning)")
     ap.add_argument("--convert-mb", default="100,300",
-                    help="sizes (MB) at which the streaming `reclaim convert` to Parquet is measured")
+                    help="sizes (MB) at which the streaming `reclaim convert` to Parquet is measured ('' to skip)")
     ap.add_argument("--convert-only", action="store_true", help="measure only the streaming convert")
     args = ap.parse_args(argv)
     if not SAMPLES.is_dir():
         raise SystemExit(f"the X12 samples are missing: {SAMPLES}")
-    rows = _convert_rows(args)
-    if args.convert_only:
-        _print_convert(rows)
-        return
-    for kind in ("837", "835"):
-        sizes = {"large": args.mb, "quarter": args.mb / 4, "slice": args.pyx12_mb}
-        files = {}
-        for label, mb in sizes.items():
-            path = DATA / f"bench-{kind}-{mb:g}MB.x12"
-            if not (args.keep and path.exists()):
-                t = time.perf_counter()
-                info = generate(kind, path, mb)
-                print(f"generated {path.name}: {info['bytes'] / 1e6:.1f} MB, {info['claims']:,} claims, "
-                      f"{info['transactions']} ST/SE in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-            files[label] = path
-        for label in ("large", "quarter", "slice"):
-            path = files[label]
-            m = measure(kind, path)
-            rows.append({"reader": f"reclaim read_{kind}", "file": label, "mb": path.stat().st_size / 1e6, **m})
-        m = measure("pyx12", files["slice"])
-        rows.append({"reader": "pyx12 4.0 x12n_document", "file": "slice", "mb": files["slice"].stat().st_size / 1e6,
-                     **m, "claims": rows[-1]["claims"], "kind": kind})
-        if kind == "835":  # oxedi (Rust, 835 only): the fastest Python-installable 835 parser
-            for label in ("large", "quarter"):
-                m = measure("oxedi", files[label])
-                rows.append({"reader": "oxedi 0.6 parse_file", "file": label, "mb": files[label].stat().st_size / 1e6,
-                             **m, "kind": kind})
-    _print([r for r in rows if not r["reader"].startswith("reclaim convert")])
-    _print_convert([r for r in rows if r["reader"].startswith("reclaim convert")])
-
-
-def _convert_rows(args) -> list[dict]:
-    """Streaming ``reclaim convert`` (claims.io.convert, Parquet) at each --convert-mb size, each
-    in a fresh subprocess: peak RSS should not grow with the file."""
+    if args.core >= 0 and args.core not in os.sched_getaffinity(0):
+        raise SystemExit(f"--core {args.core} is not one of this machine's CPUs {sorted(os.sched_getaffinity(0))}")
+    pinning = (f"pinned to CPU {args.core} (sched_setaffinity), Arrow cpu/io pools 1 thread, OMP/BLAS/RAYON 1 thread"
+               if args.core >= 0 else "not pinned")
     rows = []
+    if not args.convert_only:
+        for kind in ("837", "835"):
+            files = {label: _file(kind, mb, args.keep)
+                     for label, mb in (("large", args.mb), ("quarter", args.mb / 4), ("slice", args.pyx12_mb))}
+            runs = [(f"iter{kind}", "large"), (f"iter{kind}", "quarter"), (f"read{kind}", "large"),
+                    (f"iter{kind}", "slice"), ("pyx12", "slice")]
+            if kind == "835":  # oxedi (Rust, 835 only): the fastest Python-installable 835 parser
+                runs += [("oxedi", "large")]
+            for reader, label in runs:
+                m = measure(reader, files[label], args.core)
+                if reader == "pyx12":  # pyx12 does not count claims: the same slice holds as many as ours
+                    m["claims"] = next(r["claims"] for r in rows if r["reader"] == f"iter{kind}" and r["file"] == "slice")
+                rows.append({"reader": reader, "kind": kind, "file": label, "mb": files[label].stat().st_size / 1e6, **m})
     for kind in ("837", "835"):
         for mb in (float(x) for x in args.convert_mb.split(",") if x.strip()):
-            path = DATA / f"bench-{kind}-{mb:g}MB.x12"
-            if not (args.keep and path.exists()):
-                generate(kind, path, mb)
-            m = measure(f"convert{kind}", path)
-            rows.append({"reader": f"reclaim convert {kind}", "file": f"{mb:g}MB", "mb": path.stat().st_size / 1e6, **m})
-    return rows
+            path = _file(kind, mb, args.keep)
+            rows.append({"reader": f"convert{kind}", "kind": kind, "file": f"{mb:g}MB",
+                         "mb": path.stat().st_size / 1e6, **measure(f"convert{kind}", path, args.core)})
+    _print(rows, pinning)
 
 
-def _print_convert(rows: list[dict]) -> None:
+_NAMES = {"iter": "reclaim iter_{k} (stream)", "read": "reclaim read_{k} (whole)", "conv": "reclaim convert {k}",
+          "pyx1": "pyx12 4.0 x12n_document", "oxed": "oxedi 0.6 parse_file"}
+
+
+def _print(rows: list[dict], pinning: str) -> None:
     print()
-    print("streaming convert to Parquet (one subprocess each; memory should stay flat as the file grows):")
-    print(f"{'reader':<26} {'MB':>8} {'claims':>10} {'seconds':>9} {'MB/s':>8} {'peak RSS MB':>12}")
+    print(f"one core: {pinning}; {os.cpu_count()} CPUs on this machine")
+    print(f"{'reader':<28} {'file':<8} {'MB':>7} {'claims':>9} {'wall s':>7} {'cpu s':>7} {'MB/s':>7} "
+          f"{'MB/s cpu':>8} {'claims/s':>9} {'peak RSS MB':>11} {'issues':>7} {'load':>5}")
     for r in rows:
-        print(f"{r['reader']:<26} {r['mb']:>8.1f} {r['claims'] or 0:>10,} {r['seconds']:>9.2f} "
-              f"{r['mb'] / r['seconds']:>8.2f} {r['peak_mb']:>12.0f}")
-
-
-def _print(rows: list[dict]) -> None:
+        name = _NAMES[r["reader"][:4]].format(k=r["kind"])
+        print(f"{name:<28} {r['file']:<8} {r['mb']:>7.1f} {r['claims'] or 0:>9,} {r['seconds']:>7.2f} {r['cpu']:>7.2f} "
+              f"{r['mb'] / r['seconds']:>7.1f} {r['mb'] / r['cpu']:>8.1f} {(r['claims'] or 0) / r['seconds']:>9,.0f} "
+              f"{r['peak_mb']:>11.0f} {'' if r.get('issues') is None else r['issues']:>7} {r['load']:>5.1f}")
     print()
-    print("(load average at the end: %.1f on %d cores: other work on the machine slows every reader alike)"
-          % (os.getloadavg()[0], os.cpu_count() or 1))
-    print(f"{'reader':<26} {'file':<8} {'MB':>8} {'claims':>10} {'seconds':>9} {'MB/s':>8} {'claims/s':>10} "
-          f"{'peak RSS MB':>12} {'issues':>7}")
-    for r in rows:
-        mbps = r["mb"] / r["seconds"]
-        cps = (r["claims"] or 0) / r["seconds"]
-        print(f"{r['reader']:<26} {r['file']:<8} {r['mb']:>8.1f} {r['claims'] or 0:>10,} {r['seconds']:>9.2f} "
-              f"{mbps:>8.2f} {cps:>10,.0f} {r['peak_mb']:>12.0f} {'' if r.get('issues') is None else r['issues']:>7}")
-    print()
+
+    def get(reader, kind, file):
+        return next((r for r in rows if r["reader"] == reader and r["kind"] == kind and r["file"] == file), None)
+
     for kind in ("837", "835"):
-        ours = next(r for r in rows if r["reader"] == f"reclaim read_{kind}" and r["file"] == "slice")
-        large = next(r for r in rows if r["reader"] == f"reclaim read_{kind}" and r["file"] == "large")
-        quarter = next(r for r in rows if r["reader"] == f"reclaim read_{kind}" and r["file"] == "quarter")
-        base = next(r for r in rows if r["reader"].startswith("pyx12") and r.get("kind") == kind)
+        large, quarter = get(f"iter{kind}", kind, "large"), get(f"iter{kind}", kind, "quarter")
+        if large is None:
+            continue
+        mbps = large["mb"] / large["seconds"]
+        print(f"{kind}: streaming {mbps:.1f} MB/s wall, {large['mb'] / large['cpu']:.1f} MB/s CPU, "
+              f"{large['claims'] / large['seconds']:,.0f} claims/s on {large['mb']:.0f} MB (goal: over 50 MB/s on "
+              f"one core: {'met' if mbps > 50 else 'NOT met'}); peak RSS {quarter['peak_mb']:.0f} MB at "
+              f"{quarter['mb']:.0f} MB, {large['peak_mb']:.0f} MB at {large['mb']:.0f} MB")
+        whole = get(f"read{kind}", kind, "large")
+        print(f"{kind}: whole-file read {whole['mb'] / whole['seconds']:.1f} MB/s, peak RSS {whole['peak_mb']:.0f} MB "
+              "(holds every table)")
+        ours, base = get(f"iter{kind}", kind, "slice"), get("pyx12", kind, "slice")
         ratio = (ours["mb"] / ours["seconds"]) / (base["mb"] / base["seconds"])
-        ox = next((r for r in rows if r["reader"].startswith("oxedi") and r["file"] == "large" and r.get("kind") == kind), None)
+        print(f"{kind}: reclaim is {ratio:,.0f}x pyx12 on the same {base['mb']:.1f} MB slice (goal: 20x; pyx12 parses "
+              f"and validates and is too slow for the {large['mb']:.0f} MB file)")
+        ox = get("oxedi", kind, "large")
         if ox:
-            print(f"{kind}: reclaim reads {large['mb'] / large['seconds']:.1f} MB/s, oxedi {ox['mb'] / ox['seconds']:.1f} MB/s "
-                  f"on the same {large['mb']:.0f} MB file (ratio {(large['mb'] / large['seconds']) / (ox['mb'] / ox['seconds']):.2f}; "
-                  "oxedi builds typed tables but not the reclaim model)")
-        print(f"{kind}: reclaim is {ratio:,.0f}x pyx12 on the same {base['mb']:.1f} MB slice "
-              f"(pyx12 parses and validates; it is too slow for the {large['mb']:.0f} MB file, so it reads only the slice); "
-              f"peak memory {quarter['peak_mb']:.0f} MB at {quarter['mb']:.0f} MB vs {large['peak_mb']:.0f} MB at "
-              f"{large['mb']:.0f} MB")
+            print(f"{kind}: oxedi {ox['mb'] / ox['seconds']:.1f} MB/s on the same file: reclaim/oxedi = "
+                  f"{mbps / (ox['mb'] / ox['seconds']):.2f} (oxedi builds typed tables, not the reclaim model)")
+    conv = [r for r in rows if r["reader"].startswith("convert")]
+    if conv:
+        print("streaming convert to Parquet: peak RSS " + "; ".join(
+            f"{r['kind']} {r['mb']:.0f} MB -> {r['peak_mb']:.0f} MB" for r in conv))
 
 
 if __name__ == "__main__":
