@@ -12,6 +12,7 @@ lacks a table (no MUE file imported yet) yields an empty view, not a broken edit
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import threading
 from collections.abc import Iterable
@@ -205,8 +206,10 @@ def spark_session():
         return _SPARK
 
 
+@functools.lru_cache(maxsize=256)
 def to_spark_sql(sql: str) -> str:
-    """DuckDB-dialect SQL -> Spark SQL (the one place dialects meet)."""
+    """DuckDB-dialect SQL -> Spark SQL (the one place dialects meet). Cached: the catalog's ~40
+    statements take seconds to transpile, and a long-lived process (the web app) checks often."""
     import sqlglot
 
     return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
