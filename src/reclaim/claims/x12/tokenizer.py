@@ -4,7 +4,9 @@ The file is read in blocks of a few MB cut at a segment terminator, so memory st
 files grow. Inside a block nothing loops per segment in Python: numpy finds every delimiter
 byte, and the element boundaries become the offsets of one Arrow string array (zero copy), so
 element *k* of segment *s* is ``raw[first[s] + k]``. Each raw element keeps its trailing
-delimiter byte; :meth:`SegmentBlock.element` strips it for the few columns a reader takes.
+delimiter byte; :meth:`SegmentBlock.elements` copies out, without it, every element a table
+needs from one segment type in one gather, and :func:`components` cuts composites into their
+components from those bytes.
 
 Delimiters come from the ISA header (element separator = ISA byte 4, repetition = ISA11,
 component = ISA16, segment terminator = the byte after ISA16); CR/LF after the terminator is
@@ -197,18 +199,11 @@ class SegmentBlock:
         not ``present`` or empty."""
         start = self.raw_offsets[e]
         length = np.where(present, self.raw_offsets[e + 1] - start - 1, 0)  # minus the delimiter
-        return self._bytes(start, length)
-
-    def _bytes(self, start: np.ndarray, length: np.ndarray) -> pa.StringArray:
         return take_bytes(self.data, start, length)
 
     def components(self, rows: np.ndarray, k: int, js) -> list[pa.StringArray]:
         """Components ``js`` (0-based) of element ``k`` of the given rows (see :func:`components`)."""
         return components(self.element(rows, k), self.delimiters.component, js)
-
-    def component(self, values: pa.Array, k: int) -> pa.StringArray:
-        """Component ``k`` (1-based) of composite values; null when absent or empty."""
-        return pick(pc.split_pattern(values, self.delimiters.component), k - 1)
 
 
 def pick(lists: pa.Array, k: int) -> pa.StringArray:
