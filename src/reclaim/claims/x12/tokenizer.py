@@ -355,18 +355,23 @@ class X12Tokenizer:
         base = 0  # file offset of buf[0]
         delims: Delimiters | None = None
         for chunk in chunks:
-            buf += chunk
             if delims is None:
+                buf += chunk
                 if len(buf) < 4096 and len(chunk) == self.block_size:
                     continue  # read on until the head holds a whole ISA
                 start, delims = self._start(buf[:4096])
                 self.delimiters = delims
-                buf = buf[start:]
-                base += start
-            cut = buf.rfind(delims.segment.encode("latin-1"))
-            if cut < 0:
-                continue
-            region, buf = buf[:cut + 1], buf[cut + 1:]
+                chunk, buf, base = buf[start:], b"", base + start
+            term = delims.segment.encode("latin-1")
+            cut = chunk.rfind(term)
+            if cut >= 0:  # the region is the tail of the last block and the chunk up to it: one copy
+                region, buf = b"".join((buf, memoryview(chunk)[:cut + 1])), chunk[cut + 1:]
+            else:
+                buf += chunk
+                cut = buf.rfind(term)
+                if cut < 0:
+                    continue
+                region, buf = buf[:cut + 1], buf[cut + 1:]
             for block, delims in self._regions(region, base, delims):
                 yield block
             base += len(region)
