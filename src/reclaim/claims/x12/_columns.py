@@ -278,9 +278,14 @@ class Parts:
         if not pieces:
             return pa.table({"key": pa.array([], pa.int64()),
                              **{k: pa.array([], t) for k, t in schema.items()}})
-        # one chunk: Arrow's take on a chunked column concatenates it first, on every call, and
-        # most parts are looked up several times (once per qualifier)
-        return pieces[0] if len(pieces) == 1 else pa.concat_tables(pieces).combine_chunks()
+        # chunks stay as they are (one per block): combining would copy every column once more
+        return pa.concat_tables(pieces)
+
+    def lookup(self, name: str, schema: dict[str, pa.DataType]) -> pa.Table:
+        """:meth:`get` in one chunk, for a part looked up once per qualifier: Arrow's take on a
+        chunked column concatenates it first, on every call."""
+        table = self.get(name, schema)
+        return table.combine_chunks() if table.column(0).num_chunks > 1 else table
 
     def split(self, names, cut: int) -> "Parts":
         """Move the rows of parts ``names`` whose key is below ``cut`` into a new Parts (what a

@@ -256,7 +256,7 @@ class Reader835(StreamingReader):
                                           "method": pa.string(), "date": pa.date32()}), st_index)
         trn = first_per_key(P.get("trn", {"trace": pa.string(), "payer_tax": pa.string()}), st_index)
         dtm = first_per_key(P.get("dtm405", {"date": pa.date32()}), st_index)
-        n1 = P.get("n1", {"q": pa.int16(), "name": pa.string(), "id_qual": pa.string(), "id": pa.string()})
+        n1 = P.lookup("n1", {"q": pa.int16(), "name": pa.string(), "id_qual": pa.string(), "id": pa.string()})
         pr = first_with(n1, "q", 0, st_index)
         pe = first_with(n1, "q", 1, st_index)
         pref = P.get("payer_ref", {"q": pa.string(), "value": pa.string()})
@@ -299,12 +299,12 @@ class Reader835(StreamingReader):
         ordinal = rank_within(ctxn) + self.claims_emitted[tpos]
         np.add.at(self.claims_emitted, tpos, 1)
         remit_claim_id = pc.binary_join_element_wise(ctid, pa.array(ordinal).cast(pa.string()), ":")
-        nm1 = P.get("clp_nm1", {"q": pa.string(), "last": pa.string(), "first": pa.string(), "id": pa.string()})
+        nm1 = P.lookup("clp_nm1", {"q": pa.string(), "last": pa.string(), "first": pa.string(), "id": pa.string()})
         qc = first_with(nm1, "q", "QC", ckey)
         rend = first_with(nm1, "q", "82", ckey)
-        cdtm = P.get("clp_dtm", {"q": pa.string(), "date": pa.date32()})
+        cdtm = P.lookup("clp_dtm", {"q": pa.string(), "date": pa.date32()})
         cdate = {q: first_with(cdtm, "q", q, ckey, take="date") for q in ("232", "233", "050")}
-        camt = P.get("clp_amt", {"q": pa.string(), "amount": MONEY})
+        camt = P.lookup("clp_amt", {"q": pa.string(), "amount": MONEY})
         amount = {q: first_with(camt, "q", q, ckey, take="amount") for q in ("AU", "I")}
         remit_claims = pa.table({
             "remit_claim_id": remit_claim_id, "transaction_id": ctid,
@@ -329,11 +329,11 @@ class Reader835(StreamingReader):
             cpos = np.zeros(0, dtype=np.int64)
         skey = svc["key"].to_numpy() if len(svc) else np.zeros(0, dtype=np.int64)
         line_index = rank_within(cpos)
-        sdtm = P.get("svc_dtm", {"q": pa.string(), "date": pa.date32()})
+        sdtm = P.lookup("svc_dtm", {"q": pa.string(), "date": pa.date32()})
         d472 = first_with(sdtm, "q", "472", skey, take="date")
         d150 = first_with(sdtm, "q", "150", skey, take="date")
         d151 = first_with(sdtm, "q", "151", skey, take="date")
-        sref = P.get("svc_ref", {"q": pa.string(), "value": pa.string()})
+        sref = P.lookup("svc_ref", {"q": pa.string(), "value": pa.string()})
         lref = {q: first_with(sref, "q", q, skey, take="value") for q in ("6R", "G1", "LU")}
         samt = P.get("svc_amt", {"q": pa.string(), "amount": MONEY})
         b6 = first_with(samt, "q", "B6", skey, take="amount")

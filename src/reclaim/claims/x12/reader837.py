@@ -318,7 +318,7 @@ class Reader837(StreamingReader):
         emitted_tids = tids[self.txn_done:n_closed]
         emitted_st = st_index[self.txn_done:n_closed]
         bht = first_per_key(P.get("bht", {"created": pa.date32()}), emitted_st)
-        header = P.get("header_nm1", {"q": pa.string(), "name": pa.string(), "id": pa.string()})
+        header = P.lookup("header_nm1", {"q": pa.string(), "name": pa.string(), "id": pa.string()})
         sub = first_with(header, "q", "41", emitted_st)
         rcv = first_with(header, "q", "40", emitted_st)
         self.txn_done = n_closed
@@ -376,19 +376,19 @@ class Reader837(StreamingReader):
                 t = t.filter(where(t))
             return first_per_key(t, keys)
 
-        refs = P.get("clm_ref", {"q": pa.string(), "value": pa.string()})
+        refs = P.lookup("clm_ref", {"q": pa.string(), "value": pa.string()})
         ref = {q: first_with(refs, "q", q, ckey, take="value") for q in ("F8", "G1", "9F")}
-        dtps = P.get("clm_dtp", {"q": pa.string(), "start": pa.date32(), "end": pa.date32()})
+        dtps = P.lookup("clm_dtp", {"q": pa.string(), "start": pa.date32(), "end": pa.date32()})
         stmt = first_with(dtps, "q", "434", ckey)
         adm = first_with(dtps, "q", "435", ckey)
         nte = fk("clm_nte", {"text": pa.string()}, ckey)
-        nm1 = P.get("clm_nm1", {"q": pa.int16(), "id_qual": pa.string(), "id": pa.string()})
+        nm1 = P.lookup("clm_nm1", {"q": pa.int16(), "id_qual": pa.string(), "id": pa.string()})
 
         def provider(q):
             return first_with(nm1, "q", Q[q], ckey, take="id")
 
         # hierarchical levels
-        hl_nm1 = P.get("hl_nm1", {"q": pa.int16(), "last": pa.string(), "first": pa.string(),
+        hl_nm1 = P.lookup("hl_nm1", {"q": pa.int16(), "last": pa.string(), "first": pa.string(),
                                   "id_qual": pa.string(), "id": pa.string()})
         billing_key = clm["billing"].to_numpy()
         sub_key = clm["subscriber"].to_numpy()
@@ -409,7 +409,7 @@ class Reader837(StreamingReader):
         payer = hl(hl_nm1, "PR", sub_key)
         sbr = fk("hl_sbr", {"resp": pa.string(), "rel": pa.string(), "group": pa.string(), "filing": pa.string()},
                  sub_key)
-        dmg = P.get("hl_dmg", {"q": pa.int16(), "birth": pa.date32(), "sex": pa.string()})
+        dmg = P.lookup("hl_dmg", {"q": pa.int16(), "birth": pa.date32(), "sex": pa.string()})
         sub_dmg = hl(dmg, "IL", sub_key)
         has_pat = pa.array(pat_key > 0)
         patient = hl(hl_nm1, "QC", pat_key)
@@ -557,7 +557,7 @@ class Reader837(StreamingReader):
                             segment_id="LX", column="SV1/SV2")
         dtp = P.get("line_dtp", {"q": pa.string(), "start": pa.date32(), "end": pa.date32()})
         dos = first_with(dtp, "q", "472", lkey)
-        refs = P.get("line_ref", {"q": pa.string(), "value": pa.string()})
+        refs = P.lookup("line_ref", {"q": pa.string(), "value": pa.string()})
         ref = {q: first_with(refs, "q", q, lkey, take="value") for q in ("6R", "G1")}
         nte = first_per_key(P.get("line_nte", {"text": pa.string()}), lkey)
         lin = first_per_key(P.get("lin", {"q": pa.string(), "ndc": pa.string()}), lkey)
