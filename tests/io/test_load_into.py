@@ -95,3 +95,28 @@ def test_parquet_tables_from_convert_load_without_python_batches(x12_samples, tm
     codes = dict(con2.execute("SELECT regexp_extract(path, '[^/]+$'), code FROM read_issues").fetchall())
     assert codes == {"mystery.parquet": "IO-UNKNOWN-FORMAT", "lines.parquet": "IO-UNREADABLE"}
     assert con2.execute("SELECT count(*) FROM lines").fetchone()[0] == 0
+
+
+def test_parquet_views_read_the_same_rows_as_copies(x12_samples, tmp_path):
+    """parquet_views: tables with Parquet inputs are views over the files (plus the rows streamed
+    from other files); they hold what the copying load holds, and are final."""
+    import pytest
+
+    convert([x12_samples / f for f in CLAIM_FILES[:2]], tmp_path / "out")
+    pq.write_table(pa.table({"claim_id": ["a"]}), tmp_path / "lines.parquet")  # lacks columns
+    inputs = [tmp_path / "out", x12_samples / CLAIM_FILES[2], tmp_path / "lines.parquet"]
+    copied, viewed = duckdb.connect(), duckdb.connect()
+    added_copy = load_into(copied, inputs, "claims")
+    added_view = load_into(viewed, inputs, "claims", parquet_views=True)
+    assert added_view == added_copy
+    kinds = dict(viewed.execute("SELECT table_name, table_type FROM information_schema.tables").fetchall())
+    assert kinds["lines"] == "VIEW" and kinds["lines__streamed"] == "BASE TABLE"
+    for name, order in (("claims", "claim_id"), ("lines", "claim_id, line_number"), ("read_issues", "ALL")):
+        assert _rows(viewed, name, order) == _rows(copied, name, order), name
+        assert viewed.execute(f"DESCRIBE {name}").fetchall() == copied.execute(f"DESCRIBE {name}").fetchall()
+    assert viewed.execute("SELECT code, message FROM read_issues WHERE skipped = 'file'").fetchall() == [
+        ("IO-UNREADABLE", "cannot load this Parquet file as the lines table (expected the columns of "
+                          "docs/data-model.md): no column line_number, line_control_number, service_date, "
+                          "service_date_to, procedure_qualifier")]
+    with pytest.raises(ValueError, match="one call"):
+        load_into(viewed, inputs, "claims", parquet_views=True)

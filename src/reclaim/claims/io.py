@@ -567,7 +567,8 @@ def summarize(claims: ClaimBatch, remits: RemitBatch) -> dict:
 
 
 def load_into(con, paths: Iterable[Path | str], want: str, *, prefix: str = "",
-              progress: Progress | None = None, block_size: int | None = None) -> dict[str, int]:
+              progress: Progress | None = None, block_size: int | None = None,
+              parquet_views: bool = False) -> dict[str, int]:
     """Stream claim (``want="claims"``) or remittance (``"remits"``) files into DuckDB tables
     ``{prefix}{table}``, one for every table of ``CLAIM_TABLES`` / ``REMIT_TABLES`` (model
     schemas; created when absent, appended to otherwise). Returns the rows added per table.
@@ -578,6 +579,10 @@ def load_into(con, paths: Iterable[Path | str], want: str, *, prefix: str = "",
     read by DuckDB itself. How much memory the tables take is DuckDB's: a connection to a
     database file (or ``SET temp_directory``) lets it spill. A file of the other kind, or one
     that cannot be read, becomes a ``{prefix}read_issues`` row; the other files still load.
+
+    ``parquet_views``: a table that has Parquet inputs becomes a view over those files (plus
+    the rows streamed from other files) instead of a copy, so queries read only the columns
+    and row groups they need. The views are final: load everything for a prefix in one call.
     """
     from .model import CLAIM_TABLES, REMIT_TABLES
 
@@ -588,7 +593,7 @@ def load_into(con, paths: Iterable[Path | str], want: str, *, prefix: str = "",
     files = _expand(paths)
     if not files:
         raise InputFormatError("no input files given (or the folders given are empty)")
-    loader = _DuckLoader(con, prefix, schemas)
+    loader = _DuckLoader(con, prefix, schemas, parquet_views)
     for done, path in enumerate(files, 1):
         if path.is_file() and _is_parquet(path):
             loader.parquet(path, other)
@@ -607,6 +612,7 @@ def load_into(con, paths: Iterable[Path | str], want: str, *, prefix: str = "",
                         break
         if progress is not None:
             progress(done, len(files), path)
+    loader.finish()
     return loader.added
 
 
@@ -618,10 +624,16 @@ def _is_parquet(path: Path) -> bool:
 class _DuckLoader:
     """Appends batches (Arrow tables) and Parquet files to the model's tables in DuckDB."""
 
-    def __init__(self, con, prefix: str, schemas: dict[str, pa.Schema]) -> None:
+    def __init__(self, con, prefix: str, schemas: dict[str, pa.Schema], parquet_views: bool = False) -> None:
         self.con, self.prefix, self.schemas = con, prefix, schemas
         self.added = {name: 0 for name in schemas}
         self.seen_files: set[str] = set()
+        #: table -> Parquet files it is a view over (parquet_views mode); None = copy them
+        self.views: dict[str, list[Path]] | None = {} if parquet_views else None
+        existing = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        if any(f"{prefix}{name}" in existing for name in schemas):
+            raise ValueError(f"the tables with prefix {prefix!r} were loaded as Parquet views, which are final: "
+                             "load every file in one call")
         for name, schema in schemas.items():
             con.register("_reclaim_empty", schema.empty_table())
             con.execute(f'CREATE TABLE IF NOT EXISTS "{prefix}{name}" AS SELECT * FROM _reclaim_empty')
@@ -650,20 +662,49 @@ class _DuckLoader:
             self.issue(path, "IO-UNKNOWN-FORMAT", "a Parquet file must hold one of reclaim's tables and be named "
                        f"after it ({', '.join(f'{t}.parquet' for t in self.schemas)}), as `reclaim convert` writes them")
             return
-        # the model's columns by name (a missing one is an error, an extra one ignored); DuckDB
-        # casts each to the table's type on insert
         import duckdb
 
-        cols = ", ".join(f'"{f.name}"' for f in self.schemas[name])
+        # the model's columns by name: a missing one is an error, an extra one ignored
         try:
-            n = self.con.execute(f'INSERT INTO "{self.prefix}{name}" BY NAME '
-                                 f"SELECT {cols} FROM read_parquet('{_sql_str(path)}')").fetchone()[0]
+            found = {r[0] for r in self.con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet('{_sql_str(path)}')").fetchall()}
+            rows = self.con.execute(f"SELECT num_rows FROM parquet_file_metadata('{_sql_str(path)}')").fetchone()[0]
         except duckdb.Error as exc:
-            first_line = str(exc).splitlines()[0]
-            self.issue(path, "IO-UNREADABLE", f"cannot load this Parquet file as the {name} table "
-                       f"(expected the columns of docs/data-model.md): {first_line}")
+            self.issue(path, "IO-UNREADABLE", f"cannot read this Parquet file: {str(exc).splitlines()[0]}")
             return
-        self.added[name] += int(n)
+        missing = [f.name for f in self.schemas[name] if f.name not in found]
+        if missing:
+            self.issue(path, "IO-UNREADABLE", f"cannot load this Parquet file as the {name} table "
+                       f"(expected the columns of docs/data-model.md): no column {', '.join(missing[:5])}")
+            return
+        if self.views is not None:  # read later, by the view
+            self.views.setdefault(name, []).append(path)
+        else:  # DuckDB casts each column to the table's type on insert
+            cols = ", ".join(f'"{f.name}"' for f in self.schemas[name])
+            try:
+                rows = self.con.execute(f'INSERT INTO "{self.prefix}{name}" BY NAME '
+                                        f"SELECT {cols} FROM read_parquet('{_sql_str(path)}')").fetchone()[0]
+            except duckdb.Error as exc:  # a column of a type that does not cast
+                self.issue(path, "IO-UNREADABLE", f"cannot load this Parquet file as the {name} table: "
+                           f"{str(exc).splitlines()[0]}")
+                return
+        self.added[name] += int(rows)
+
+    def finish(self) -> None:
+        """parquet_views mode: each table with Parquet inputs becomes a view over them (and
+        over the rows streamed from other files, kept in ``<table>__streamed``)."""
+        for name, paths in (self.views or {}).items():
+            table = f"{self.prefix}{name}"
+            types = self.con.execute(f'SELECT column_name, column_type FROM (DESCRIBE "{table}")').fetchall()
+            cols = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in types)
+            files = ", ".join(f"'{_sql_str(p)}'" for p in paths)
+            sql = f"SELECT {cols} FROM read_parquet([{files}], union_by_name = true)"
+            if self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]:
+                self.con.execute(f'ALTER TABLE "{table}" RENAME TO "{table}__streamed"')
+                sql += f' UNION ALL SELECT * FROM "{table}__streamed"'
+            else:
+                self.con.execute(f'DROP TABLE "{table}"')
+            self.con.execute(f'CREATE VIEW "{table}" AS {sql}')
 
     def issue(self, path: Path, code: str, message: str) -> None:
         self.batch({"read_issues": _unreadable(path, message, code)})

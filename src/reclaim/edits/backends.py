@@ -139,10 +139,11 @@ class DuckDBBackend:
 
     def load(self, paths: Iterable[Path | str], prefix: str = "", progress=None) -> LoadedInput:
         """Claim files streamed into this connection's tables ``{prefix}claims``, ``{prefix}lines``...
-        (:func:`reclaim.claims.io.load_into`: X12 block by block, Parquet by DuckDB itself)."""
+        (:func:`reclaim.claims.io.load_into`: X12 block by block; Parquet files stay where they
+        are, read through views, so each query scans only the columns it uses)."""
         from ..claims.io import load_into
 
-        counts = load_into(self.con, paths, "claims", prefix=prefix, progress=progress)
+        counts = load_into(self.con, paths, "claims", prefix=prefix, progress=progress, parquet_views=True)
         return _loaded(self.con, prefix, counts)
 
     def _run(self, sql: str, written_order: bool, fetch: bool) -> pa.Table | None:
