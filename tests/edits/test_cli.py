@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from reclaim.cli import cli
 from reclaim.claims.io import read_claims
+from reclaim.cli import cli
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "claims"
@@ -75,7 +75,7 @@ def test_check_streams_parquet_from_convert_and_reports_unreadable_input(ref_sto
     direct = json.loads(_run(ref_store, "check", *files, *args).stdout)
     remit = str(x12_samples / "x12__managed-care.835")
     from_parquet = json.loads(_run(ref_store, "check", str(converted), remit, *args).stdout)
-    key = lambda f: (f["claim_id"], f["line_number"] or 0, f["code"], f["message"])  # noqa: E731
+    key = lambda f: (f["claim_id"], f["line_number"] or 0, f["code"], f["message"])
     assert sorted(map(key, from_parquet["findings"])) == sorted(map(key, direct["findings"]))
     assert len(direct["findings"]) > 15
     assert from_parquet["summary"]["lines"] == direct["summary"]["lines"] > 0

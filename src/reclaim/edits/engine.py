@@ -1,19 +1,22 @@
-"""The edit engine: run the catalog over a claim batch on DuckDB or Spark.
+"""The edit engine: run the catalog over claims on DuckDB or Spark.
 
 Steps (all relational; no Python loop touches a claim):
 
-1. register the batch (``claims``, ``lines``, ``diagnoses``), the patient history
-   (``history_claims``, ``history_lines``: earlier claims from a ``--history`` file), the
-   payer policies as tables (``policies``, ``policy_*``, see :mod:`reclaim.policy.loader`)
-   and the run parameters (``run_params``: the date of check);
-2. build the shared views every edit may use (:data:`PREP`): ``claim_policy`` (which policy
-   adjudicates each claim), ``hcpcs_dos`` / ``asp_dos`` / ``xw_dos`` / ``mue_dos`` /
-   ``icd10_dos`` (each reference row with the date range its release is in force),
-   ``line_facts`` (one row per line with its claim, policy, modifiers and the reference facts
-   in force on its date of service) and ``patient_lines`` (history + batch lines per patient);
+1. put the input in the backend as tables ``claims``, ``lines``, ``diagnoses``, ``files`` and
+   their ``history_`` twins (earlier claims from ``--history``): :func:`check_files` streams
+   files in (``reclaim.claims.io.load_into``: X12 block by block, Parquet read by DuckDB
+   itself), :func:`check` registers a ClaimBatch's Arrow tables under the same names; then the
+   payer policies as tables (``policies``, ``policy_*``, see :mod:`reclaim.policy.loader`) and
+   the run parameters (``run_params``: the date of check);
+2. build the shared tables every edit may use (:data:`PREP`): ``hcpcs_dos`` / ``asp_dos`` /
+   ``xw_dos`` / ``mue_dos`` / ``icd10_dos`` (each reference row with the date range its release
+   is in force), ``payer_policy`` (which policy adjudicates claims of each payer id x filing
+   indicator), ``claim_facts``, ``key_facts`` (the reference facts of each code x NDC x epoch),
+   ``line_facts`` (one row per line with its claim, policy, modifiers and the reference facts in
+   force on its date of service) and ``patient_lines`` (history + batch lines per patient);
 3. run every selected edit's SQL, wrapped so each returns the same finding columns, as one
    UNION ALL; apply the claim's policy (edit disabled, severity override);
-4. return :class:`Findings`: an Arrow table and a summary.
+4. return :class:`Findings`: an Arrow table, a summary, what was read and per-stage timings.
 """
 
 from __future__ import annotations
