@@ -178,8 +178,9 @@ _SPARK = None
 
 
 def spark_session():
-    """One local Spark session per process (local[2], small memory), reused by every check.
-    Set SPARK_REMOTE / a cluster master through Spark's own configuration to go bigger."""
+    """One Spark session per process, reused by every check, on the ``spark_master`` setting
+    (default ``local[2]``, tuned small for one machine; a cluster URL uses the cluster's own
+    memory and partition settings)."""
     global _SPARK
     with _SPARK_LOCK:
         if _SPARK is None:
@@ -191,11 +192,14 @@ def spark_session():
                 raise ReclaimError(
                     "the Spark engine needs pyspark", hint="pip install 'reclaim[spark]' (and Java 17)"
                 ) from exc
+            from ..config import load as load_settings
+
+            master = load_settings().spark_master
+            builder = SparkSession.builder.master(master).appName("reclaim-check")
+            if master.startswith("local"):
+                builder = builder.config("spark.driver.memory", "2g").config("spark.sql.shuffle.partitions", "4")
             _SPARK = (
-                SparkSession.builder.master("local[2]")
-                .appName("reclaim-check")
-                .config("spark.driver.memory", "2g")
-                .config("spark.sql.shuffle.partitions", "4")
+                builder
                 .config("spark.ui.enabled", "false")
                 .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.sql.session.timeZone", "UTC")
