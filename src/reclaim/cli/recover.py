@@ -88,7 +88,16 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
         history=history, memory_limit=memory_limit or MEMORY_LIMIT,
     )
     files = write_outputs(result, out)
-    corrected = write_corrected_claims(result, out / "corrected-claims.837")
+    from ..claims.x12.writer import parties_from_settings
+    from ..errors import ReclaimError
+
+    sender, receiver = parties_from_settings(settings)
+    try:
+        corrected = write_corrected_claims(result, out / "corrected-claims.837", sender=sender, receiver=receiver)
+    except ReclaimError as exc:  # e.g. CSV claims and no envelope configured: the rest of the run stands
+        corrected = {"path": None, "claims": 0, "changes": None}
+        click.secho(f"note: no corrected claims written: {exc}" + (f" ({exc.hint})" if exc.hint else ""),
+                    fg="yellow", err=True)
     written = write_letters(result.items, result.claims, store, out / "letters", templates_dir=templates,
                             today=as_of_date, policies=list(policies) or None) if letters else []
 

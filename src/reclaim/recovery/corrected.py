@@ -17,9 +17,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def write_corrected_claims(result, out: str | Path) -> dict:
+def write_corrected_claims(result, out: str | Path, *, sender=None, receiver=None) -> dict:
     """Write one 837 with the replacement claims; returns {path, claims, changes} (path None
-    when no item needs one)."""
+    when no item needs one). ``sender``/``receiver``: the envelope from the settings
+    (``writer.parties_from_settings``); None keeps the one the claims came with."""
     items = result.items
     mask = pc.and_(pc.equal(items["action"], "corrected_claim"), pc.invert(pc.is_null(items["claim_id"])))
     wanted = items.filter(mask).select(["claim_id", "payer_claim_control_number"]).to_pylist()
@@ -37,5 +38,6 @@ def write_corrected_claims(result, out: str | Path) -> dict:
         batch, changes = apply_fixes(batch, findings)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_837(batch, path, claim_ids=sorted(originals), frequency="7", original_claim_numbers=originals)
+    write_837(batch, path, claim_ids=sorted(originals), frequency="7", original_claim_numbers=originals,
+              sender=sender, receiver=receiver)
     return {"path": str(path), "claims": len(originals), "changes": changes}

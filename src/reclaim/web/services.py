@@ -647,5 +647,8 @@ def corrected_file(request: Request, upload: dict) -> tuple[bytes, str, int]:
     name = f"{stem}-corrected.{'837' if fmt == 'x12' else 'csv'}"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / uploads.safe_name(name)
-        write_fixed(fixed, path, fmt)
+        from ..claims.x12.writer import parties_from_settings
+
+        sender, receiver = parties_from_settings(request.app.state.settings)
+        write_fixed(fixed, path, fmt, sender=sender, receiver=receiver)
         return path.read_bytes(), name, changes.num_rows
