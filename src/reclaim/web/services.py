@@ -114,7 +114,10 @@ def after_read(app, kind: str, batch: ClaimBatch | RemitBatch, folder: Path) -> 
                           "dollars_at_risk": summary["dollars_at_risk"], "notes": summary["notes"]}}
     from ..recovery.engine import recover
 
-    claims = all_claims(app)
+    # every claim uploaded so far, as the uploads' Parquet tables: recover streams them into its
+    # database, so the server does not hold them all in memory
+    claims = [path for name in ("transactions", "claims", "diagnoses", "lines")
+              for path in _committed_files(app, name)] or None
     try:
         with ref_store(app) as store:
             result = recover(batch, claims, store=store, policies=_policies(settings), db_url=settings.database_url,
