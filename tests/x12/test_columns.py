@@ -116,3 +116,24 @@ def test_ffill_carries_over_blocks():
     assert out.tolist() == [5, 5, 5] and carry == 5
     out, carry = ffill(np.zeros(0, bool), values[:0], 5)
     assert out.tolist() == [] and carry == 5
+
+
+def test_out_of_range_pointer_is_a_bad_value_not_a_crash():
+    """SV107 pointers are int16: 99999 is reported and left null, the line and the rest load."""
+    from pathlib import Path
+
+    from reclaim.claims.x12 import read_837
+
+    raw = (Path(__file__).resolve().parents[1] / "fixtures" / "x12" / "drug-claims.837p").read_bytes()
+    start = raw.find(b"SV1*")
+    end = raw.find(b"~", start)
+    elements = raw[start:end].split(b"*")
+    elements[7] = b"99999:2"
+    batch = read_837(raw[:start] + b"*".join(elements) + raw[end:])
+    clean = read_837(raw)
+    assert batch["lines"].num_rows == clean["lines"].num_rows
+    assert batch["lines"]["dx_pointer_1"][0].as_py() is None
+    assert batch["lines"]["dx_pointer_2"][0].as_py() == 2
+    bad = [r for r in batch["read_issues"].to_pylist() if r["code"] == "X12-BAD-VALUE"]
+    assert [(r["column"], r["segment_id"], r["skipped"]) for r in bad] == [("SV107-1", "SV1", "nothing")]
+    assert "up to 32767" in bad[0]["message"] and bad[0]["byte_offset"] == start

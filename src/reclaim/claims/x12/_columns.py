@@ -165,11 +165,15 @@ class Typed:
         return self.decimal(values, rows, column, loop, QUANTITY)
 
     def integer(self, values, rows, column, loop, type_=pa.int32()):
-        # 1-9 ASCII digits (no sign), as the regex ^\d{1,9}$ but without a regex
+        """1-9 ASCII digits (no sign) that fit ``type_`` (a diagnosis pointer is int16: 99999
+        is a bad value, not a crash)."""
         ok = pc.fill_null(pc.and_(pc.ascii_is_decimal(values), pc.less_equal(pc.binary_length(values), 9)), False)
+        wide = pc.if_else(ok, values, _NULL_STR).cast(pa.int64())  # 9 digits always fit
+        largest = np.iinfo(type_.to_pandas_dtype()).max
+        ok = pc.and_(ok, pc.fill_null(pc.less_equal(wide, largest), False))
         bad = pc.and_(values.is_valid(), pc.invert(ok)).to_numpy(zero_copy_only=False)
-        self._report(bad, rows, column, loop, "a whole number", values=values)
-        return pc.if_else(ok, values, _NULL_STR).cast(type_)
+        self._report(bad, rows, column, loop, f"a whole number up to {largest}", values=values)
+        return pc.if_else(ok, wide, pa.scalar(None, pa.int64())).cast(type_)
 
     def date(self, values, rows, column, loop) -> pa.Array:
         """CCYYMMDD -> date32 (impossible dates like 20050231 are rejected). Dates repeat a
