@@ -33,18 +33,18 @@ RC101 = edit(
     HCPC2025_OCT_ANWEB); domain-facts §1.2 [HCPCS-LAYOUT] [OPENEMR-BU].
     """,
     sql="""
-    SELECT claim_id, line_number, procedure_code, service_date, at_risk AS dollars_at_risk,
-           CASE WHEN NOT hcpcs_known THEN 'not in the CMS HCPCS file in force on that date'
-                WHEN coalesce(add_date, effective_date) > service_date
-                  THEN 'not yet effective (added ' || CAST(coalesce(add_date, effective_date) AS VARCHAR) || ', HCPCS ' || hcpcs_release || ')'
-                ELSE 'terminated (last valid date ' || CAST(termination_date AS VARCHAR) || ', HCPCS ' || hcpcs_release || ')'
+    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, lf.at_risk AS dollars_at_risk,
+           CASE WHEN NOT lf.hcpcs_known THEN 'not in the CMS HCPCS file in force on that date'
+                WHEN coalesce(lf.add_date, lf.effective_date) > lf.service_date
+                  THEN 'not yet effective (added ' || CAST(coalesce(lf.add_date, lf.effective_date) AS VARCHAR) || ', HCPCS ' || k.hcpcs_release || ')'
+                ELSE 'terminated (last valid date ' || CAST(lf.termination_date AS VARCHAR) || ', HCPCS ' || k.hcpcs_release || ')'
            END AS reason
-    FROM line_facts
-    WHERE regexp_matches(procedure_code, '^[A-V][0-9]{4}$')
-      AND coalesce(procedure_qualifier, 'HC') = 'HC'
-      AND (NOT hcpcs_known
-           OR coalesce(add_date, effective_date) > service_date
-           OR termination_date < service_date)
+    FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
+    WHERE regexp_matches(lf.procedure_code, '^[A-V][0-9]{4}$')
+      AND coalesce(lf.procedure_qualifier, 'HC') = 'HC'
+      AND (NOT lf.hcpcs_known
+           OR coalesce(lf.add_date, lf.effective_date) > lf.service_date
+           OR lf.termination_date < lf.service_date)
     """,
 )
 
@@ -140,7 +140,7 @@ RC103 = edit(
     """,
     sql="""
     SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.ndc11, k.ndc_drug_name AS drug, lf.ndc_code AS specific,
-           lf.ndc_release AS release, lf.at_risk AS dollars_at_risk,
+           k.ndc_release AS release, lf.at_risk AS dollars_at_risk,
            CASE WHEN lf.ndc_code_count = 1 THEN lf.ndc_code END AS fix_value
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
     WHERE lf.is_noc AND lf.ndc11 IS NOT NULL AND lf.ndc_code_count >= 1 AND lf.ndc_code <> lf.procedure_code
@@ -181,8 +181,8 @@ RC104 = edit(
     """,
     sql="""
     SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.ndc11, k.ndc_drug_name AS drug,
-           CASE WHEN lf.ndc_code_count = 1 THEN lf.ndc_code ELSE lf.ndc_code || ' or ' || lf.ndc_code_max END AS crosswalk_code,
-           lf.ndc_release AS release, lf.at_risk AS dollars_at_risk,
+           CASE WHEN lf.ndc_code_count = 1 THEN lf.ndc_code ELSE lf.ndc_code || ' or ' || k.ndc_code_max END AS crosswalk_code,
+           k.ndc_release AS release, lf.at_risk AS dollars_at_risk,
            CASE WHEN lf.ndc_code_count = 1 THEN lf.ndc_code END AS fix_value
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
     WHERE NOT lf.is_noc AND lf.ndc11 IS NOT NULL AND lf.ndc_code_count >= 1 AND lf.xw_release IS NULL

@@ -39,9 +39,10 @@ RC401 = edit(
     SELECT lf.claim_id, lf.line_number, lf.procedure_code, p.name AS policy, lf.at_risk AS dollars_at_risk,
            CASE WHEN p.ndc_required = 'always' THEN 'NDC required on every drug line'
                 ELSE 'the CMS crosswalk lists ' || CAST(lf.code_ndc_count AS VARCHAR) || ' NDC(s) for this code' END AS why,
-           CASE WHEN lf.code_ndc_count = 1 THEN lf.code_ndc_first END AS suggested,
-           CASE WHEN lf.code_ndc_count = 1 THEN lf.code_ndc_first END AS fix_value
+           CASE WHEN lf.code_ndc_count = 1 THEN k.code_ndc_first END AS suggested,
+           CASE WHEN lf.code_ndc_count = 1 THEN k.code_ndc_first END AS fix_value
     FROM line_facts lf JOIN policies p ON p.policy_id = lf.policy_id
+    LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
     WHERE lf.is_drug AND (lf.ndc IS NULL OR trim(lf.ndc) = '')
       AND (p.ndc_required = 'always' OR (p.ndc_required = 'crosswalked' AND lf.code_ndc_count > 0))
     """,

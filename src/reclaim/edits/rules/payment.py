@@ -31,10 +31,11 @@ RC801 = edit(
     domain-facts §5 [USC-1847A] [CMS-ASP].
     """,
     sql="""
-    SELECT claim_id, line_number, charge, units, procedure_code, expected_payment AS expected,
-           payment_limit AS limit, asp_release AS release,
-           CAST(expected_payment - charge AS DECIMAL(18,2)) AS dollars_at_risk
-    FROM line_facts
-    WHERE payment_limit IS NOT NULL AND units > 0 AND NOT has_jw AND charge IS NOT NULL AND charge < expected_payment
+    SELECT lf.claim_id, lf.line_number, lf.charge, lf.units, lf.procedure_code, lf.expected_payment AS expected,
+           lf.payment_limit AS limit, k.asp_release AS release,
+           CAST(lf.expected_payment - lf.charge AS DECIMAL(18,2)) AS dollars_at_risk
+    FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
+    WHERE lf.payment_limit IS NOT NULL AND lf.units > 0 AND NOT lf.has_jw AND lf.charge IS NOT NULL
+      AND lf.charge < lf.expected_payment
     """,
 )

@@ -121,7 +121,7 @@ RC203 = edit(
     )
     SELECT b.claim_id, b.line_number, b.units, b.procedure_code, coalesce(k.long_description, k.asp_dosage) AS descriptor,
            CAST(b.unit_amount AS DECIMAL(18,3)) AS unit_amount,
-           coalesce(b.unit_uom, upper(regexp_extract(k.asp_dosage, '[A-Za-z]+', 0))) AS uom,
+           coalesce(k.unit_uom, upper(regexp_extract(k.asp_dosage, '[A-Za-z]+', 0))) AS uom,
            CAST(CAST(b.exp_units AS BIGINT) AS VARCHAR) AS expected,
            CAST(CAST(b.exp_units AS BIGINT) AS VARCHAR) AS fix_value,
            CAST(b.payment_limit * (b.units - b.exp_units) AS DECIMAL(18,2)) AS dollars_at_risk
