@@ -41,7 +41,7 @@ def test_claims_streamed_into_duckdb_equal_read_claims(x12_samples):
     assert calls[-1] == (len(paths), len(paths))
     assert set(added) == set(CLAIM_TABLES)
     for name, order in (("claims", "claim_id"), ("lines", "claim_id, line_number"),
-                        ("diagnoses", "claim_id, position"), ("files", "file_id")):
+                        ("diagnoses", "claim_id, category, position"), ("files", "file_id")):
         assert added[name] == expected[name].num_rows > 0
         assert _rows(con, name, order) == _arrow_rows(expected[name], order), name
 
