@@ -276,16 +276,19 @@ PREP: list[tuple[str, str, bool]] = [
     (
         "patient_lines",
         # every line of the patient's we know of: this batch and the history (earlier claims);
-        # 'source' tells them apart, voided claims (frequency 8) do not count
+        # 'source' tells them apart, voided claims (frequency 8) do not count. A batch line
+        # carries its is_drug and at_risk, so an edit needs no join back to line_facts
         """
         SELECT 'batch' AS source, claim_id, line_number, patient_id, billing_npi, service_date, procedure_code,
-               units, ndc11, modifier_1, modifier_2, modifier_3, modifier_4, charge, patient_control_number
+               units, ndc11, modifier_1, modifier_2, modifier_3, modifier_4, charge, patient_control_number,
+               is_drug, at_risk
         FROM line_facts
         WHERE coalesce(frequency_code, '1') <> '8'
         UNION ALL
         SELECT 'history' AS source, l.claim_id, l.line_number, c.patient_id, c.billing_npi,
                coalesce(l.service_date, c.statement_from) AS service_date, l.procedure_code, l.units, l.ndc11,
-               l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.charge, c.patient_control_number
+               l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.charge, c.patient_control_number,
+               CAST(NULL AS BOOLEAN) AS is_drug, CAST(NULL AS DECIMAL(18,2)) AS at_risk
         FROM history_lines l JOIN history_claims c ON c.claim_id = l.claim_id
         WHERE coalesce(c.frequency_code, '1') <> '8'
         """,

@@ -162,14 +162,18 @@ RC703 = edit(
       SELECT hash(patient_id, billing_npi, service_date, procedure_code, coalesce(modifier_1, ''), coalesce(modifier_2, ''),
                   coalesce(modifier_3, ''), coalesce(modifier_4, ''), units) AS k
       FROM patient_lines GROUP BY 1 HAVING count(*) > 1
-    ), pl AS (
+    ), rl AS (
       SELECT pl.*, coalesce(pl.modifier_1, '') AS m1, coalesce(pl.modifier_2, '') AS m2,
              coalesce(pl.modifier_3, '') AS m3, coalesce(pl.modifier_4, '') AS m4
       FROM patient_lines pl
-      -- replacements and voids are not duplicates of the claim they correct (an anti-join:
-      -- NOT IN would be a nested loop on Spark)
+      JOIN repeated r ON r.k = hash(pl.patient_id, pl.billing_npi, pl.service_date, pl.procedure_code, coalesce(pl.modifier_1, ''),
+                                    coalesce(pl.modifier_2, ''), coalesce(pl.modifier_3, ''), coalesce(pl.modifier_4, ''), pl.units)
+    ), pl AS (
+      -- replacements and voids are not duplicates of the claim they correct (an anti-join, on
+      -- the repeated lines only: NOT IN would be a nested loop on Spark)
+      SELECT rl.* FROM rl
       LEFT JOIN (SELECT DISTINCT claim_id FROM claims_all WHERE coalesce(frequency_code, '1') <> '1') x
-             ON x.claim_id = pl.claim_id
+             ON x.claim_id = rl.claim_id
       WHERE x.claim_id IS NULL
     ), p AS (
       SELECT pl.*, row_number() OVER (
@@ -179,11 +183,10 @@ RC703 = edit(
                PARTITION BY pl.patient_id, pl.billing_npi, pl.service_date, pl.procedure_code, pl.m1, pl.m2, pl.m3, pl.m4, pl.units
                ORDER BY CASE WHEN pl.source = 'history' THEN 0 ELSE 1 END, pl.claim_id, pl.line_number) AS first
       FROM pl
-      JOIN repeated r ON r.k = hash(pl.patient_id, pl.billing_npi, pl.service_date, pl.procedure_code, pl.m1, pl.m2, pl.m3, pl.m4, pl.units)
     )
-    SELECT p.claim_id, p.line_number, p.procedure_code, p.units, p.service_date, p.first, lf.at_risk AS dollars_at_risk
-    FROM p JOIN line_facts lf ON lf.claim_id = p.claim_id AND lf.line_number = p.line_number
-    WHERE p.source = 'batch' AND p.n > 1 AND lf.is_drug
+    SELECT p.claim_id, p.line_number, p.procedure_code, p.units, p.service_date, p.first, p.at_risk AS dollars_at_risk
+    FROM p
+    WHERE p.source = 'batch' AND p.n > 1 AND p.is_drug
     """,
 )
 
