@@ -88,12 +88,23 @@ RC602 = edit(
     CARC 11 and 16 (X12 CARC list 2025-12); domain-facts §9.2.
     """,
     sql="""
-    WITH dx AS (SELECT claim_id, count(*) AS n FROM diagnoses GROUP BY claim_id)
-    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.at_risk AS dollars_at_risk,
-           CASE WHEN lf.dx_pointer_1 IS NULL THEN '' ELSE ' (pointer ' || CAST(lf.dx_pointer_1 AS VARCHAR) || ', the claim has '
+    WITH no_dx AS (
+      -- pointer 1 (most lines) fails only on a claim without diagnoses: those claims (few) are
+      -- found once, so the diagnoses are counted only for the claims of the other lines
+      SELECT DISTINCT c.claim_id FROM claims c LEFT JOIN diagnoses d ON d.claim_id = c.claim_id WHERE d.claim_id IS NULL
+    ), cand AS (
+      SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.at_risk, lf.dx_pointer_1
+      FROM line_facts lf LEFT JOIN no_dx ON no_dx.claim_id = lf.claim_id
+      WHERE lf.is_drug AND (lf.dx_pointer_1 IS NULL OR lf.dx_pointer_1 <> 1 OR no_dx.claim_id IS NOT NULL)
+    ), dx AS (
+      SELECT d.claim_id, count(*) AS n
+      FROM diagnoses d JOIN (SELECT DISTINCT claim_id FROM cand) c ON c.claim_id = d.claim_id
+      GROUP BY d.claim_id
+    )
+    SELECT cand.claim_id, cand.line_number, cand.procedure_code, cand.at_risk AS dollars_at_risk,
+           CASE WHEN cand.dx_pointer_1 IS NULL THEN '' ELSE ' (pointer ' || CAST(cand.dx_pointer_1 AS VARCHAR) || ', the claim has '
                 || CAST(coalesce(dx.n, 0) AS VARCHAR) || ' diagnoses)' END AS detail
-    FROM line_facts lf
-    LEFT JOIN dx ON dx.claim_id = lf.claim_id
-    WHERE lf.is_drug AND (lf.dx_pointer_1 IS NULL OR lf.dx_pointer_1 > coalesce(dx.n, 0) OR lf.dx_pointer_1 < 1)
+    FROM cand LEFT JOIN dx ON dx.claim_id = cand.claim_id
+    WHERE cand.dx_pointer_1 IS NULL OR cand.dx_pointer_1 > coalesce(dx.n, 0) OR cand.dx_pointer_1 < 1
     """,
 )
