@@ -145,14 +145,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="synthetic lines for the DuckDB run (e.g. 1000000, 10000000)")
     parser.add_argument("--spark-lines", type=int, default=200_000, help="lines for the Spark run and its DuckDB twin (0 = skip Spark)")
-    parser.add_argument("--store", type=Path, help="reference store (default: the configured one)")
+    parser.add_argument("--store", type=Path, help="reference store (default: the configured one when built, "
+                        "else one built from ../shared/refdata, as the other benchmarks do)")
     parser.add_argument("--out", type=Path, help="folder for the Parquet files, reused when it holds the same number of lines "
                         "(default: a temporary folder)")
     args = parser.parse_args()
 
+    import contextlib
+
     from reclaim import config
 
-    store_path = args.store or config.load().store_path
+    with contextlib.ExitStack() as stack:
+        store_path = args.store or config.load().store_path
+        if not store_path.is_file():
+            from _store import bench_home
+
+            store_path = stack.enter_context(bench_home()) / "refdata.duckdb"
+        _bench(args, store_path)
+
+
+def _bench(args, store_path: Path) -> None:
     out = args.out or Path(tempfile.mkdtemp(prefix="reclaim-bench-"))
     prepare(store_path, out / f"lines-{args.lines}", args.lines)
 
