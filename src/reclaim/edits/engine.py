@@ -239,6 +239,8 @@ PREP: list[tuple[str, str, bool]] = [
           coalesce('JZ' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jz,
           coalesce('TB' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_tb,
           coalesce('JG' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jg,
+          -- an NDC was given: four edits test it, trimming every NDC once here instead of four times
+          coalesce(trim(l.ndc) <> '', false) AS has_ndc,
           -- a line whose date falls in no epoch (none, or before every release) has no reference row
           k.fact_key,
           coalesce(k.hcpcs_known, false) AS hcpcs_known,

@@ -43,7 +43,7 @@ RC401 = edit(
            CASE WHEN lf.code_ndc_count = 1 THEN k.code_ndc_first END AS fix_value
     FROM line_facts lf JOIN policies p ON p.policy_id = lf.policy_id
     LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
-    WHERE lf.is_drug AND (lf.ndc IS NULL OR trim(lf.ndc) = '')
+    WHERE lf.is_drug AND NOT lf.has_ndc
       AND (p.ndc_required = 'always' OR (p.ndc_required = 'crosswalked' AND lf.code_ndc_count > 0))
     """,
 )
@@ -85,7 +85,7 @@ RC402 = edit(
            CASE WHEN ndc11 IS NULL THEN ' and cannot be read as an NDC' ELSE ' (it is ' || ndc11 || ')' END AS detail,
            ndc11 AS fix_value
     FROM line_facts
-    WHERE ndc IS NOT NULL AND trim(ndc) <> ''
+    WHERE has_ndc
       AND (ndc11 IS NULL OR (coalesce(source_format, 'x12') = 'x12' AND NOT regexp_matches(ndc, '^[0-9]{11}$')))
     """,
 )
@@ -120,7 +120,7 @@ RC403 = edit(
     SELECT claim_id, line_number, ndc, coalesce(ndc_qualifier, '(none)') AS qualifier, at_risk AS dollars_at_risk,
            'N4' AS fix_value
     FROM line_facts
-    WHERE ndc IS NOT NULL AND trim(ndc) <> '' AND coalesce(upper(ndc_qualifier), '') <> 'N4'
+    WHERE has_ndc AND coalesce(upper(ndc_qualifier), '') <> 'N4'
     """,
 )
 
@@ -158,7 +158,7 @@ RC404 = edit(
                 WHEN upper(ndc_unit) NOT IN ('UN', 'ML', 'GR', 'F2', 'ME') THEN 'unit of measure ' || ndc_unit || ' is not one of UN, ML, GR, F2, ME'
                 ELSE 'no positive quantity (CTP04)' END AS problem
     FROM line_facts
-    WHERE ndc IS NOT NULL AND trim(ndc) <> ''
+    WHERE has_ndc
       AND (ndc_unit IS NULL OR upper(ndc_unit) NOT IN ('UN', 'ML', 'GR', 'F2', 'ME') OR ndc_quantity IS NULL OR ndc_quantity <= 0)
     """,
 )
