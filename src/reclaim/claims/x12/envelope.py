@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pyarrow as pa
 
 from .tokenizer import SEGMENT_CODE, SegmentBlock
 
@@ -26,6 +27,16 @@ def _d8(text: str | None) -> date | None:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
         return None
+
+
+def envelope_columns(txns: list[dict]) -> dict[str, pa.Array]:
+    """The ``transactions`` columns the envelope gives, one row per transaction dict."""
+    def col(key, type_=pa.string()):
+        return pa.array([t[key] for t in txns], type_)
+
+    return {"transaction_type": col("type"), "implementation": col("version"), "sender_id": col("ISA06"),
+            "receiver_id": col("ISA08"), "interchange_control": col("ISA13"), "group_control": col("GS06"),
+            "transaction_control": col("ST02"), "segment_count": col("segment_count", pa.int32())}
 
 
 def transaction_type(st01: str | None, version: str | None, has_sv2: bool | None = None) -> str | None:

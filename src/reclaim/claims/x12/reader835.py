@@ -32,7 +32,7 @@ from ...errors import InputFormatError
 from ..model import (ADJUSTMENTS, MONEY, PAYMENTS, PROVIDER_ADJUSTMENTS, QUANTITY, REMARKS, REMIT_CLAIMS,
                      REMIT_LINES, TRANSACTIONS, FILES, RemitBatch)
 from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, first_with, keep_rows, rank_within
-from .envelope import transaction_type
+from .envelope import envelope_columns, transaction_type
 from .ids import files_table, transaction_ids
 from ._stream import StreamingReader
 from .tokenizer import SEGMENT_CODE, components, pick
@@ -239,18 +239,11 @@ class Reader835(StreamingReader):
 
         transactions = pa.table({
             "transaction_id": tid_emitted, "file_id": fid,
-            "transaction_type": pa.array([t["type"] for t in txns], pa.string()),
-            "implementation": pa.array([t["version"] for t in txns], pa.string()),
-            "sender_id": pa.array([t["ISA06"] for t in txns], pa.string()),
-            "receiver_id": pa.array([t["ISA08"] for t in txns], pa.string()),
-            "interchange_control": pa.array([t["ISA13"] for t in txns], pa.string()),
-            "group_control": pa.array([t["GS06"] for t in txns], pa.string()),
-            "transaction_control": pa.array([t["ST02"] for t in txns], pa.string()),
+            **envelope_columns(txns),
             "created": pa.array([t["GS04"] for t in txns], pa.date32()),
             "submitter_name": pa.nulls(len(txns), pa.string()), "submitter_id": pa.nulls(len(txns), pa.string()),
             "receiver_name": pa.nulls(len(txns), pa.string()),
-            "segment_count": pa.array([t["segment_count"] for t in txns], pa.int32()),
-        }).cast(TRANSACTIONS).filter(pa.array(is835))
+        }).select(TRANSACTIONS.names).cast(TRANSACTIONS).filter(pa.array(is835))
 
         bpr = first_per_key(P.get("bpr", {"handling": pa.string(), "amount": MONEY, "credit_debit": pa.string(),
                                           "method": pa.string(), "date": pa.date32()}), st_index)

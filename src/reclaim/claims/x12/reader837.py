@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from ...errors import InputFormatError
 from ..model import CLAIMS, DIAGNOSES, FILES, LINES, MONEY, QUANTITY, TRANSACTIONS, ClaimBatch
 from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, first_with, join_present, keep_rows, rank_within
-from .envelope import transaction_type
+from .envelope import envelope_columns, transaction_type
 from .ids import files_table, transaction_ids
 from ._stream import StreamingReader
 from .tokenizer import SEGMENT_CODE, components
@@ -327,17 +327,11 @@ class Reader837(StreamingReader):
         transactions = pa.table({
             "transaction_id": pa.array(emitted_tids, pa.string()),
             "file_id": pa.array([file_id] * len(emitted), pa.string()),
-            "transaction_type": pa.array([t["type"] for t in emitted], pa.string()),
-            "implementation": pa.array([t["version"] for t in emitted], pa.string()),
-            "sender_id": pa.array([t["ISA06"] for t in emitted], pa.string()),
-            "receiver_id": pa.array([t["ISA08"] for t in emitted], pa.string()),
-            "interchange_control": pa.array([t["ISA13"] for t in emitted], pa.string()),
-            "group_control": pa.array([t["GS06"] for t in emitted], pa.string()),
-            "transaction_control": pa.array([t["ST02"] for t in emitted], pa.string()),
+            **envelope_columns(emitted),
             "created": pc.coalesce(bht["created"], gs04),
             "submitter_name": sub["name"], "submitter_id": sub["id"], "receiver_name": rcv["name"],
-            "segment_count": pa.array([t["segment_count"] for t in emitted], pa.int32()),
-        }).filter(pa.array(keep_txn)).cast(TRANSACTIONS) if emitted else TRANSACTIONS.empty_table()
+        }).filter(pa.array(keep_txn)).select(TRANSACTIONS.names).cast(TRANSACTIONS) if emitted \
+            else TRANSACTIONS.empty_table()
 
         # claims: only in wanted transactions; drop the last claim of a transaction cut short
         clm = P.get("clm", {})
