@@ -616,6 +616,14 @@ def load_into(con, paths: Iterable[Path | str], want: str, *, prefix: str = "",
     return loader.added
 
 
+def load_batch_into(con, batch: ClaimBatch | RemitBatch, *, prefix: str = "") -> dict[str, int]:
+    """An in-memory batch into the tables :func:`load_into` fills (created when absent, appended
+    to otherwise), so callers holding Arrow batches and callers with files share one path."""
+    loader = _DuckLoader(con, prefix, batch.SCHEMAS)
+    loader.batch(batch.tables)
+    return loader.added
+
+
 def _is_parquet(path: Path) -> bool:
     with path.open("rb") as fh:
         return fh.read(4) == b"PAR1"

@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ..claims.model import CLAIM_TABLES, REMIT_TABLES, ClaimBatch, RemitBatch
+from ..claims.model import REMIT_TABLES, ClaimBatch, RemitBatch
 from . import classify, keys, matching, rootcause, taxonomy, terms as terms_mod, underpayment, worklist
 
 log = logging.getLogger(__name__)
@@ -175,29 +175,14 @@ class RecoveryResult:
             self._run = None
 
 
-def _create_tables(con: duckdb.DuckDBPyConnection, schemas: dict[str, pa.Schema]) -> None:
-    for name, schema in schemas.items():
-        con.register("_empty", schema.empty_table())
-        con.execute(f'create table if not exists "{keys.input_table(name)}" as select * from _empty')
-        con.unregister("_empty")
-
-
 def _load(con: duckdb.DuckDBPyConnection, source, want: str) -> dict[str, int]:
-    """Files (paths) through ``load_into``, or a batch's Arrow tables, into the model's tables."""
-    schemas = REMIT_TABLES if want == "remits" else CLAIM_TABLES
-    _create_tables(con, schemas)
-    if source is None:
-        return {}
-    if isinstance(source, (ClaimBatch, RemitBatch)):
-        added = {}
-        for name in schemas:
-            con.register("_batch", source[name])
-            con.execute(f'insert into "{keys.input_table(name)}" by name select * from _batch')
-            con.unregister("_batch")
-            added[name] = source[name].num_rows
-        return added
-    from ..claims.io import load_into
+    """Files (paths) through ``load_into``, or a batch's Arrow tables, into the model's tables
+    (created empty when there is no input)."""
+    from ..claims.io import load_batch_into, load_into
 
+    if source is None or isinstance(source, (ClaimBatch, RemitBatch)):
+        batch = source if source is not None else (RemitBatch() if want == "remits" else ClaimBatch())
+        return load_batch_into(con, batch, prefix=keys.INPUT_PREFIX)
     paths = [source] if isinstance(source, (str, Path)) else source  # one path is a list of one
     return load_into(con, [Path(p) for p in paths], want, prefix=keys.INPUT_PREFIX)
 
