@@ -143,7 +143,10 @@ PREP: list[tuple[str, str, bool]] = [
         """
         SELECT c.claim_id, c.patient_control_number, c.patient_id, c.payer_id, c.claim_filing_indicator, c.claim_type,
                c.billing_npi, c.frequency_code, c.type_of_bill, c.prior_auth_number, c.place_of_service,
-               c.statement_from, c.file_id, pp.policy_id, fl.format AS source_format
+               c.statement_from, c.file_id, pp.policy_id,
+               -- tested by one edit each: kept as flags (a string costs line_facts ~3x a flag)
+               substr(coalesce(c.type_of_bill, ''), 1, 2) IN ('71', '77') AS rhc_fqhc_bill,
+               coalesce(fl.format, 'x12') = 'x12' AS from_x12
         FROM claims c
         JOIN payer_policy pp ON pp.payer_id IS NOT DISTINCT FROM c.payer_id
              AND pp.claim_filing_indicator IS NOT DISTINCT FROM c.claim_filing_indicator
@@ -222,19 +225,24 @@ PREP: list[tuple[str, str, bool]] = [
           SELECT l.claim_id, l.line_number, coalesce(l.service_date, c.statement_from) AS dos, l.procedure_qualifier,
                  l.procedure_code, l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.description, l.charge,
                  l.units, l.ndc_qualifier, l.ndc, l.ndc11, l.ndc_quantity, l.ndc_unit, l.dx_pointer_1,
-                 c.patient_control_number, c.patient_id, c.payer_id, c.claim_filing_indicator, c.claim_type,
-                 c.billing_npi, c.frequency_code, c.type_of_bill,
+                 c.patient_control_number, c.patient_id, c.claim_type, c.billing_npi, c.frequency_code,
+                 c.rhc_fqhc_bill, c.from_x12,
                  coalesce(l.prior_auth_number, c.prior_auth_number) AS auth_number,
                  coalesce(l.place_of_service, c.place_of_service) AS pos,
-                 c.policy_id, c.source_format
+                 c.policy_id
           FROM lines l JOIN claim_facts c ON c.claim_id = l.claim_id
         )
         SELECT
-          l.claim_id, l.line_number, l.dos AS service_date, l.procedure_qualifier, l.procedure_code,
-          l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.description, l.charge, l.units,
+          l.claim_id, l.line_number, l.dos AS service_date, l.procedure_code,
+          l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.charge, l.units,
           l.ndc_qualifier, l.ndc, l.ndc11, l.ndc_quantity, l.ndc_unit, l.dx_pointer_1,
           l.patient_control_number, l.patient_id, l.billing_npi,
-          l.frequency_code, l.type_of_bill, l.auth_number, l.pos AS place_of_service, l.policy_id, l.source_format,
+          l.frequency_code, l.pos AS place_of_service, l.policy_id,
+          -- what one edit each tests of a string, as a flag: a flag costs a third of a string to write
+          coalesce(l.procedure_qualifier, 'HC') = 'HC' AS hcpcs_qualified,
+          coalesce(trim(l.description) <> '', false) AS has_description,
+          coalesce(trim(l.auth_number) <> '', false) AS has_auth,
+          l.rhc_fqhc_bill, l.from_x12,
           coalesce('JW' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jw,
           coalesce('JZ' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jz,
           coalesce('TB' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_tb,
@@ -247,8 +255,8 @@ PREP: list[tuple[str, str, bool]] = [
           k.add_date, k.effective_date, k.termination_date,
           coalesce(k.is_drug, false) AS is_drug, k.unit_amount, coalesce(k.is_noc, false) AS is_noc,
           k.payment_limit,
-          k.xw_release, k.xw_units_per_item,
-          coalesce(k.ndc_code_count, 0) AS ndc_code_count, k.ndc_code,
+          k.xw_release IS NOT NULL AS xw_listed, k.xw_units_per_item,
+          coalesce(k.ndc_code_count, 0) AS ndc_code_count,
           coalesce(k.code_ndc_count, 0) AS code_ndc_count,
           -- billing units the NDC quantity on the line can hold: items x units per item
           -- (UN = items; ML = volume, items = volume / package size rounded up)

@@ -41,7 +41,7 @@ RC101 = edit(
            END AS reason
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
     WHERE regexp_matches(lf.procedure_code, '^[A-V][0-9]{4}$')
-      AND coalesce(lf.procedure_qualifier, 'HC') = 'HC'
+      AND lf.hcpcs_qualified
       AND (NOT lf.hcpcs_known
            OR coalesce(lf.add_date, lf.effective_date) > lf.service_date
            OR lf.termination_date < lf.service_date)
@@ -139,11 +139,11 @@ RC103 = edit(
     domain-facts §1.5 [OPENEMR-ARC] [PALM-NOC].
     """,
     sql="""
-    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.ndc11, k.ndc_drug_name AS drug, lf.ndc_code AS specific,
+    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.ndc11, k.ndc_drug_name AS drug, k.ndc_code AS specific,
            k.ndc_release AS release, lf.at_risk AS dollars_at_risk,
-           CASE WHEN lf.ndc_code_count = 1 THEN lf.ndc_code END AS fix_value
+           CASE WHEN lf.ndc_code_count = 1 THEN k.ndc_code END AS fix_value
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
-    WHERE lf.is_noc AND lf.ndc11 IS NOT NULL AND lf.ndc_code_count >= 1 AND lf.ndc_code <> lf.procedure_code
+    WHERE lf.is_noc AND lf.ndc11 IS NOT NULL AND lf.ndc_code_count >= 1 AND k.ndc_code <> lf.procedure_code
     """,
 )
 
@@ -181,10 +181,10 @@ RC104 = edit(
     """,
     sql="""
     SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.ndc11, k.ndc_drug_name AS drug,
-           CASE WHEN lf.ndc_code_count = 1 THEN lf.ndc_code ELSE lf.ndc_code || ' or ' || k.ndc_code_max END AS crosswalk_code,
+           CASE WHEN lf.ndc_code_count = 1 THEN k.ndc_code ELSE k.ndc_code || ' or ' || k.ndc_code_max END AS crosswalk_code,
            k.ndc_release AS release, lf.at_risk AS dollars_at_risk,
-           CASE WHEN lf.ndc_code_count = 1 THEN lf.ndc_code END AS fix_value
+           CASE WHEN lf.ndc_code_count = 1 THEN k.ndc_code END AS fix_value
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
-    WHERE NOT lf.is_noc AND lf.ndc11 IS NOT NULL AND lf.ndc_code_count >= 1 AND lf.xw_release IS NULL
+    WHERE NOT lf.is_noc AND lf.ndc11 IS NOT NULL AND lf.ndc_code_count >= 1 AND NOT lf.xw_listed
     """,
 )

@@ -49,7 +49,7 @@ RC301 = edit(
     WHERE p.jwjz_required_from IS NOT NULL AND lf.service_date >= p.jwjz_required_from
       AND lf.is_drug AND lf.payment_limit IS NOT NULL AND x.hcpcs IS NULL
       AND NOT lf.has_jw AND NOT lf.has_jz AND jw.claim_id IS NULL
-      AND substr(coalesce(lf.type_of_bill, ''), 1, 2) NOT IN ('71', '77')
+      AND NOT lf.rhc_fqhc_bill
     """,
 )
 
@@ -166,7 +166,7 @@ RC304 = edit(
       SELECT lf.claim_id, lf.procedure_code, lf.service_date,
              sum(CASE WHEN lf.has_jw THEN 0 ELSE lf.units END) AS administered,
              sum(CASE WHEN lf.has_jw THEN lf.units ELSE 0 END) AS discarded,
-             max(lf.ndc_max_units) AS capacity, max(k.drug_name) AS drug, max(lf.xw_release) AS release
+             max(lf.ndc_max_units) AS capacity, max(k.drug_name) AS drug, max(k.xw_release) AS release
       FROM line_facts lf
       JOIN jw ON jw.claim_id = lf.claim_id AND jw.procedure_code = lf.procedure_code AND jw.service_date = lf.service_date
       LEFT JOIN key_facts k ON k.fact_key = lf.fact_key

@@ -86,7 +86,7 @@ RC402 = edit(
            ndc11 AS fix_value
     FROM line_facts
     WHERE has_ndc
-      AND (ndc11 IS NULL OR (coalesce(source_format, 'x12') = 'x12' AND NOT regexp_matches(ndc, '^[0-9]{11}$')))
+      AND (ndc11 IS NULL OR (from_x12 AND NOT regexp_matches(ndc, '^[0-9]{11}$')))
     """,
 )
 

@@ -37,7 +37,7 @@ RC501 = edit(
     SELECT lf.claim_id, lf.line_number, lf.procedure_code, k.long_description AS descriptor, lf.at_risk AS dollars_at_risk
     FROM line_facts lf JOIN policies p ON p.policy_id = lf.policy_id
     LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
-    WHERE lf.is_noc AND p.noc_description_required AND (lf.description IS NULL OR trim(lf.description) = '')
+    WHERE lf.is_noc AND p.noc_description_required AND NOT lf.has_description
     """,
 )
 

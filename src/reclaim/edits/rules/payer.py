@@ -107,7 +107,7 @@ RC702 = edit(
       FROM line_facts lf
       JOIN policy_prior_auth a ON a.policy_id = lf.policy_id AND a.hcpcs = lf.procedure_code
            AND (a.place_of_service IS NULL OR a.place_of_service = lf.place_of_service)
-      WHERE lf.auth_number IS NULL OR trim(lf.auth_number) = ''
+      WHERE NOT lf.has_auth
     ), claim_procs AS (
       -- the codes on the claims a rule with a companion procedure applies to (not every claim's)
       SELECT DISTINCT l.claim_id, l.procedure_code FROM lines l

@@ -73,7 +73,7 @@ RC202 = edit(
     """,
     sql="""
     SELECT lf.claim_id, lf.line_number, lf.units, lf.procedure_code, lf.ndc_quantity, lf.ndc_unit, lf.ndc11, k.drug_name AS drug,
-           CAST(lf.ndc_max_units AS DECIMAL(18,3)) AS max_units, lf.xw_units_per_item AS per_item, lf.xw_release AS release,
+           CAST(lf.ndc_max_units AS DECIMAL(18,3)) AS max_units, lf.xw_units_per_item AS per_item, k.xw_release AS release,
            lf.at_risk AS dollars_at_risk
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
     WHERE lf.is_drug AND lf.ndc_max_units IS NOT NULL AND lf.units > lf.ndc_max_units
