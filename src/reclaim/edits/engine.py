@@ -64,6 +64,15 @@ SELECT t.*, {valid_from} AS valid_from, coalesce(ri.next_d, DATE '9999-12-31') A
 FROM {table} t JOIN ri ON t.{start} = ri.d
 """
 
+
+def _duplicate_key(patient_id: str, billing_npi: str, service_date: str, line: str) -> str:
+    """RC703's duplicate key of a line (patient, provider, date, code, modifiers, units) hashed
+    into one integer: computed once per line where the line is built (``line_facts``, history
+    lines in ``patient_lines``), with the same expression in both so equal keys hash equal."""
+    modifiers = ", ".join(f"coalesce({line}.modifier_{i}, '')" for i in range(1, 5))
+    return f"hash({patient_id}, {billing_npi}, {service_date}, {line}.procedure_code, {modifiers}, {line}.units)"
+
+
 #: (name, SQL, materialise?) built before the edits run; documented in docs/check.md
 PREP: list[tuple[str, str, bool]] = [
     # the HCPCS file carries each code's own add/termination dates, so its oldest release also
@@ -249,6 +258,8 @@ PREP: list[tuple[str, str, bool]] = [
           coalesce('JG' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jg,
           -- an NDC was given: four edits test it, trimming every NDC once here instead of four times
           coalesce(trim(l.ndc) <> '', false) AS has_ndc,
+          -- RC703 counts this hash over every line: computed here, once, not twice in the edit
+          """ + _duplicate_key("l.patient_id", "l.billing_npi", "l.dos", "l") + """ AS duplicate_key,
           -- a line whose date falls in no epoch (none, or before every release) has no reference row
           k.fact_key,
           coalesce(k.hcpcs_known, false) AS hcpcs_known,
@@ -291,14 +302,15 @@ PREP: list[tuple[str, str, bool]] = [
         """
         SELECT 'batch' AS source, claim_id, line_number, patient_id, billing_npi, service_date, procedure_code,
                units, ndc11, modifier_1, modifier_2, modifier_3, modifier_4, charge, patient_control_number,
-               is_drug, at_risk
+               is_drug, at_risk, duplicate_key
         FROM line_facts
         WHERE coalesce(frequency_code, '1') <> '8'
         UNION ALL
         SELECT 'history' AS source, l.claim_id, l.line_number, c.patient_id, c.billing_npi,
                coalesce(l.service_date, c.statement_from) AS service_date, l.procedure_code, l.units, l.ndc11,
                l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.charge, c.patient_control_number,
-               CAST(NULL AS BOOLEAN) AS is_drug, CAST(NULL AS DECIMAL(18,2)) AS at_risk
+               CAST(NULL AS BOOLEAN) AS is_drug, CAST(NULL AS DECIMAL(18,2)) AS at_risk,
+               """ + _duplicate_key("c.patient_id", "c.billing_npi", "coalesce(l.service_date, c.statement_from)", "l") + """ AS duplicate_key
         FROM history_lines l JOIN history_claims c ON c.claim_id = l.claim_id
         WHERE coalesce(c.frequency_code, '1') <> '8'
         """,

@@ -158,16 +158,13 @@ RC703 = edit(
     WITH repeated AS (
       -- the hashes of the keys billed more than once (few): only their lines are ranked below,
       -- on the exact key (a hash shared by different keys only adds lines to rank); counting one
-      -- integer per line is far cheaper than grouping or sorting nine columns
-      SELECT hash(patient_id, billing_npi, service_date, procedure_code, coalesce(modifier_1, ''), coalesce(modifier_2, ''),
-                  coalesce(modifier_3, ''), coalesce(modifier_4, ''), units) AS k
-      FROM patient_lines GROUP BY 1 HAVING count(*) > 1
+      -- integer per line is far cheaper than grouping or sorting nine columns. duplicate_key is
+      -- that hash, computed once per line in line_facts (patient_lines for history lines)
+      SELECT duplicate_key AS k FROM patient_lines GROUP BY 1 HAVING count(*) > 1
     ), rl AS (
       SELECT pl.*, coalesce(pl.modifier_1, '') AS m1, coalesce(pl.modifier_2, '') AS m2,
              coalesce(pl.modifier_3, '') AS m3, coalesce(pl.modifier_4, '') AS m4
-      FROM patient_lines pl
-      JOIN repeated r ON r.k = hash(pl.patient_id, pl.billing_npi, pl.service_date, pl.procedure_code, coalesce(pl.modifier_1, ''),
-                                    coalesce(pl.modifier_2, ''), coalesce(pl.modifier_3, ''), coalesce(pl.modifier_4, ''), pl.units)
+      FROM patient_lines pl JOIN repeated r ON r.k = pl.duplicate_key
     ), pl AS (
       -- replacements and voids are not duplicates of the claim they correct (an anti-join, on
       -- the repeated lines only: NOT IN would be a nested loop on Spark)
