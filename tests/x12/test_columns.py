@@ -1,6 +1,8 @@
 """The readers' fast paths give exactly what the careful paths give: element gathers (all
-elements of a segment type at once) against one element at a time, and the float64 route for
-plain amounts against Arrow's string-to-decimal cast, on real samples and on arbitrary text."""
+elements of a segment type at once) against one element at a time, the float64 route for
+plain amounts against Arrow's string-to-decimal cast, date arithmetic on the digits against
+strptime, and the dense "first row per key" look-up against a binary search, on real samples
+and on arbitrary input."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reclaim.claims.model import MONEY, QUANTITY
-from reclaim.claims.x12._columns import Issues, Typed, _plain_decimal, ffill
+from reclaim.claims.x12._columns import (Issues, Typed, _parse_d8, _plain_dates, _plain_decimal,
+                                         _plain_periods, ffill, first_per_key)
 from reclaim.claims.x12.tokenizer import SEGMENT_IDS, X12Tokenizer, components, pick
 
 
@@ -137,3 +140,59 @@ def test_out_of_range_pointer_is_a_bad_value_not_a_crash():
     bad = [r for r in batch["read_issues"].to_pylist() if r["code"] == "X12-BAD-VALUE"]
     assert [(r["column"], r["segment_id"], r["skipped"]) for r in bad] == [("SV107-1", "SV1", "nothing")]
     assert "up to 32767" in bad[0]["message"] and bad[0]["byte_offset"] == start
+
+
+dates = st.one_of(
+    st.dates(min_value=__import__("datetime").date(1890, 1, 1), max_value=__import__("datetime").date(2110, 12, 31))
+    .map(lambda d: d.strftime("%Y%m%d")),
+    st.from_regex(r"\d{8}", fullmatch=True),  # impossible dates too: 20230229, 20241301, 00000000
+    st.text(alphabet="0123456789-/ ", max_size=9),
+    st.none(),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(dates, min_size=1, max_size=12))
+def test_plain_dates_equal_strptime(values):
+    arr = pa.array(values, pa.string())
+    fast = _plain_dates(arr)
+    if fast is None:
+        return  # something is not a plain date: the caller takes the careful path
+    assert fast.to_pylist() == _parse_d8(arr).to_pylist()
+    assert fast.null_count == sum(v is None for v in values)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), dates, dates), min_size=1, max_size=10))
+def test_plain_periods_equal_split(rows):
+    """RD8 'A-B' gives (A, B), D8 'A' gives (A, null), as splitting at '-' and strptime do."""
+    texts = [(f"{a}-{b}" if a and b else None) if rd8 else a for rd8, a, b in rows]
+    is_rd8 = pa.array([rd8 for rd8, _, _ in rows])
+    got = _plain_periods(pa.array(texts, pa.string()), is_rd8)
+    if got is None:
+        return
+    start, end = got
+    for (rd8, a, b), text, s_, e_ in zip(rows, texts, start.to_pylist(), end.to_pylist()):
+        if text is None:
+            assert s_ is None and e_ is None
+            continue
+        first = text.split("-")[0]
+        assert s_ == _parse_d8(pa.array([first]))[0].as_py()
+        assert e_ == (_parse_d8(pa.array([text.split("-")[1]]))[0].as_py() if rd8 else None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 400), max_size=40),
+       st.lists(st.integers(0, 400), min_size=1, max_size=40, unique=True),  # keys: segment numbers, unique
+       st.integers(0, 10**9))
+def test_first_per_key_dense_equals_search(table_keys, keys, shift):
+    """Near and far keys (dense table or binary search): the first row of each key, else null."""
+    table_keys = sorted(table_keys)
+    keys = np.array(sorted(keys), dtype=np.int64)
+    for spread in (1, 10**6):  # 10**6 apart: too sparse for the dense table
+        tk = np.array(table_keys, dtype=np.int64) * spread + shift
+        kk = keys * spread + shift
+        table = pa.table({"key": tk, "row": np.arange(len(tk))})
+        got = first_per_key(table, kk)["row"].to_pylist()
+        want = [table_keys.index(k) if k in table_keys else None for k in keys.tolist()]
+        assert got == want

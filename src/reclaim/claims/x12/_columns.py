@@ -150,11 +150,14 @@ class Typed:
         rel = offsets - offsets[0]
 
         def rows_having(byte_mask):
-            hit = np.zeros(n, dtype=bool)
-            hit[np.searchsorted(rel, np.flatnonzero(byte_mask), side="right") - 1] = True
-            return hit
+            running = np.zeros(len(byte_mask) + 1, dtype=np.int32)
+            np.cumsum(byte_mask, out=running[1:])
+            return running[rel[1:]] > running[rel[:-1]]
 
-        bad = rows_having(~_COMPOSITE_PLAIN[data]) & ~rows_having(data == ord(sep))
+        odd = ~_COMPOSITE_PLAIN[data]
+        if not (odd & (data != ord(sep))).any():  # every odd byte is a separator: no value is bad
+            return
+        bad = rows_having(odd) & ~rows_having(data == ord(sep))
         self._report(bad, rows, column, loop, f"a composite with components separated by {sep!r} (ISA16)",
                      severity="error", values=values)
 
@@ -176,8 +179,12 @@ class Typed:
         return pc.if_else(ok, wide, pa.scalar(None, pa.int64())).cast(type_)
 
     def date(self, values, rows, column, loop) -> pa.Array:
-        """CCYYMMDD -> date32 (impossible dates like 20050231 are rejected). Dates repeat a
-        lot, so only the distinct values are parsed."""
+        """CCYYMMDD -> date32 (impossible dates like 20050231 are rejected). The usual case,
+        every value a real date of 1900-2099, is computed from the digits; otherwise only the
+        distinct values are parsed (dates repeat a lot)."""
+        plain = _plain_dates(values)
+        if plain is not None:
+            return plain
         distinct = pc.unique(values)
         parsed = _parse_d8(distinct)
         result = parsed.take(pc.index_in(values, value_set=distinct))
@@ -195,6 +202,10 @@ class Typed:
         if not (pc.any(is_rd8).as_py() or pc.any(is_dt).as_py() or pc.any(pc.match_substring(value, "-")).as_py()):
             # only single D8 dates (the usual case): nothing to split
             return self.date(value, rows, column, loop), pa.nulls(len(value), pa.date32())
+        if not pc.any(is_dt).as_py():
+            plain = _plain_periods(value, is_rd8)
+            if plain is not None:  # every D8 value 'CCYYMMDD', every RD8 'CCYYMMDD-CCYYMMDD'
+                return plain
         parts = pc.split_pattern(pc.fill_null(value, ""), "-")
         first = pick(parts, 0)
         second = pick(parts, 1)
@@ -253,6 +264,86 @@ def _segment_of(column: str) -> str:
     """'SV202' -> 'SV2', 'CLM05' -> 'CLM', 'HI-4' -> 'HI'."""
     m = re.match(r"^([A-Z][A-Z0-9]{1,2})(\d{2})(?:-|$)", column)
     return m.group(1) if m else column.split("-")[0]
+
+
+def _digits_to_days(digits: np.ndarray) -> np.ndarray | None:
+    """Days since 1970-01-01 of dates given as rows of 8 ASCII bytes CCYYMMDD; None unless
+    every row is a real date of the years 1900-2099 (anything else takes the careful path, which
+    names the bad values)."""
+    d = digits.astype(np.int32) - 48
+    if len(d) and not ((d >= 0) & (d <= 9)).all():
+        return None
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month = d[:, 4] * 10 + d[:, 5]
+    day = d[:, 6] * 10 + d[:, 7]
+    if len(d) and not (((year >= 1900) & (year <= 2099) & (month >= 1) & (month <= 12) & (day >= 1)).all()):
+        return None
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    if not (day <= _MONTH_DAYS[month] + (leap & (month == 2))).all():
+        return None
+    # days from civil (March-based years: the leap day ends the year)
+    y = year - (month <= 2)
+    shifted = (month + 9) % 12  # March = 0
+    day_of_year = (153 * shifted + 2) // 5 + day - 1
+    return (y * 365 + y // 4 - y // 100 + y // 400 + day_of_year - 719468).astype(np.int32)
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
+
+
+def _date_array(days: np.ndarray, valid: np.ndarray) -> pa.Array:
+    n = len(valid)
+    out = np.zeros(n, dtype=np.int32)
+    out[valid] = days
+    validity = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(pa.date32(), n, [validity, pa.py_buffer(out)])
+
+
+def _string_parts(values: pa.Array):
+    """(lengths, valid, bytes of the values in order) of a string array."""
+    n = len(values)
+    buffers = values.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[values.offset:values.offset + n + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0]:offsets[-1]] if buffers[2] is not None \
+        else np.zeros(0, dtype=np.uint8)
+    valid = values.is_valid().to_numpy(zero_copy_only=False) if values.null_count else np.ones(n, dtype=bool)
+    return np.diff(offsets), valid, data
+
+
+def _plain_dates(values: pa.Array) -> pa.Array | None:
+    """``values`` (CCYYMMDD or null) as date32 by arithmetic on the digits, when every present
+    value is 8 bytes and a real date (see _digits_to_days); else None."""
+    if not pa.types.is_string(values.type):
+        return None
+    lengths, valid, data = _string_parts(values)
+    if not ((lengths == 8) == valid).all():  # a null value must hold no bytes (contiguous digits)
+        return None
+    days = _digits_to_days(data.reshape(-1, 8))
+    return None if days is None else _date_array(days, valid)
+
+
+def _plain_periods(values: pa.Array, is_rd8: pa.Array):
+    """(from, to) of DTP values: D8 rows 'CCYYMMDD', RD8 rows 'CCYYMMDD-CCYYMMDD' (from = to
+    null for D8), by arithmetic on the digits; None when any value is otherwise."""
+    if not pa.types.is_string(values.type):
+        return None
+    lengths, valid, data = _string_parts(values)
+    rd8 = pc.fill_null(is_rd8, False).to_numpy(zero_copy_only=False)
+    if not (np.where(rd8, lengths == 17, lengths == 8) == valid).all():
+        return None
+    start = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=start[1:])
+    is_range = rd8 & valid
+    ranges = start[:-1][is_range]
+    if (data[ranges + 8] != ord("-")).any():
+        return None
+    singles = start[:-1][valid & ~rd8]
+    first_pos = np.sort(np.concatenate([singles, ranges]))
+    first = _digits_to_days(data[first_pos[:, None] + np.arange(8)])
+    second = _digits_to_days(data[ranges[:, None] + np.arange(9, 17)])
+    if first is None or second is None:
+        return None
+    return _date_array(first, valid), _date_array(second, is_range)
 
 
 def _parse_d8(values: pa.Array) -> pa.Array:
@@ -345,10 +436,18 @@ def first_per_key(table: pa.Table, keys: np.ndarray, where: np.ndarray | None = 
         uniq, first = np.unique(tkeys, return_index=True)
     if rows is not None:
         first = rows[first]
-    pos = np.searchsorted(uniq, keys)
-    pos = np.minimum(pos, len(uniq) - 1)
-    hit = uniq[pos] == keys
-    take = pa.array(np.where(hit, first[pos], 0), mask=~hit)
+    lo = min(int(uniq[0]), int(keys.min())) if len(keys) else 0
+    span = max(int(uniq[-1]), int(keys.max()) if len(keys) else 0) - lo + 1
+    if span <= 64 * (len(keys) + len(uniq)):  # keys are segment numbers: a dense look-up table
+        row_of = np.full(span, -1, dtype=np.int64)
+        row_of[uniq - lo] = first
+        found = row_of[keys - lo]
+        hit = found >= 0
+        take = pa.array(np.where(hit, found, 0), mask=~hit)
+    else:
+        pos = np.minimum(np.searchsorted(uniq, keys), len(uniq) - 1)
+        hit = uniq[pos] == keys
+        take = pa.array(np.where(hit, first[pos], 0), mask=~hit)
     return {name: table.column(name).take(take) for name in names}
 
 
