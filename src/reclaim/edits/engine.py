@@ -84,7 +84,9 @@ PREP: list[tuple[str, str, bool]] = [
     ("asp_dos", "SELECT *, TRY_CAST(regexp_extract(dosage, '^ *([0-9.]+)', 1) AS DECIMAL(18,3)) AS dosage_amount FROM ("
      + _INTERVALS.format(start="effective_from", table="ref_asp_pricing", valid_from="ri.d") + ") a", True),
     ("mue_dos", _INTERVALS.format(start="effective_from", table="ref_mue", valid_from="ri.d"), True),
-    ("icd10_dos", _INTERVALS.format(start="effective_from", table="ref_icd10", valid_from="ri.d"), True),
+    # only what RC601 reads (73,000 codes: the descriptions would double the cost of this table)
+    ("icd10_dos", "SELECT release, code, billable, valid_from, valid_to FROM ("
+     + _INTERVALS.format(start="effective_from", table="ref_icd10", valid_from="ri.d") + ") i", True),
     (
         "xw_dos",
         # one row per NDC x code x release (the crosswalk may repeat an NDC row)
@@ -195,11 +197,12 @@ PREP: list[tuple[str, str, bool]] = [
         "key_facts",
         """
         WITH k AS (
-          SELECT kk.procedure_code, kk.ndc11, e.epoch
+          -- numbered here, on the three key columns (numbering the joined rows sorted every fact)
+          SELECT kk.procedure_code, kk.ndc11, e.epoch,
+                 row_number() OVER (ORDER BY kk.procedure_code, kk.ndc11, e.epoch) AS fact_key
           FROM (SELECT DISTINCT procedure_code, ndc11 FROM lines) kk CROSS JOIN ref_epochs e
         )
-        SELECT row_number() OVER (ORDER BY k.procedure_code, k.ndc11, k.epoch) AS fact_key,
-          coalesce(k.procedure_code, '') AS code_key, coalesce(k.ndc11, '') AS ndc_key, k.epoch,
+        SELECT k.fact_key, k.procedure_code AS code_key, k.ndc11 AS ndc_key, k.epoch,
           h.code IS NOT NULL AS hcpcs_known, h.release AS hcpcs_release, h.long_description,
           h.add_date, h.effective_date, h.termination_date, h.pricing_indicator, h.coverage_code,
           coalesce(h.is_drug, h.pricing_indicator = '51', false) AS is_drug,
@@ -281,7 +284,7 @@ PREP: list[tuple[str, str, bool]] = [
           coalesce(CAST(k.payment_limit * l.units AS DECIMAL(18,2)), l.charge) AS at_risk
         FROM l
         LEFT JOIN dos_epochs e ON e.dos = l.dos
-        LEFT JOIN key_facts k ON k.code_key = coalesce(l.procedure_code, '') AND k.ndc_key = coalesce(l.ndc11, '')
+        LEFT JOIN key_facts k ON k.code_key IS NOT DISTINCT FROM l.procedure_code AND k.ndc_key IS NOT DISTINCT FROM l.ndc11
              AND k.epoch = e.epoch
         LEFT JOIN mue_dos m ON m.hcpcs = l.procedure_code
              AND m.setting = CASE WHEN l.claim_type = 'institutional' THEN 'outpatient_hospital' ELSE 'practitioner' END
