@@ -196,3 +196,34 @@ def test_first_per_key_dense_equals_search(table_keys, keys, shift):
         got = first_per_key(table, kk)["row"].to_pylist()
         want = [table_keys.index(k) if k in table_keys else None for k in keys.tolist()]
         assert got == want
+
+
+def _dtp_block(rows: list[tuple[str | None, str | None]]):
+    """One tokenized block of DTP segments (format, value: None leaves the element out)."""
+    isa = ("ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *240101*1200*^*00501*"
+           "000000001*0*P*:~")
+    segments = []
+    for fmt, value in rows:
+        elements = ["DTP", "472", fmt or ""] + ([value] if value is not None else [])
+        segments.append("*".join(elements).rstrip("*") + "~")
+    return next(iter(X12Tokenizer((isa + "".join(segments)).encode()).blocks()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([None, "D8", "RD8", "DT", "D6"]),
+                          st.one_of(dates, st.tuples(dates, dates).map(lambda ab: f"{ab[0]}-{ab[1]}"))),
+                min_size=1, max_size=8))
+def test_dates_from_block_bytes_equal_the_careful_path(rows):
+    """period_at / date_at read digits straight from the block; the careful path gathers the
+    strings and parses them: same dates, and the same issues when some value is bad."""
+    block = _dtp_block(rows)
+    r = block.rows("DTP")
+    assert len(r) == len(rows)
+    fast_issues, careful_issues = Issues(), Issues()
+    fast = Typed(block, fast_issues).period_at(r, 2, 3, "DTP03", "2400")
+    fmt, value = block.elements(r, (2, 3))
+    careful = Typed(block, careful_issues).date_period(fmt, value, r, "DTP03", "2400")
+    assert [a.to_pylist() for a in fast] == [a.to_pylist() for a in careful]
+    assert Typed(block, Issues()).date_at(r, 3, "DTP03", "2400").to_pylist() == \
+        Typed(block, Issues()).date(value, r, "DTP03", "2400").to_pylist()
+    assert fast_issues.table("f", "p").to_pylist() == careful_issues.table("f", "p").to_pylist()

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..model import MONEY, QUANTITY, READ_ISSUES
-from .tokenizer import SegmentBlock, pick
+from .tokenizer import SegmentBlock, _head4, pick
 
 _NULL_STR = pa.scalar(None, pa.string())
 _AMOUNT = r"^-?(\d{1,15}(\.\d{0,10})?|\.\d{1,10})$"
@@ -193,6 +193,27 @@ class Typed:
         self._report(bad, rows, column, loop, "a date CCYYMMDD", values=None)
         return result
 
+    def date_at(self, rows, k: int, column, loop) -> pa.Array:
+        """:meth:`date` of element ``k`` of ``rows``: read straight from the block's bytes when
+        every present value is a plain date (no string gathered), else the careful way."""
+        start, length = _element_spans(self.block, rows, k)
+        valid = length == 8
+        if (valid | (length == 0)).all():
+            days = _days(_words_at(self.block.data, start[valid]))
+            if days is not None:
+                return _date_array(days, valid)
+        return self.date(self.block.element(rows, k), rows, column, loop)
+
+    def period_at(self, rows, k_format: int, k_value: int, column, loop):
+        """:meth:`date_period` of elements ``k_format`` (D8/RD8/DT) and ``k_value`` of ``rows``:
+        read straight from the block's bytes when every format is D8 (or absent) with a
+        CCYYMMDD value or RD8 with CCYYMMDD-CCYYMMDD, else the careful way."""
+        fast = _block_periods(self.block, rows, k_format, k_value)
+        if fast is not None:
+            return fast
+        fmt, value = self.block.elements(rows, (k_format, k_value))
+        return self.date_period(fmt, value, rows, column, loop)
+
     def date_period(self, fmt: pa.Array, value: pa.Array, rows, column, loop):
         """DTP/DTM date with format qualifier D8 (date), RD8 (from-to) or DT (date+time):
         returns (from, to)."""
@@ -324,13 +345,49 @@ def _string_parts(values: pa.Array):
     return np.diff(offsets), valid, data
 
 
+def _element_spans(block: SegmentBlock, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(start in the block's bytes, length without its delimiter; 0 when absent) of element
+    ``k`` of ``rows``."""
+    rows = np.asarray(rows, dtype=np.int64)
+    present = block.count[rows] > k
+    e = np.where(present, block.first[rows] + k, 0)
+    start = block.raw_offsets[e].astype(np.int64)
+    return start, np.where(present, block.raw_offsets[e + 1] - start - 1, 0)
+
+
+_D8 = int.from_bytes(b"D8", "little")
+_RD8 = int.from_bytes(b"RD8", "little")
+
+
+def _block_periods(block: SegmentBlock, rows, k_format: int, k_value: int):
+    """(from, to) as :meth:`Typed.date_period` gives them, from the block's bytes, when every
+    row is D8 (or has no format) with an 8-byte value, or RD8 with a 17-byte 'A-B' value, or has
+    no value; None otherwise."""
+    f_start, f_len = _element_spans(block, rows, k_format)
+    v_start, v_len = _element_spans(block, rows, k_value)
+    head = _head4(block.data, f_start)
+    rd8 = (f_len == 3) & ((head & 0xFFFFFF) == _RD8)
+    d8 = (f_len == 0) | ((f_len == 2) & ((head & 0xFFFF) == _D8))
+    if not ((d8 & ((v_len == 8) | (v_len == 0))) | (rd8 & ((v_len == 17) | (v_len == 0)))).all():
+        return None
+    valid = v_len > 0
+    ranges = v_start[rd8 & valid]
+    if len(ranges) and (block.data[ranges + 8] != ord("-")).any():
+        return None
+    first = _days(_words_at(block.data, v_start[valid]))
+    second = _days(_words_at(block.data, ranges + 9))
+    if first is None or second is None:
+        return None
+    return _date_array(first, valid), _date_array(second, rd8 & valid)
+
+
 def _plain_dates(values: pa.Array) -> pa.Array | None:
     """``values`` (CCYYMMDD or null) as date32 by arithmetic on the digits, when every present
     value is 8 bytes and a real date (see _days); else None."""
     if not pa.types.is_string(values.type):
         return None
     lengths, valid, data = _string_parts(values)
-    if not ((lengths == 8) == valid).all():  # a null value must hold no bytes (contiguous digits)
+    if not (lengths == np.where(valid, 8, 0)).all():  # a null must hold no bytes: the digits are contiguous
         return None
     days = _days(np.ascontiguousarray(data).view("<u8"))
     return None if days is None else _date_array(days, valid)
