@@ -14,8 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reclaim.claims.model import MONEY, QUANTITY
-from reclaim.claims.x12._columns import (Issues, Typed, _parse_d8, _plain_dates, _plain_decimal,
-                                         _plain_periods, ffill, first_per_key)
+from reclaim.claims.x12._columns import (
+    Issues,
+    Typed,
+    _parse_d8,
+    _plain_dates,
+    _plain_decimal,
+    _plain_periods,
+    ffill,
+    first_per_key,
+)
 from reclaim.claims.x12.tokenizer import SEGMENT_IDS, X12Tokenizer, components, pick
 
 
