@@ -300,19 +300,23 @@ def _days(words: np.ndarray) -> np.ndarray | None:
     if not (((words & high) == threes) & (((words + np.uint64(0x0606060606060606)) & high) == threes)).all():
         return None
     x = words & np.uint64(0x0F0F0F0F0F0F0F0F)  # byte i = digit i (little-endian: first digit lowest)
-    x = (x * np.uint64(10) + (x >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)  # 16-bit lanes: CC YY MM DD
+    # 16-bit lanes CC YY MM DD: 10 * first digit + second (x * 10 as shifts: numpy has no SIMD uint64 multiply)
+    x = ((x << np.uint64(3)) + (x << np.uint64(1)) + (x >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
     lanes = x.view(np.uint16).reshape(-1, 4).astype(np.int32)
     year, month, day = lanes[:, 0] * 100 + lanes[:, 1], lanes[:, 2], lanes[:, 3]
     if not ((year >= 1900) & (year <= 2099) & (month >= 1) & (month <= 12) & (day >= 1)).all():
         return None
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    if not (day <= _MONTH_DAYS[month] + (leap & (month == 2))).all():
+    month_index = (year - 1900) * 12 + month - 1
+    if not (day <= _MONTH_LENGTH[month_index]).all():
         return None
-    # days from civil (March-based years: the leap day ends the year)
-    y = year - (month <= 2)
-    shifted = (month + 9) % 12  # March = 0
-    day_of_year = (153 * shifted + 2) // 5 + day - 1
-    return (y * 365 + y // 4 - y // 100 + y // 400 + day_of_year - 719468).astype(np.int32)
+    return _MONTH_START[month_index] + day - 1
+
+
+# first day (days since 1970-01-01) and length of every month of 1900-2099, by (year - 1900) * 12 + month - 1
+_MONTHS = np.arange("1900-01", "2100-02", dtype="datetime64[M]")
+_MONTH_START = _MONTHS.astype("datetime64[D]").astype(np.int32)
+_MONTH_LENGTH = np.diff(_MONTH_START)
+_MONTH_START = _MONTH_START[:-1]
 
 
 def _words_at(data: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -323,7 +327,6 @@ def _words_at(data: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return view[positions]
 
 
-_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
 
 
 def _date_array(days: np.ndarray, valid: np.ndarray) -> pa.Array:
