@@ -359,6 +359,7 @@ def _edit_sql(e: Edit) -> str:
         fix_action = f"CASE WHEN f.fix_value IS NULL THEN CAST(NULL AS VARCHAR) ELSE '{e.fix_action}' END"
     return f"""
     SELECT '{e.code}' AS code, f.claim_id AS claim_id, CAST(f.line_number AS INTEGER) AS line_number,
+           CAST(f.service_date AS DATE) AS service_date, CAST(f.procedure_code AS VARCHAR) AS procedure_code,
            {_template_sql(e.message)} AS message,
            {_template_sql(e.fix, fix=True, fallback=e.fix_fallback)} AS fix, {fix_action} AS fix_action, {fix_value} AS fix_value,
            CAST(f.dollars_at_risk AS DECIMAL(18,2)) AS dollars_at_risk
@@ -371,9 +372,9 @@ def raw_findings_sql(edits: list[Edit]) -> str:
     return "\nUNION ALL\n".join(f"SELECT * FROM finding_{e.code}" for e in edits)
 
 
-#: the findings (materialised as ``raw_findings``) with their edit, claim, line and policy; the
-#: joins are written small side last (run in written order): the hash tables are built on the
-#: findings, and the claim and line tables are only scanned
+#: the findings (materialised as ``raw_findings``, each with its line's date and code) with their
+#: edit, claim and policy; the joins are written small side last (run in written order): the hash
+#: tables are built on the findings, and the claims are only scanned
 FINDINGS_SQL = """
 WITH r AS (
   SELECT r.*, k.name, k.severity AS default_severity, k.category
@@ -382,9 +383,9 @@ WITH r AS (
   SELECT r.*, c.patient_control_number, c.policy_id, c.file_id FROM claim_facts c JOIN r ON c.claim_id = r.claim_id
 )
 SELECT rc.code, rc.name, coalesce(pe.severity, rc.default_severity) AS severity, rc.category,
-       rc.claim_id, rc.patient_control_number, rc.line_number, lf.service_date, lf.procedure_code,
+       rc.claim_id, rc.patient_control_number, rc.line_number, rc.service_date, rc.procedure_code,
        rc.message, rc.fix, rc.fix_action, rc.fix_value, rc.dollars_at_risk, rc.policy_id, rc.file_id
-FROM line_facts lf RIGHT JOIN rc ON lf.claim_id = rc.claim_id AND lf.line_number = rc.line_number
+FROM rc
 LEFT JOIN policy_edits pe ON pe.policy_id = rc.policy_id AND pe.code = rc.code
 WHERE coalesce(pe.enabled, true)
 ORDER BY rc.claim_id, rc.line_number NULLS FIRST, rc.code, rc.message

@@ -6,8 +6,8 @@ holds everything: the stable code (``RC101``), a kebab-case name, the default se
 category, the message template (``{name}`` placeholders are columns the SQL returns), an
 optional fix (a template for people and a machine action for ``--fix``), the five-part doc
 block, and the SQL itself: a query in DuckDB dialect over the engine's views (see
-``docs/check.md``) returning one row per finding with at least ``claim_id`` and
-``line_number``. The engine runs the same SQL on DuckDB or, transpiled by sqlglot, on Spark.
+``docs/check.md``) returning one row per finding with at least ``claim_id``, ``line_number``,
+``service_date`` and ``procedure_code`` (the line's; NULL for a claim-level finding). The engine runs the same SQL on DuckDB or, transpiled by sqlglot, on Spark.
 
 Adding an edit is a one-file job: add an ``edit(...)`` call to a family module (or a new
 module under ``rules/``; every module there is imported) and a YAML case file

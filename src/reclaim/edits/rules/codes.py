@@ -81,10 +81,10 @@ RC102 = edit(
     """,
     sql="""
     WITH m AS (
-      SELECT claim_id, line_number, service_date, at_risk, modifier_1 AS modifier FROM line_facts WHERE modifier_1 IS NOT NULL
-      UNION ALL SELECT claim_id, line_number, service_date, at_risk, modifier_2 FROM line_facts WHERE modifier_2 IS NOT NULL
-      UNION ALL SELECT claim_id, line_number, service_date, at_risk, modifier_3 FROM line_facts WHERE modifier_3 IS NOT NULL
-      UNION ALL SELECT claim_id, line_number, service_date, at_risk, modifier_4 FROM line_facts WHERE modifier_4 IS NOT NULL
+      SELECT claim_id, line_number, service_date, procedure_code, at_risk, modifier_1 AS modifier FROM line_facts WHERE modifier_1 IS NOT NULL
+      UNION ALL SELECT claim_id, line_number, service_date, procedure_code, at_risk, modifier_2 FROM line_facts WHERE modifier_2 IS NOT NULL
+      UNION ALL SELECT claim_id, line_number, service_date, procedure_code, at_risk, modifier_3 FROM line_facts WHERE modifier_3 IS NOT NULL
+      UNION ALL SELECT claim_id, line_number, service_date, procedure_code, at_risk, modifier_4 FROM line_facts WHERE modifier_4 IS NOT NULL
     ), checked AS (
       SELECT m.*, h.code IS NOT NULL AS known, h.release, coalesce(h.add_date, h.effective_date) AS added, h.termination_date
       FROM m LEFT JOIN hcpcs_dos h ON h.kind = 'modifier' AND h.code = m.modifier
@@ -92,7 +92,7 @@ RC102 = edit(
     ), tb AS (
       SELECT valid_from, valid_to, add_date, termination_date FROM hcpcs_dos WHERE kind = 'modifier' AND code = 'TB'
     )
-    SELECT c.claim_id, c.line_number, c.modifier, c.service_date, c.at_risk AS dollars_at_risk,
+    SELECT c.claim_id, c.line_number, c.modifier, c.service_date, c.procedure_code, c.at_risk AS dollars_at_risk,
            CASE WHEN NOT c.known THEN 'not a modifier in the CMS HCPCS file in force on that date'
                 WHEN c.added > c.service_date THEN 'not yet effective (added ' || CAST(c.added AS VARCHAR) || ', HCPCS ' || c.release || ')'
                 ELSE 'terminated (last valid date ' || CAST(c.termination_date AS VARCHAR) || ', HCPCS ' || c.release || ')'
@@ -139,7 +139,7 @@ RC103 = edit(
     domain-facts §1.5 [OPENEMR-ARC] [PALM-NOC].
     """,
     sql="""
-    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.ndc11, k.ndc_drug_name AS drug, k.ndc_code AS specific,
+    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, lf.ndc11, k.ndc_drug_name AS drug, k.ndc_code AS specific,
            k.ndc_release AS release, lf.at_risk AS dollars_at_risk,
            CASE WHEN lf.ndc_code_count = 1 THEN k.ndc_code END AS fix_value
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
@@ -180,7 +180,7 @@ RC104 = edit(
     domain-facts §0, §2.1, §4.2 [WAMUIR-J] [OPENEMR-BU].
     """,
     sql="""
-    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.ndc11, k.ndc_drug_name AS drug,
+    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, lf.ndc11, k.ndc_drug_name AS drug,
            CASE WHEN lf.ndc_code_count = 1 THEN k.ndc_code ELSE k.ndc_code || ' or ' || k.ndc_code_max END AS crosswalk_code,
            k.ndc_release AS release, lf.at_risk AS dollars_at_risk,
            CASE WHEN lf.ndc_code_count = 1 THEN k.ndc_code END AS fix_value

@@ -53,7 +53,8 @@ RC601 = edit(
       FROM suspect d JOIN c ON c.claim_id = d.claim_id
       JOIN rel ON c.dos >= rel.valid_from AND c.dos < rel.valid_to
     )
-    SELECT d.claim_id, CAST(NULL AS INTEGER) AS line_number, d.code, d.position,
+    SELECT d.claim_id, CAST(NULL AS INTEGER) AS line_number, CAST(NULL AS DATE) AS service_date,
+           CAST(NULL AS VARCHAR) AS procedure_code, d.code, d.position,
            CASE WHEN i.code IS NULL THEN 'is not in the ICD-10-CM list in force on ' || CAST(d.dos AS VARCHAR) || ' (' || d.release || ')'
                 ELSE 'is not billable (a category, not a complete code) in ' || d.release END AS problem,
            CAST(NULL AS DECIMAL(18,2)) AS dollars_at_risk
@@ -93,7 +94,7 @@ RC602 = edit(
       -- found once, so the diagnoses are counted only for the claims of the other lines
       SELECT DISTINCT c.claim_id FROM claims c LEFT JOIN diagnoses d ON d.claim_id = c.claim_id WHERE d.claim_id IS NULL
     ), cand AS (
-      SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.at_risk, lf.dx_pointer_1
+      SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, lf.at_risk, lf.dx_pointer_1
       FROM line_facts lf LEFT JOIN no_dx ON no_dx.claim_id = lf.claim_id
       WHERE lf.is_drug AND (lf.dx_pointer_1 IS NULL OR lf.dx_pointer_1 <> 1 OR no_dx.claim_id IS NOT NULL)
     ), dx AS (
@@ -101,7 +102,7 @@ RC602 = edit(
       FROM diagnoses d JOIN (SELECT DISTINCT claim_id FROM cand) c ON c.claim_id = d.claim_id
       GROUP BY d.claim_id
     )
-    SELECT cand.claim_id, cand.line_number, cand.procedure_code, cand.at_risk AS dollars_at_risk,
+    SELECT cand.claim_id, cand.line_number, cand.procedure_code, cand.service_date, cand.at_risk AS dollars_at_risk,
            CASE WHEN cand.dx_pointer_1 IS NULL THEN '' ELSE ' (pointer ' || CAST(cand.dx_pointer_1 AS VARCHAR) || ', the claim has '
                 || CAST(coalesce(dx.n, 0) AS VARCHAR) || ' diagnoses)' END AS detail
     FROM cand LEFT JOIN dx ON dx.claim_id = cand.claim_id

@@ -121,7 +121,7 @@ RC303 = edit(
     domain-facts §1.4 and §3.1 [ACR-WASTE] [NOR-JZ-DME] [CMS-RAC74].
     """,
     sql="""
-    SELECT claim_id, line_number, units, procedure_code, at_risk AS dollars_at_risk
+    SELECT claim_id, line_number, units, procedure_code, service_date, at_risk AS dollars_at_risk
     FROM line_facts
     WHERE has_jw AND units IS NOT NULL AND units < 1
     """,
@@ -173,7 +173,7 @@ RC304 = edit(
       WHERE lf.is_drug
       GROUP BY lf.claim_id, lf.procedure_code, lf.service_date
     )
-    SELECT lf.claim_id, lf.line_number, lf.procedure_code, g.administered, g.discarded, g.capacity, g.drug, g.release,
+    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, g.administered, g.discarded, g.capacity, g.drug, g.release,
            CASE WHEN g.capacity > g.administered THEN CAST(CAST(g.capacity - g.administered AS BIGINT) AS VARCHAR) END AS allowed_waste,
            CASE WHEN g.capacity > g.administered THEN CAST(CAST(g.capacity - g.administered AS BIGINT) AS VARCHAR) END AS fix_value,
            CAST(lf.payment_limit * (g.administered + g.discarded - g.capacity) AS DECIMAL(18,2)) AS dollars_at_risk

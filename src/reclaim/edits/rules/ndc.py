@@ -36,7 +36,7 @@ RC401 = edit(
     CMS ASP NDC-HCPCS crosswalk (quarter in force).
     """,
     sql="""
-    SELECT lf.claim_id, lf.line_number, lf.procedure_code, p.name AS policy, lf.at_risk AS dollars_at_risk,
+    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, p.name AS policy, lf.at_risk AS dollars_at_risk,
            CASE WHEN p.ndc_required = 'always' THEN 'NDC required on every drug line'
                 ELSE 'the CMS crosswalk lists ' || CAST(lf.code_ndc_count AS VARCHAR) || ' NDC(s) for this code' END AS why,
            CASE WHEN lf.code_ndc_count = 1 THEN k.code_ndc_first END AS suggested,
@@ -81,7 +81,7 @@ RC402 = edit(
     [NDC-DATAINSIGHT] [X12-RFI2151].
     """,
     sql="""
-    SELECT claim_id, line_number, ndc, ndc11, at_risk AS dollars_at_risk,
+    SELECT claim_id, line_number, service_date, procedure_code, ndc, ndc11, at_risk AS dollars_at_risk,
            CASE WHEN ndc11 IS NULL THEN ' and cannot be read as an NDC' ELSE ' (it is ' || ndc11 || ')' END AS detail,
            ndc11 AS fix_value
     FROM line_facts
@@ -117,7 +117,7 @@ RC403 = edit(
     837P/837I Loop 2410 LIN02 = N4 [X12-RFI2151] [OPENEMR-837P]; domain-facts §4.2.
     """,
     sql="""
-    SELECT claim_id, line_number, ndc, coalesce(ndc_qualifier, '(none)') AS qualifier, at_risk AS dollars_at_risk,
+    SELECT claim_id, line_number, service_date, procedure_code, ndc, coalesce(ndc_qualifier, '(none)') AS qualifier, at_risk AS dollars_at_risk,
            'N4' AS fix_value
     FROM line_facts
     WHERE has_ndc AND coalesce(upper(ndc_qualifier), '') <> 'N4'
@@ -153,7 +153,7 @@ RC404 = edit(
     RARC N815/N816 (X12 RARC list 2025-12).
     """,
     sql="""
-    SELECT claim_id, line_number, ndc, at_risk AS dollars_at_risk,
+    SELECT claim_id, line_number, service_date, procedure_code, ndc, at_risk AS dollars_at_risk,
            CASE WHEN ndc_unit IS NULL THEN 'no unit of measure (CTP05-1: UN, ML, GR, F2 or ME)'
                 WHEN upper(ndc_unit) NOT IN ('UN', 'ML', 'GR', 'F2', 'ME') THEN 'unit of measure ' || ndc_unit || ' is not one of UN, ML, GR, F2, ME'
                 ELSE 'no positive quantity (CTP04)' END AS problem

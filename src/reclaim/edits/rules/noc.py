@@ -34,7 +34,7 @@ RC501 = edit(
     descriptors (NOC codes); domain-facts §1.5.
     """,
     sql="""
-    SELECT lf.claim_id, lf.line_number, lf.procedure_code, k.long_description AS descriptor, lf.at_risk AS dollars_at_risk
+    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, k.long_description AS descriptor, lf.at_risk AS dollars_at_risk
     FROM line_facts lf JOIN policies p ON p.policy_id = lf.policy_id
     LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
     WHERE lf.is_noc AND p.noc_description_required AND NOT lf.has_description
@@ -71,7 +71,7 @@ RC502 = edit(
     `noc.units`.
     """,
     sql="""
-    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.units, p.name AS policy, lf.at_risk AS dollars_at_risk, '1' AS fix_value
+    SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, lf.units, p.name AS policy, lf.at_risk AS dollars_at_risk, '1' AS fix_value
     FROM line_facts lf JOIN policies p ON p.policy_id = lf.policy_id
     WHERE lf.is_noc AND p.noc_units = 'one' AND lf.units IS NOT NULL AND lf.units <> 1
     """,

@@ -59,7 +59,7 @@ RC701 = edit(
              string_agg(DISTINCT CASE WHEN NOT is_self THEN CAST(other_date AS VARCHAR) END, ', ') AS earlier
       FROM window_lines GROUP BY claim_id, line_number, rule_id, policy_id, service_date
     )
-    SELECT t.claim_id, t.line_number, t.units_in_period, r.codes, r.period_days, t.service_date,
+    SELECT t.claim_id, t.line_number, t.units_in_period, r.codes, r.period_days, t.service_date, lf.procedure_code,
            coalesce(t.earlier, 'none') AS earlier, r.max_units, t.rule_id, p.name AS policy,
            lf.at_risk AS dollars_at_risk
     FROM totals t
@@ -102,7 +102,7 @@ RC702 = edit(
     """,
     sql="""
     WITH candidates AS (
-      SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.place_of_service, lf.policy_id, lf.at_risk,
+      SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, lf.place_of_service, lf.policy_id, lf.at_risk,
              a.rule_id, a.place_of_service AS rule_pos, a.with_procedure
       FROM line_facts lf
       JOIN policy_prior_auth a ON a.policy_id = lf.policy_id AND a.hcpcs = lf.procedure_code
@@ -113,14 +113,14 @@ RC702 = edit(
       SELECT DISTINCT l.claim_id, l.procedure_code FROM lines l
       JOIN (SELECT DISTINCT claim_id FROM candidates WHERE with_procedure IS NOT NULL) c ON c.claim_id = l.claim_id
     ), matched AS (
-      SELECT c.claim_id, c.line_number, c.procedure_code, c.place_of_service, c.policy_id, c.rule_id,
+      SELECT c.claim_id, c.line_number, c.procedure_code, c.service_date, c.place_of_service, c.policy_id, c.rule_id,
              max(c.rule_pos) AS pos_rule, c.at_risk
       FROM candidates c
       LEFT JOIN claim_procs cp ON cp.claim_id = c.claim_id AND cp.procedure_code = c.with_procedure
       WHERE c.with_procedure IS NULL OR cp.claim_id IS NOT NULL
-      GROUP BY c.claim_id, c.line_number, c.procedure_code, c.place_of_service, c.policy_id, c.rule_id, c.at_risk
+      GROUP BY c.claim_id, c.line_number, c.procedure_code, c.service_date, c.place_of_service, c.policy_id, c.rule_id, c.at_risk
     )
-    SELECT m.claim_id, m.line_number, m.procedure_code, m.rule_id, p.name AS policy, m.at_risk AS dollars_at_risk,
+    SELECT m.claim_id, m.line_number, m.procedure_code, m.service_date, m.rule_id, p.name AS policy, m.at_risk AS dollars_at_risk,
            CASE WHEN m.pos_rule IS NULL THEN '' ELSE ' at place of service ' || m.place_of_service END AS where
     FROM matched m JOIN policies p ON p.policy_id = m.policy_id
     """,
@@ -214,7 +214,7 @@ RC704 = edit(
     [CMS-FAQ-TF]; payer policy `timely_filing_days`; domain-facts §10.1.
     """,
     sql="""
-    SELECT lf.claim_id, lf.line_number, lf.service_date, rp.date_of_check, p.timely_filing_days AS limit, p.name AS policy,
+    SELECT lf.claim_id, lf.line_number, lf.service_date, lf.procedure_code, rp.date_of_check, p.timely_filing_days AS limit, p.name AS policy,
            date_diff('day', lf.service_date, rp.date_of_check) AS age, lf.at_risk AS dollars_at_risk
     FROM line_facts lf JOIN policies p ON p.policy_id = lf.policy_id CROSS JOIN run_params rp
     WHERE p.timely_filing_days IS NOT NULL AND coalesce(lf.frequency_code, '1') = '1'

@@ -31,7 +31,7 @@ RC801 = edit(
     domain-facts §5 [USC-1847A] [CMS-ASP].
     """,
     sql="""
-    SELECT lf.claim_id, lf.line_number, lf.charge, lf.units, lf.procedure_code, lf.expected_payment AS expected,
+    SELECT lf.claim_id, lf.line_number, lf.charge, lf.units, lf.procedure_code, lf.service_date, lf.expected_payment AS expected,
            lf.payment_limit AS limit, k.asp_release AS release,
            CAST(lf.expected_payment - lf.charge AS DECIMAL(18,2)) AS dollars_at_risk
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key

@@ -34,7 +34,7 @@ RC201 = edit(
     domain-facts §1.4 [CMS-RAC74] [RTA-UNITS] [ACR-WASTE].
     """,
     sql="""
-    SELECT claim_id, line_number, units, procedure_code, at_risk AS dollars_at_risk,
+    SELECT claim_id, line_number, units, procedure_code, service_date, at_risk AS dollars_at_risk,
            CAST(CAST(CASE WHEN has_jw THEN floor(units) ELSE ceil(units) END AS BIGINT) AS VARCHAR) AS rounded,
            CASE WHEN NOT has_jw THEN CAST(CAST(ceil(units) AS BIGINT) AS VARCHAR) END AS fix_value
     FROM line_facts
@@ -72,7 +72,7 @@ RC202 = edit(
     §1.4 [CMS-RAC74] [FCSO-PROLIA].
     """,
     sql="""
-    SELECT lf.claim_id, lf.line_number, lf.units, lf.procedure_code, lf.ndc_quantity, lf.ndc_unit, lf.ndc11, k.drug_name AS drug,
+    SELECT lf.claim_id, lf.line_number, lf.units, lf.procedure_code, lf.service_date, lf.ndc_quantity, lf.ndc_unit, lf.ndc11, k.drug_name AS drug,
            CAST(lf.ndc_max_units AS DECIMAL(18,3)) AS max_units, lf.xw_units_per_item AS per_item, k.xw_release AS release,
            lf.at_risk AS dollars_at_risk
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
@@ -119,7 +119,7 @@ RC203 = edit(
       FROM line_facts
       WHERE is_drug AND unit_amount > 1 AND units IS NOT NULL
     )
-    SELECT b.claim_id, b.line_number, b.units, b.procedure_code, coalesce(k.long_description, k.asp_dosage) AS descriptor,
+    SELECT b.claim_id, b.line_number, b.units, b.procedure_code, b.service_date, coalesce(k.long_description, k.asp_dosage) AS descriptor,
            CAST(b.unit_amount AS DECIMAL(18,3)) AS unit_amount,
            coalesce(k.unit_uom, upper(regexp_extract(k.asp_dosage, '[A-Za-z]+', 0))) AS uom,
            CAST(CAST(b.exp_units AS BIGINT) AS VARCHAR) AS expected,
