@@ -75,6 +75,8 @@ def test_decimal_reports_rounding_and_bad_values(x12_samples):
     rows = np.arange(3)
     got = Typed(block, issues).money(pa.array(["12.346", "abc", "7"]), rows, "CLP03", "2100")
     assert got.to_pylist() == [decimal.Decimal("12.35"), None, decimal.Decimal("7.00")]
+    halves = Typed(block, Issues()).money(pa.array(["12.345", "-0.125", "7.1249"]), rows, "CLP03", "2100")
+    assert halves.to_pylist() == [decimal.Decimal("12.35"), decimal.Decimal("-0.13"), decimal.Decimal("7.12")]
     messages = [r["message"] for r in issues.rows] + [m for t in issues.parts for m in t["message"].to_pylist()]
     assert any("rounded" in m for m in messages) and any("decimal number" in m for m in messages)
 

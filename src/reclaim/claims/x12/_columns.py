@@ -130,7 +130,8 @@ class Typed:
         self._report(bad, rows, column, loop, "a decimal number", values=values)
         clean = pc.if_else(ok, values, _NULL_STR)
         wide = clean.cast(pa.decimal128(38, 10))
-        rounded = pc.round(wide, type_.scale)
+        # half away from zero, as amounts are rounded to the cent in billing (12.345 -> 12.35)
+        rounded = pc.round(wide, type_.scale, round_mode="half_towards_infinity")
         lossy = pc.fill_null(pc.not_equal(rounded, wide), False).to_numpy(zero_copy_only=False)
         self._report(lossy, rows, column, loop, f"at most {type_.scale} decimal places (rounded)",
                      values=values)
