@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from reclaim.claims.io import read_claims, read_remits
 from reclaim.cli import cli
-from reclaim.loop.effectiveness import observed_odds
+from reclaim.loop.effectiveness import observed_odds, observed_odds_files
 from reclaim.recovery import recover
 from reclaim.recovery.worklist import PRIOR_WEIGHT
 
@@ -81,3 +81,15 @@ def test_cli_history_options(ref_store, tmp_path):
     assert "History: " in run.output and "resolved denials set the odds" in run.output
     half = runner.invoke(cli, base + ["--history-claims", str(HISTORY / "claims")])
     assert half.exit_code == 2 and "--history-remits" in half.output
+
+
+def test_history_files_stream_to_the_same_odds():
+    """The CLI's path (files streamed into DuckDB with a memory cap) = the in-memory batches' path."""
+    claim_files, remit_files = [HISTORY / "claims"], [HISTORY / "remits"]
+    in_memory = observed_odds(read_claims(claim_files), read_remits(remit_files), as_of=AS_OF)
+    streamed, counts = observed_odds_files(claim_files, remit_files, as_of=AS_OF)
+    key = ["payer_id", "kind", "reason"]
+    assert streamed.num_rows > 0
+    assert streamed.sort_by([(k, "ascending") for k in key]).equals(in_memory.sort_by([(k, "ascending") for k in key]))
+    assert counts["claims"] == read_claims(claim_files)["claims"].num_rows
+    assert counts["remit_claims"] == read_remits(remit_files)["remit_claims"].num_rows

@@ -23,18 +23,17 @@ def _history_outcomes(claim_paths, remit_paths, as_of: dt.date):
     """Observed recovery outcomes of past claims and their remittances (None without history):
     a denied line counts as recovered when a later remittance paid it, as resolved once
     re-adjudicated or decided more than 120 days before ``as_of``
-    (reclaim.loop.effectiveness.observed_odds)."""
+    (reclaim.loop.effectiveness.observed_odds_files: the files stream into DuckDB, so a long
+    history need not fit in memory)."""
     if not claim_paths and not remit_paths:
         return None
     if not claim_paths or not remit_paths:
         raise click.UsageError("--history-claims and --history-remits go together: the past claims and their remittances")
-    from ..claims.io import read_claims, read_remits
-    from ..loop.effectiveness import observed_odds
+    from ..loop.effectiveness import observed_odds_files
 
-    claims, remits = read_claims(list(claim_paths)), read_remits(list(remit_paths))
-    outcomes = observed_odds(claims, remits, as_of=as_of)
-    issues = claims["read_issues"].num_rows + remits["read_issues"].num_rows
-    click.echo(f"History: {claims['claims'].num_rows} claims, {remits['remit_claims'].num_rows} remittance claims; "
+    outcomes, counts = observed_odds_files(list(claim_paths), list(remit_paths), as_of=as_of)
+    issues = counts["read_issues"]
+    click.echo(f"History: {counts['claims']} claims, {counts['remit_claims']} remittance claims; "
                f"{sum(outcomes['resolved'].to_pylist())} resolved denials set the odds of "
                f"{outcomes.num_rows} (payer, kind, reason) group(s)"
                + (f"; {issues} read issue(s) in the history files, those parts skipped" if issues else ""))

@@ -270,9 +270,13 @@ def _flags(findings: Any) -> pa.Table:
 
 
 def _prepare(claims: ClaimBatch, remits: RemitBatch):
+    return _outcomes(_common.connect(claims, remits))
+
+
+def _outcomes(con):
+    """Match, classify and compute each line's outcome on a connection holding the model's tables."""
     from ..recovery import classify, matching, taxonomy
 
-    con = _common.connect(claims, remits)
     con.register("taxonomy", taxonomy.load())
     matching.match(con)
     classify.classify(con)
@@ -372,13 +376,43 @@ def observed_odds(claims: ClaimBatch, remits: RemitBatch, *, as_of: dt.date | No
     shape :func:`reclaim.recovery.worklist.prioritize` takes as ``observed`` (see module doc)."""
     con = _prepare(claims, remits)
     try:
-        if as_of is None:
-            as_of = con.execute("select max(coalesce(payment_date, production_date)) from payments").fetchone()[0] \
-                or dt.date.today()
-        cutoff = as_of - dt.timedelta(days=resolve_after_days)
-        return _common.arrow(con, OBSERVED_SQL, {"cutoff": cutoff}).cast(OBSERVED)
+        return _observed(con, as_of, resolve_after_days)
     finally:
         con.close()
+
+
+def observed_odds_files(claim_files, remit_files, *, as_of: dt.date | None = None, resolve_after_days: int = 120,
+                        memory_limit: str = "2GB") -> tuple[pa.Table, dict[str, int]]:
+    """:func:`observed_odds` of history files (paths: X12, CSV/XLSX, FHIR, ``reclaim convert``
+    Parquet), streamed into DuckDB block by block (:func:`reclaim.claims.io.load_into`) with a
+    memory cap that spills to a temporary folder: a year of claims need not fit in memory.
+    Returns the table and counts: ``claims``, ``remit_claims``, ``read_issues``."""
+    import tempfile
+    from pathlib import Path
+
+    import duckdb
+
+    from ..claims.io import load_into
+
+    with tempfile.TemporaryDirectory(prefix="reclaim-history-") as spill:
+        con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill})
+        try:
+            con.execute("set enable_progress_bar = false")
+            loaded = load_into(con, [Path(p) for p in claim_files], "claims")
+            loaded.update(load_into(con, [Path(p) for p in remit_files], "remits"))
+            counts = {"claims": loaded.get("claims", 0), "remit_claims": loaded.get("remit_claims", 0),
+                      "read_issues": con.execute("select count(*) from read_issues").fetchone()[0]}
+            return _observed(_outcomes(con), as_of, resolve_after_days), counts
+        finally:
+            con.close()
+
+
+def _observed(con, as_of: dt.date | None, resolve_after_days: int) -> pa.Table:
+    if as_of is None:
+        as_of = con.execute("select max(coalesce(payment_date, production_date)) from payments").fetchone()[0] \
+            or dt.date.today()
+    cutoff = as_of - dt.timedelta(days=resolve_after_days)
+    return _common.arrow(con, OBSERVED_SQL, {"cutoff": cutoff}).cast(OBSERVED)
 
 
 def render(result: Effectiveness, fmt: str = "text") -> str:
