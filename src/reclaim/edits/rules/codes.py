@@ -40,11 +40,12 @@ RC101 = edit(
                 ELSE 'terminated (last valid date ' || CAST(lf.termination_date AS VARCHAR) || ', HCPCS ' || k.hcpcs_release || ')'
            END AS reason
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
-    WHERE regexp_matches(lf.procedure_code, '^[A-V][0-9]{4}$')
-      AND lf.hcpcs_qualified
-      AND (NOT lf.hcpcs_known
+    -- conditions run in the order written: the date test (few lines fail it) before the pattern
+    WHERE (NOT lf.hcpcs_known
            OR coalesce(lf.add_date, lf.effective_date) > lf.service_date
            OR lf.termination_date < lf.service_date)
+      AND lf.hcpcs_qualified
+      AND regexp_matches(lf.procedure_code, '^[A-V][0-9]{4}$')
     """,
 )
 

@@ -120,7 +120,8 @@ RC403 = edit(
     SELECT claim_id, line_number, service_date, procedure_code, ndc, coalesce(ndc_qualifier, '(none)') AS qualifier, at_risk AS dollars_at_risk,
            'N4' AS fix_value
     FROM line_facts
-    WHERE has_ndc AND coalesce(upper(ndc_qualifier), '') <> 'N4'
+    -- a plain comparison first: upper() then runs only on the qualifiers that are not N4 already
+    WHERE has_ndc AND ndc_qualifier IS DISTINCT FROM 'N4' AND coalesce(upper(ndc_qualifier), '') <> 'N4'
     """,
 )
 
