@@ -190,24 +190,29 @@ def test_subset_and_csv_claims(tmp_path):
 
 
 def test_envelope_from_the_settings(tmp_path, monkeypatch):
-    """CSV claims written as X12 take the submitter and receiver from reclaim.toml."""
+    """CSV claims written as X12 take the submitter, receiver and ISA15 from reclaim.toml."""
     from reclaim import config
-    from reclaim.claims.x12.writer import parties_from_settings
+    from reclaim.claims.x12.writer import envelope_from_settings
 
     (tmp_path / "reclaim.toml").write_text('[reclaim]\nsubmitter_id = "CLINIC01"\nsubmitter_name = "ONCOLOGY CLINIC"\n'
                                            'submitter_phone = "5551234567"\nreceiver_id = "CLEARHOUSE"\n'
-                                           'receiver_name = "CLEARINGHOUSE INC"\n')
+                                           'receiver_name = "CLEARINGHOUSE INC"\nx12_usage = "T"\n')
     monkeypatch.setenv("RECLAIM_CONFIG", str(tmp_path / "reclaim.toml"))
-    sender, receiver = parties_from_settings(config.load())
+    envelope = envelope_from_settings(config.load())
     batch = read_csv(REPO / "examples" / "claims-template.csv")
     buf = io.StringIO()
-    result = write_837(batch, buf, sender=sender, receiver=receiver, created=WHEN)
+    result = write_837(batch, buf, created=WHEN, **envelope)
     assert result.claims == batch["claims"].num_rows
     assert not any("PER" in gap for gap in result.gaps)  # the phone fills 1000A PER
-    [txn] = read_837(buf.getvalue().encode())["transactions"].to_pylist()
+    text = buf.getvalue()
+    assert text.split("~")[0].split("*")[15] == "T"  # ISA15: a test interchange
+    [txn] = read_837(text.encode())["transactions"].to_pylist()
     assert (txn["sender_id"], txn["receiver_id"], txn["submitter_name"]) == ("CLINIC01", "CLEARHOUSE", "ONCOLOGY CLINIC")
     monkeypatch.setenv("RECLAIM_SUBMITTER_ID", "")  # unset in the environment: the file's value stays
-    assert parties_from_settings(config.load())[0].id == "CLINIC01"
+    assert envelope_from_settings(config.load())["sender"].id == "CLINIC01"
+    monkeypatch.setenv("RECLAIM_X12_USAGE", "X")
+    with pytest.raises(config.ConfigError, match="x12_usage"):
+        config.load()
 
 
 def test_a_delimiter_in_a_value_is_refused(x12_samples):

@@ -66,10 +66,9 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
                 raise ReclaimError(f"--fix writes one 837 or one CSV; the inputs are {sorted(formats)}",
                                    hint="run --fix on files of one format at a time")
             fixed, changes = apply_fixes(batch, findings.table)
-            from ..claims.x12.writer import parties_from_settings
+            from ..claims.x12.writer import envelope_from_settings
 
-            sender, receiver = parties_from_settings(settings)
-            write_fixed(fixed, output, formats.pop(), sender=sender, receiver=receiver)
+            write_fixed(fixed, output, formats.pop(), **envelope_from_settings(settings))
             remaining = check(fixed, history=history, **run)
         else:
             # streamed: X12 block by block, Parquet read by the engine itself

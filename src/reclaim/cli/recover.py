@@ -87,12 +87,11 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
         history=history, memory_limit=memory_limit or MEMORY_LIMIT,
     )
     files = write_outputs(result, out)
-    from ..claims.x12.writer import parties_from_settings
+    from ..claims.x12.writer import envelope_from_settings
     from ..errors import ReclaimError
 
-    sender, receiver = parties_from_settings(settings)
     try:
-        corrected = write_corrected_claims(result, out / "corrected-claims.837", sender=sender, receiver=receiver)
+        corrected = write_corrected_claims(result, out / "corrected-claims.837", **envelope_from_settings(settings))
     except ReclaimError as exc:  # e.g. CSV claims and no envelope configured: the rest of the run stands
         corrected = {"path": None, "claims": 0, "changes": None}
         click.secho(f"note: no corrected claims written: {exc}" + (f" ({exc.hint})" if exc.hint else ""),

@@ -98,14 +98,14 @@ def apply_fixes(batch: ClaimBatch, findings: pa.Table) -> tuple[ClaimBatch, pa.T
     return ClaimBatch(tables=tables), changes.cast(CHANGES)
 
 
-def write_fixed(batch: ClaimBatch, out: Path, fmt: str, *, sender=None, receiver=None) -> None:
-    """Write the fixed claims: ``x12`` through the 837 writer (``sender``/``receiver``: the
-    envelope from the settings, see ``writer.parties_from_settings``; None keeps the claims'
-    own), ``csv`` in the template's columns."""
+def write_fixed(batch: ClaimBatch, out: Path, fmt: str, *, sender=None, receiver=None, usage: str = "P") -> None:
+    """Write the fixed claims: ``x12`` through the 837 writer (``sender``/``receiver``/``usage``:
+    the envelope from the settings, see ``writer.envelope_from_settings``; sender or receiver None
+    keeps the claims' own), ``csv`` in the template's columns."""
     if fmt == "x12":
         from ..claims.x12.writer import write_837
 
-        write_837(batch, out, sender=sender, receiver=receiver)
+        write_837(batch, out, sender=sender, receiver=receiver, usage=usage)
         return
     con = duckdb.connect()
     try:

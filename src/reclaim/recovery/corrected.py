@@ -17,10 +17,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def write_corrected_claims(result, out: str | Path, *, sender=None, receiver=None) -> dict:
+def write_corrected_claims(result, out: str | Path, *, sender=None, receiver=None, usage: str = "P") -> dict:
     """Write one 837 with the replacement claims; returns {path, claims, changes} (path None
-    when no item needs one). ``sender``/``receiver``: the envelope from the settings
-    (``writer.parties_from_settings``); None keeps the one the claims came with."""
+    when no item needs one). ``sender``/``receiver``/``usage``: the envelope from the settings
+    (``writer.envelope_from_settings``); sender or receiver None keeps the one the claims came with."""
     items = result.items
     mask = pc.and_(pc.equal(items["action"], "corrected_claim"), pc.invert(pc.is_null(items["claim_id"])))
     wanted = items.filter(mask).select(["claim_id", "payer_claim_control_number"]).to_pylist()
@@ -39,5 +39,5 @@ def write_corrected_claims(result, out: str | Path, *, sender=None, receiver=Non
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_837(batch, path, claim_ids=sorted(originals), frequency="7", original_claim_numbers=originals,
-              sender=sender, receiver=receiver)
+              sender=sender, receiver=receiver, usage=usage)
     return {"path": str(path), "claims": len(originals), "changes": changes}

@@ -650,8 +650,7 @@ def corrected_file(request: Request, upload: dict) -> tuple[bytes, str, int]:
     name = f"{stem}-corrected.{'837' if fmt == 'x12' else 'csv'}"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / uploads.safe_name(name)
-        from ..claims.x12.writer import parties_from_settings
+        from ..claims.x12.writer import envelope_from_settings
 
-        sender, receiver = parties_from_settings(request.app.state.settings)
-        write_fixed(fixed, path, fmt, sender=sender, receiver=receiver)
+        write_fixed(fixed, path, fmt, **envelope_from_settings(request.app.state.settings))
         return path.read_bytes(), name, changes.num_rows

@@ -60,13 +60,14 @@ class Party:
     qualifier: str = "ZZ"  # ISA05/07
 
 
-def parties_from_settings(settings) -> tuple[Party | None, Party | None]:
-    """(sender, receiver) from the ``submitter_*`` / ``receiver_*`` settings, for
-    :func:`write_837`; None where unset (it then reuses the envelope the claims came with)."""
+def envelope_from_settings(settings) -> dict:
+    """The envelope keywords of :func:`write_837` from the settings: ``sender`` and ``receiver``
+    from ``submitter_*`` / ``receiver_*`` (None where unset: the envelope the claims came with is
+    reused) and ``usage`` (ISA15) from ``x12_usage``."""
     sender = Party(id=settings.submitter_id, name=settings.submitter_name,
                    contact_phone=settings.submitter_phone) if settings.submitter_id else None
     receiver = Party(id=settings.receiver_id, name=settings.receiver_name) if settings.receiver_id else None
-    return sender, receiver
+    return {"sender": sender, "receiver": receiver, "usage": settings.x12_usage}
 
 
 @dataclass(frozen=True)
