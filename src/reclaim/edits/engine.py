@@ -248,9 +248,10 @@ PREP: list[tuple[str, str, bool]] = [
           l.claim_id, l.line_number, l.dos AS service_date, l.procedure_code,
           l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.charge, l.units,
           l.ndc_qualifier, l.ndc, l.ndc11, l.ndc_quantity, l.ndc_unit, l.dx_pointer_1,
-          l.patient_control_number, l.patient_id, l.billing_npi,
-          l.frequency_code, l.pos AS place_of_service, l.policy_id,
-          -- what one edit each tests of a string, as a flag: a flag costs a third of a string to write
+          l.patient_control_number, l.patient_id, l.billing_npi, l.pos AS place_of_service, l.policy_id,
+          -- what edits test of a string, as a flag: a flag costs a third of a string to write
+          coalesce(l.frequency_code, '1') = '1' AS original_claim,
+          coalesce(l.frequency_code, '1') = '8' AS void_claim,
           coalesce(l.procedure_qualifier, 'HC') = 'HC' AS hcpcs_qualified,
           coalesce(trim(l.description) <> '', false) AS has_description,
           coalesce(trim(l.auth_number) <> '', false) AS has_auth,
@@ -307,7 +308,7 @@ PREP: list[tuple[str, str, bool]] = [
                units, ndc11, modifier_1, modifier_2, modifier_3, modifier_4, charge, patient_control_number,
                is_drug, at_risk, duplicate_key
         FROM line_facts
-        WHERE coalesce(frequency_code, '1') <> '8'
+        WHERE NOT void_claim
         UNION ALL
         SELECT 'history' AS source, l.claim_id, l.line_number, c.patient_id, c.billing_npi,
                coalesce(l.service_date, c.statement_from) AS service_date, l.procedure_code, l.units, l.ndc11,

@@ -39,13 +39,15 @@ RC701 = edit(
              string_agg(DISTINCT hcpcs, '/') AS codes
       FROM policy_frequency GROUP BY policy_id, rule_id
     ), hit AS (
-      SELECT lf.claim_id, lf.line_number, lf.patient_id, lf.service_date, lf.policy_id, f.rule_id
+      -- the line's code and amount at risk ride along (one value per line): no join back to line_facts
+      SELECT lf.claim_id, lf.line_number, lf.patient_id, lf.service_date, lf.procedure_code, lf.at_risk, lf.policy_id, f.rule_id
       FROM line_facts lf JOIN policy_frequency f ON f.policy_id = lf.policy_id AND f.hcpcs = lf.procedure_code
            AND (f.ndc11 IS NULL OR f.ndc11 = lf.ndc11)
       WHERE NOT lf.has_jw
-      GROUP BY lf.claim_id, lf.line_number, lf.patient_id, lf.service_date, lf.policy_id, f.rule_id
+      GROUP BY lf.claim_id, lf.line_number, lf.patient_id, lf.service_date, lf.procedure_code, lf.at_risk, lf.policy_id, f.rule_id
     ), window_lines AS (
-      SELECT h.claim_id, h.line_number, h.rule_id, h.policy_id, h.service_date, p.units, p.service_date AS other_date,
+      SELECT h.claim_id, h.line_number, h.rule_id, h.policy_id, h.service_date, h.procedure_code, h.at_risk,
+             p.units, p.service_date AS other_date,
              (p.claim_id = h.claim_id AND p.line_number = h.line_number AND p.source = 'batch') AS is_self
       FROM hit h
       JOIN patient_lines p ON p.patient_id = h.patient_id AND p.service_date <= h.service_date
@@ -55,17 +57,16 @@ RC701 = edit(
       WHERE date_diff('day', p.service_date, h.service_date) < r.period_days
         AND NOT coalesce('JW' IN (p.modifier_1, p.modifier_2, p.modifier_3, p.modifier_4), false)
     ), totals AS (
-      SELECT claim_id, line_number, rule_id, policy_id, service_date, sum(units) AS units_in_period,
+      SELECT claim_id, line_number, rule_id, policy_id, service_date, procedure_code, at_risk, sum(units) AS units_in_period,
              string_agg(DISTINCT CASE WHEN NOT is_self THEN CAST(other_date AS VARCHAR) END, ', ') AS earlier
-      FROM window_lines GROUP BY claim_id, line_number, rule_id, policy_id, service_date
+      FROM window_lines GROUP BY claim_id, line_number, rule_id, policy_id, service_date, procedure_code, at_risk
     )
-    SELECT t.claim_id, t.line_number, t.units_in_period, r.codes, r.period_days, t.service_date, lf.procedure_code,
+    SELECT t.claim_id, t.line_number, t.units_in_period, r.codes, r.period_days, t.service_date, t.procedure_code,
            coalesce(t.earlier, 'none') AS earlier, r.max_units, t.rule_id, p.name AS policy,
-           lf.at_risk AS dollars_at_risk
+           t.at_risk AS dollars_at_risk
     FROM totals t
     JOIN rules r ON r.policy_id = t.policy_id AND r.rule_id = t.rule_id
     JOIN policies p ON p.policy_id = t.policy_id
-    JOIN line_facts lf ON lf.claim_id = t.claim_id AND lf.line_number = t.line_number
     WHERE t.units_in_period > r.max_units
     """,
 )
@@ -217,7 +218,7 @@ RC704 = edit(
     SELECT lf.claim_id, lf.line_number, lf.service_date, lf.procedure_code, rp.date_of_check, p.timely_filing_days AS limit, p.name AS policy,
            date_diff('day', lf.service_date, rp.date_of_check) AS age, lf.at_risk AS dollars_at_risk
     FROM line_facts lf JOIN policies p ON p.policy_id = lf.policy_id CROSS JOIN run_params rp
-    WHERE p.timely_filing_days IS NOT NULL AND coalesce(lf.frequency_code, '1') = '1'
+    WHERE p.timely_filing_days IS NOT NULL AND lf.original_claim
       AND date_diff('day', lf.service_date, rp.date_of_check) > p.timely_filing_days
     """,
 )
