@@ -43,10 +43,12 @@ RC601 = edit(
       LEFT JOIN icd10_dos i ON i.code = k.code AND i.release = rel.release
       WHERE i.code IS NULL OR NOT coalesce(i.billable, true)
     ), suspect AS (
-      SELECT d.* FROM diagnoses d JOIN bad ON bad.code_key = coalesce(d.code, '')
+      -- EXISTS: no bad code (the usual batch) skips probing every diagnosis, then every line
+      SELECT d.* FROM diagnoses d JOIN bad ON bad.code_key = coalesce(d.code, '') WHERE EXISTS (SELECT 1 FROM bad)
     ), c AS (
       SELECT lf.claim_id, min(lf.service_date) AS dos
       FROM line_facts lf JOIN (SELECT DISTINCT claim_id FROM suspect) s ON s.claim_id = lf.claim_id
+      WHERE EXISTS (SELECT 1 FROM suspect)
       GROUP BY lf.claim_id
     ), d AS (
       SELECT d.claim_id, d.position, d.code, c.dos, rel.release AS release

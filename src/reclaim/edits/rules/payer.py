@@ -56,6 +56,7 @@ RC701 = edit(
       JOIN rules r ON r.policy_id = h.policy_id AND r.rule_id = h.rule_id
       WHERE date_diff('day', p.service_date, h.service_date) < r.period_days
         AND NOT coalesce('JW' IN (p.modifier_1, p.modifier_2, p.modifier_3, p.modifier_4), false)
+        AND EXISTS (SELECT 1 FROM hit)  -- no line under a frequency rule: no patient line is probed
     ), totals AS (
       SELECT claim_id, line_number, rule_id, policy_id, service_date, procedure_code, at_risk, sum(units) AS units_in_period,
              string_agg(DISTINCT CASE WHEN NOT is_self THEN CAST(other_date AS VARCHAR) END, ', ') AS earlier
