@@ -143,6 +143,22 @@ def test_unreadable_files_raise_input_format_error(data, message):
         read_837(data)
 
 
+@pytest.mark.parametrize("block_size", [1024, 1 << 23])
+def test_interchanges_with_other_delimiters_in_one_file(block_size):
+    """A file that concatenates interchanges written with other delimiters ('*:~' then '|>~'
+    with CRLF): each is read with its own, the segment numbers run on, nothing is reported."""
+    other = (FIXTURES / "hospital-claim.837i").read_bytes()
+    assert other[3:4] == b"|" and DRUG[3:4] == b"*"
+    alone = [read_837(raw) for raw in (DRUG, other)]
+    both = read_837(DRUG + other, block_size=block_size)
+    assert _codes(both) == []
+    assert both["claims"]["patient_control_number"].to_pylist() == sum(
+        (b["claims"]["patient_control_number"].to_pylist() for b in alone), [])
+    assert both["lines"].num_rows == sum(b["lines"].num_rows for b in alone)
+    segments = [t["segment_count"] for b in alone for t in b["transactions"].to_pylist()]
+    assert [t["segment_count"] for t in both["transactions"].to_pylist()] == segments
+
+
 def test_garbled_isa_delimiters():
     raw = DRUG.replace(b"*:~", b"*A~", 1)  # ISA16 component separator becomes a letter
     with pytest.raises(InputFormatError, match="not three distinct non-alphanumeric"):

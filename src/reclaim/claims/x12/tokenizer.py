@@ -294,6 +294,7 @@ class X12Tokenizer:
         self.bare_transaction = False
         self.delimiters: Delimiters | None = None
         self.segments = 0
+        self._foreign_isa = False  # set by _tokenize: the region holds an ISA with other delimiters
 
     # ----------------------------------------------------------------- reading bytes
     def _chunks(self) -> Iterator[bytes]:
@@ -397,7 +398,16 @@ class X12Tokenizer:
                 yield block
 
     def _regions(self, region: bytes, base: int, delims: Delimiters):
-        """Split a region at interchanges whose ISA uses other delimiters."""
+        """Split a region at interchanges whose ISA uses other delimiters. Such files are rare:
+        the region is tokenized with the current delimiters first, and searched for the ISA to
+        split at only when a segment starts with an ISA that does not use them."""
+        before = self.segments, len(self.issues)
+        block = self._tokenize(region, base, delims)
+        if not self._foreign_isa:
+            yield block, delims
+            return
+        self.segments = before[0]  # tokenized again below, piece by piece
+        del self.issues[before[1]:]
         sep = delims.element.encode("latin-1")
         term = delims.segment.encode("latin-1")
         pos = 0
@@ -474,6 +484,9 @@ class X12Tokenizer:
         raw = pa.StringArray.from_buffers(len(delim_pos), pa.py_buffer(offsets), pa.py_buffer(region))
         seg_start = offsets[first].astype(np.int64)
         sid = _segment_codes(a, seg_start, sep, term)
+        # an ISA followed by the terminator uses another element separator (see _regions)
+        isa = seg_start[sid == SEGMENT_CODE["ISA"]]
+        self._foreign_isa = bool(len(isa)) and bool((a[np.minimum(isa + 3, len(a) - 1)] == term).any())
         # segments that are empty or only blanks (blank lines, "~~") are not segments
         unknown = np.flatnonzero(sid < 0)
         drop = np.zeros(n_seg, dtype=bool)
@@ -482,6 +495,8 @@ class X12Tokenizer:
         for j, r in enumerate(unknown):  # few: ids outside SEGMENT_IDS, blank segments, junk
             text = raw_ids[j][:-1]
             stripped = text.strip(" \t\x00")
+            if stripped.startswith("ISA"):  # an ISA with another element separator (see _regions)
+                self._foreign_isa = True
             if not stripped and count[r] == 1:
                 drop[r] = True
             elif stripped in SEGMENT_CODE:
