@@ -156,6 +156,69 @@ LINES = pa.schema(
     ]
 )
 
+#: coordination of benefits (837 loops 2320/2330A/2330B): one row per other payer that already
+#: adjudicated the claim (or that will after this one), in file order. A secondary claim without
+#: the primary's paid amount and adjustments is denied (CARC 22), so these are written back.
+OTHER_PAYERS = pa.schema(
+    [
+        ("claim_id", pa.string()),
+        ("payer_index", pa.int16()),  # 1-based order of the 2320 loop within the claim
+        ("payer_responsibility", pa.string()),  # SBR01: P, S, T... (this other payer's)
+        ("relationship_code", pa.string()),  # SBR02 (18 = self)
+        ("group_number", pa.string()),  # SBR03
+        ("group_name", pa.string()),  # SBR04
+        ("claim_filing_indicator", pa.string()),  # SBR09
+        ("paid_amount", MONEY),  # AMT*D: what this payer paid on the claim
+        ("non_covered_amount", MONEY),  # AMT*A8
+        ("remaining_patient_liability", MONEY),  # AMT*EAF
+        ("benefits_assignment", pa.string()),  # OI03: Y, N, W
+        ("release_of_information", pa.string()),  # OI06: I, Y
+        ("subscriber_id", pa.string()),  # 2330A NM109
+        ("subscriber_last_name", pa.string()),  # 2330A NM103 (TR3-required when the loop is sent)
+        ("subscriber_first_name", pa.string()),  # 2330A NM104
+        ("payer_id", pa.string()),  # 2330B NM109
+        ("payer_name", pa.string()),  # 2330B NM103
+        ("adjudication_date", pa.date32()),  # 2330B DTP*573 (claim-level adjudication)
+    ]
+)
+
+#: one row per 2430 SVD: how another payer adjudicated a service line
+LINE_ADJUDICATIONS = pa.schema(
+    [
+        ("claim_id", pa.string()),
+        ("line_number", pa.int32()),  # LX01 of the line (LINES.line_number)
+        ("adjudication_index", pa.int16()),  # 1-based order of the SVD within the line
+        ("payer_id", pa.string()),  # SVD01 = OTHER_PAYERS.payer_id
+        ("paid_amount", MONEY),  # SVD02
+        ("procedure_qualifier", pa.string()),  # SVD03-1
+        ("procedure_code", pa.string()),  # SVD03-2 (as adjudicated)
+        ("modifier_1", pa.string()),
+        ("modifier_2", pa.string()),
+        ("modifier_3", pa.string()),
+        ("modifier_4", pa.string()),
+        ("description", pa.string()),  # SVD03-7
+        ("revenue_code", pa.string()),  # SVD04 (837I)
+        ("paid_units", QUANTITY),  # SVD05
+        ("bundled_line_number", pa.int32()),  # SVD06: the line this one was bundled into
+        ("adjudication_date", pa.date32()),  # DTP*573
+        ("remaining_patient_liability", MONEY),  # AMT*EAF
+    ]
+)
+
+#: CAS triplets of the other payers: claim level (2320, line_number null) and line level (2430)
+OTHER_PAYER_ADJUSTMENTS = pa.schema(
+    [
+        ("claim_id", pa.string()),
+        ("payer_index", pa.int16()),  # claim level: OTHER_PAYERS.payer_index; null on line level
+        ("line_number", pa.int32()),  # line level: LINE_ADJUDICATIONS.line_number; null on claim level
+        ("adjudication_index", pa.int16()),  # line level: LINE_ADJUDICATIONS.adjudication_index
+        ("group_code", pa.string()),  # CAS01: CO, PR, OA, PI, CR
+        ("reason_code", pa.string()),  # CARC
+        ("amount", MONEY),  # positive decreases payment
+        ("quantity", QUANTITY),
+    ]
+)
+
 #: one row per 835 transaction: the payment (BPR/TRN) and its parties (1000A/1000B)
 PAYMENTS = pa.schema(
     [
@@ -293,6 +356,9 @@ CLAIM_TABLES = {
     "claims": CLAIMS,
     "diagnoses": DIAGNOSES,
     "lines": LINES,
+    "other_payers": OTHER_PAYERS,
+    "line_adjudications": LINE_ADJUDICATIONS,
+    "other_payer_adjustments": OTHER_PAYER_ADJUSTMENTS,
     "read_issues": READ_ISSUES,
 }
 
@@ -349,7 +415,8 @@ class _Batch:
 
 @dataclass
 class ClaimBatch(_Batch):
-    """Submitted claims: files, transactions, claims, diagnoses, lines, read_issues."""
+    """Submitted claims: files, transactions, claims, diagnoses, lines, other_payers,
+    line_adjudications, other_payer_adjustments, read_issues."""
 
     def __post_init__(self) -> None:
         self.SCHEMAS = CLAIM_TABLES

@@ -6,10 +6,16 @@ SV1/SV2 not preceded by LX), NM1 (with its NM101), LIN, SVD and LQ. A segment's 
 
 * ``in_claim``  = the last CLM comes after the last HL (2300 and below);
 * ``in_line``   = a line anchor after that CLM (2400 and below);
-* ``in_cob``    = an SBR after the CLM and before any line (2320/2330: prior payer data,
-  never read as the claim's own fields; the 2430 SVD/CAS/DTP/AMT are skipped likewise);
+* ``in_cob``    = an SBR after the CLM and before any line (2320/2330: other payers, never
+  read as the claim's own fields): 2320 = no NM1 since that SBR, 2330x = an NM1 since (NM101
+  says which: IL 2330A subscriber, PR 2330B payer; 2330C-G provider loops are not kept);
 * 2300 = in the claim, no NM1 since the CLM; 2310x = an NM1 since the CLM (NM101 says which);
-* 2400 = in a line, no LIN/NM1/SVD/LQ since the anchor; 2410 = a LIN since; 2420x = an NM1.
+* 2400 = in a line, no LIN/NM1/SVD/LQ since the anchor; 2410 = a LIN since; 2420x = an NM1;
+  2430 = an SVD since the anchor and no LQ since that SVD (line adjudication by another payer).
+
+Coordination of benefits (2320/2330/2430) goes to the ``other_payers``, ``line_adjudications``
+and ``other_payer_adjustments`` tables, keyed by the segment number of the SBR / SVD that opens
+the loop; a block without COB segments does no COB work.
 
 Every attribute is then a filter on (segment id, loop, qualifier) and a take of element
 columns, keyed by the segment number of its loop's first segment (CLM, line anchor, HL),
@@ -26,7 +32,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import InputFormatError
-from ..model import CLAIMS, DIAGNOSES, FILES, LINES, MONEY, QUANTITY, TRANSACTIONS, ClaimBatch
+from ..model import (CLAIMS, DIAGNOSES, FILES, LINE_ADJUDICATIONS, LINES, MONEY, OTHER_PAYER_ADJUSTMENTS,
+                     OTHER_PAYERS, QUANTITY, TRANSACTIONS, ClaimBatch)
 from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, first_with, join_present, keep_rows, rank_within
 from .envelope import envelope_columns, transaction_type
 from .ids import files_table, transaction_ids
@@ -233,6 +240,63 @@ class Reader837(StreamingReader):
         P.add("ctp", anchor[r], qty=T.quantity(el(r, 4), r, "CTP04", "2410"), unit=b.components(r, 5, (0,))[0])
         r = rows("NM1", in_2420)
         P.add("line_nm1", anchor[r], q=q1[r], id=el(r, 9))
+
+        # -- 2320/2330A/2330B other payers (most blocks have none: skip the work)
+        if in_cob[0] or in_cob[b.rows("SBR")].any():  # a 2320 open from the last block, or one here
+            in_2320 = in_cob & (last["NM1"] < last["SBR"])
+            in_2330 = in_cob & (last["NM1"] > last["SBR"])
+            sbr_key = last["SBR"]
+            r = rows("SBR", in_cob)
+            resp, rel, group, group_name, filing = els(r, (1, 2, 3, 4, 9))
+            P.add("cob_sbr", idx[r], claim=last["CLM"][r], resp=resp, rel=rel, group=group,
+                  group_name=group_name, filing=filing)
+            r = rows("AMT", in_2320)
+            P.add("cob_amt", sbr_key[r], q=el(r, 1), amount=T.money(el(r, 2), r, "AMT02", "2320"))
+            r = rows("OI", in_2320)
+            oi03, oi06 = els(r, (3, 6))
+            P.add("cob_oi", sbr_key[r], assignment=oi03, release=oi06)
+            self._cas(b, rows("CAS", in_2320), sbr_key, "cob_cas", "2320", T)
+            r = rows("NM1", in_2330)
+            last_name, first_name, id_ = els(r, (3, 4, 9))
+            P.add("cob_nm1", sbr_key[r], q=q1[r], last=last_name, first=first_name, id=id_)
+            r = rows("DTP", in_2330 & (nm1q == Q["PR"]))
+            P.add("cob_dtp", sbr_key[r], q=el(r, 1), date=T.date_at(r, 3, "DTP03", "2330B"))
+        # -- 2430 line adjudication
+        if len(b.rows("SVD")) or last["SVD"][0] > anchor[0]:  # an SVD here, or a 2430 open from the last block
+            in_2430 = in_line & (last["SVD"] > anchor) & (last["LQ"] < last["SVD"])
+            svd_key = last["SVD"]
+            r = rows("SVD", in_line)
+            payer, paid, proc, revenue, units, bundled = els(r, (1, 2, 3, 4, 5, 6))
+            T.composite(proc, r, "SVD03", "2430")
+            cols = dict(zip(("qual", "code", "m1", "m2", "m3", "m4", "desc"),
+                            components(proc, b.delimiters.component, range(7))))
+            P.add("svd", idx[r], line=anchor[r], payer=payer, paid=T.money(paid, r, "SVD02", "2430"),
+                  revenue=revenue, units=T.quantity(units, r, "SVD05", "2430"),
+                  bundled=T.integer(bundled, r, "SVD06", "2430"), **cols)
+            self._cas(b, rows("CAS", in_2430), svd_key, "svd_cas", "2430", T)
+            r = rows("DTP", in_2430)
+            P.add("svd_dtp", svd_key[r], q=el(r, 1), date=T.date_at(r, 3, "DTP03", "2430"))
+            r = rows("AMT", in_2430)
+            P.add("svd_amt", svd_key[r], q=el(r, 1), amount=T.money(el(r, 2), r, "AMT02", "2430"))
+
+    def _cas(self, b, r, loop_key, part: str, loop: str, T) -> None:
+        """CAS (group, then up to 6 reason/amount/quantity triplets) -> one row per triplet,
+        in file order (``seq``), keyed by the loop's SBR / SVD."""
+        if len(r) == 0:
+            return
+        e = b.elements(r, range(1, 20))
+        group = e[0]
+        for j in range(6):
+            reason, amount, qty = e[1 + 3 * j], e[2 + 3 * j], e[3 + 3 * j]
+            given = pc.or_(reason.is_valid(), amount.is_valid()).to_numpy(zero_copy_only=False)
+            if not given.any():
+                continue
+            rr = r[given]
+            keep = pa.array(given)
+            self.parts.add(part, loop_key[rr], seq=b.index[rr] * 8 + j, group=group.filter(keep),
+                           reason=reason.filter(keep),
+                           amount=T.money(amount.filter(keep), rr, f"CAS{3 + 3 * j:02d}", loop),
+                           qty=T.quantity(qty.filter(keep), rr, f"CAS{4 + 3 * j:02d}", loop))
 
     def _hi(self, b, r, claim_key, T) -> None:
         """HI composites (HI01..HI24) -> one row per code, in file order."""
@@ -451,7 +515,7 @@ class Reader837(StreamingReader):
         diagnoses = self._diagnoses(P, ckey, claim_id)
         lines = self._lines(P, ckey, claim_id, clm)
         self._required(P, claims, clm, ckey, diagnoses, lines)
-        return self._batch(P, identity, transactions, claims, diagnoses, lines)
+        return self._batch(P, identity, transactions, claims, diagnoses, lines, self._cob(P, ckey, claim_id))
 
     def _missing(self, claims, clm, ckey) -> None:
         # invalid values were reported when parsed; here only what is absent
@@ -524,6 +588,7 @@ class Reader837(StreamingReader):
 
         line = P.get("line", {"claim": pa.int64(), "lx": pa.int32(), "has_lx": pa.bool_()})
         self._line_pos = np.zeros(0, dtype=np.int64)
+        self._line_keys, self._line_lx = np.zeros(0, dtype=np.int64), pa.array([], pa.int32())
         if len(line) == 0:
             return LINES.empty_table()
         lclaim = line["claim"].to_numpy()
@@ -533,6 +598,7 @@ class Reader837(StreamingReader):
         pos = pos[hit]
         self._line_pos = pos
         lkey = line["key"].to_numpy()
+        self._line_keys, self._line_lx = lkey, line["lx"]
         sv = first_per_key(P.get("sv", {}), lkey) if "sv" in P.pieces else None
         if sv is None:
             sv = {k: pa.nulls(len(lkey), t) for k, t in (
@@ -578,7 +644,83 @@ class Reader837(StreamingReader):
         })
         return table.select(LINES.names).cast(LINES)
 
-    def _batch(self, P, identity, transactions, claims, diagnoses, lines) -> ClaimBatch:
+    def _cob(self, P, ckey, claim_id) -> dict[str, pa.Table]:
+        """other_payers (2320/2330), line_adjudications (2430) and their CAS rows, for the
+        claims and lines of this batch (empty, with no work, when the batch has no COB)."""
+        out = {}
+        sbr = P.get("cob_sbr", {"claim": pa.int64(), "resp": pa.string(), "rel": pa.string(), "group": pa.string(),
+                                "group_name": pa.string(), "filing": pa.string()})
+        if len(sbr):
+            pos, hit = _find(ckey, sbr["claim"].to_numpy())
+            sbr, pos = keep_rows(sbr, hit), pos[hit]
+            skey = sbr["key"].to_numpy()
+            payer_index = pa.array(rank_within(pos), pa.int16())
+            ids = claim_id.take(pa.array(pos))
+            amt = P.lookup("cob_amt", {"q": pa.string(), "amount": MONEY})
+            nm1 = P.lookup("cob_nm1", {"q": pa.int16(), "last": pa.string(), "first": pa.string(), "id": pa.string()})
+            oi = first_per_key(P.get("cob_oi", {"assignment": pa.string(), "release": pa.string()}), skey)
+            sub, payer = first_with(nm1, "q", Q["IL"], skey), first_with(nm1, "q", Q["PR"], skey)
+            out["other_payers"] = pa.table({
+                "claim_id": ids, "payer_index": payer_index, "payer_responsibility": sbr["resp"],
+                "relationship_code": sbr["rel"], "group_number": sbr["group"], "group_name": sbr["group_name"],
+                "claim_filing_indicator": sbr["filing"],
+                "paid_amount": first_with(amt, "q", "D", skey, take="amount"),
+                "non_covered_amount": first_with(amt, "q", "A8", skey, take="amount"),
+                "remaining_patient_liability": first_with(amt, "q", "EAF", skey, take="amount"),
+                "benefits_assignment": oi["assignment"], "release_of_information": oi["release"],
+                "subscriber_id": sub["id"], "subscriber_last_name": sub["last"], "subscriber_first_name": sub["first"],
+                "payer_id": payer["id"], "payer_name": payer["last"],
+                "adjudication_date": first_with(P.lookup("cob_dtp", {"q": pa.string(), "date": pa.date32()}),
+                                                "q", "573", skey, take="date"),
+            }).select(OTHER_PAYERS.names).cast(OTHER_PAYERS)
+            out["cob_cas"] = self._adjustments(P, "cob_cas", skey, {"claim_id": ids, "payer_index": payer_index})
+        svd = P.get("svd", {"line": pa.int64(), "payer": pa.string(), "paid": MONEY, "revenue": pa.string(),
+                            "units": QUANTITY, "bundled": pa.int32(), **{k: pa.string() for k in (
+                                "qual", "code", "m1", "m2", "m3", "m4", "desc")}})
+        if len(svd):
+            at, hit = _find(self._line_keys, svd["line"].to_numpy())
+            svd, at = keep_rows(svd, hit), at[hit]
+            vkey = svd["key"].to_numpy()
+            ids = claim_id.take(pa.array(self._line_pos[at]))
+            line_number = self._line_lx.take(pa.array(at))
+            index = pa.array(rank_within(svd["line"].to_numpy()), pa.int16())
+            dtp = P.lookup("svd_dtp", {"q": pa.string(), "date": pa.date32()})
+            amt = P.lookup("svd_amt", {"q": pa.string(), "amount": MONEY})
+            out["line_adjudications"] = pa.table({
+                "claim_id": ids, "line_number": line_number, "adjudication_index": index, "payer_id": svd["payer"],
+                "paid_amount": svd["paid"], "procedure_qualifier": svd["qual"], "procedure_code": svd["code"],
+                "modifier_1": svd["m1"], "modifier_2": svd["m2"], "modifier_3": svd["m3"], "modifier_4": svd["m4"],
+                "description": svd["desc"], "revenue_code": svd["revenue"], "paid_units": svd["units"],
+                "bundled_line_number": svd["bundled"],
+                "adjudication_date": first_with(dtp, "q", "573", vkey, take="date"),
+                "remaining_patient_liability": first_with(amt, "q", "EAF", vkey, take="amount"),
+            }).select(LINE_ADJUDICATIONS.names).cast(LINE_ADJUDICATIONS)
+            out["svd_cas"] = self._adjustments(P, "svd_cas", vkey, {
+                "claim_id": ids, "line_number": line_number, "adjudication_index": index})
+        cas = [out.pop(k) for k in ("cob_cas", "svd_cas") if k in out]
+        if cas:
+            out["other_payer_adjustments"] = pa.concat_tables(cas)
+        return out
+
+    @staticmethod
+    def _adjustments(P, part, loop_keys, loop_columns) -> pa.Table:
+        """CAS rows of ``part`` (keyed by their loop's SBR/SVD) in file order, with the columns
+        of their loop row (``loop_columns``, one value per ``loop_keys``)."""
+        cas = P.get(part, {"seq": pa.int64(), "group": pa.string(), "reason": pa.string(), "amount": MONEY,
+                           "qty": QUANTITY})
+        if not len(cas):
+            return OTHER_PAYER_ADJUSTMENTS.empty_table()
+        cas = cas.take(pc.sort_indices(cas["seq"]))
+        at, hit = _find(loop_keys, cas["key"].to_numpy())
+        cas, at = keep_rows(cas, hit), pa.array(at[hit])
+        table = pa.table({"group_code": cas["group"], "reason_code": cas["reason"], "amount": cas["amount"],
+                          "quantity": cas["qty"], **{k: v.take(at) for k, v in loop_columns.items()}})
+        for f in OTHER_PAYER_ADJUSTMENTS:
+            if f.name not in table.column_names:
+                table = table.append_column(f.name, pa.nulls(len(table), f.type))
+        return table.select(OTHER_PAYER_ADJUSTMENTS.names).cast(OTHER_PAYER_ADJUSTMENTS)
+
+    def _batch(self, P, identity, transactions, claims, diagnoses, lines, cob=None) -> ClaimBatch:
         issues = self.issues.table(identity["file_id"], identity["path"])
         self.issues = Issues()
         if self.walker is not None:
@@ -591,7 +733,7 @@ class Reader837(StreamingReader):
         self.files_emitted = True
         return ClaimBatch(tables={
             "files": files, "transactions": transactions, "claims": claims,
-            "diagnoses": diagnoses, "lines": lines, "read_issues": issues})
+            "diagnoses": diagnoses, "lines": lines, "read_issues": issues, **(cob or {})})
 
     def _forget_hl(self) -> None:
         """Drop HL and ST pieces no later claim can point at: a later claim's billing,
@@ -610,9 +752,19 @@ class Reader837(StreamingReader):
 
 #: pieces keyed by a claim's CLM or a line anchor (moved into the batch that emits the claim)
 _CLAIM_PARTS = ("clm", "clm_ref", "clm_dtp", "clm_nte", "clm_nm1", "hi", "hi_bad", "line", "sv",
-                "line_dtp", "line_ref", "line_nte", "lin", "ctp", "line_nm1")
+                "line_dtp", "line_ref", "line_nte", "lin", "ctp", "line_nm1",
+                "cob_sbr", "cob_amt", "cob_oi", "cob_cas", "cob_nm1", "cob_dtp", "svd", "svd_cas", "svd_dtp", "svd_amt")
 _HL_PARTS = ("hl_nm1", "hl_n3", "hl_n4", "hl_ref", "hl_dmg", "hl_sbr", "hl_pat")
 _ST_PARTS = ("bht", "header_nm1")
+
+
+def _find(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each of ``keys`` in ``sorted_keys``, and whether it is there (a row whose
+    claim or line was not loaded has no position)."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return pos, sorted_keys[pos] == keys
 
 
 def iter_837(path: str | Path | bytes, *, on_issue=None, block_size: int | None = None) -> Iterator[ClaimBatch]:
