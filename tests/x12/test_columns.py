@@ -1,11 +1,12 @@
 """The readers' fast paths give exactly what the careful paths give: element gathers (all
 elements of a segment type at once) against one element at a time, the float64 route for
-plain amounts against Arrow's string-to-decimal cast, date arithmetic on the digits against
-strptime, and the dense "first row per key" look-up against a binary search, on real samples
-and on arbitrary input."""
+plain amounts against Arrow's string-to-decimal cast, dates read from the block's bytes against
+gathering and parsing the strings, and the dense "first row per key" look-up against a binary
+search, on real samples and on arbitrary input."""
 
 from __future__ import annotations
 
+import datetime
 import decimal
 
 import numpy as np
@@ -17,10 +18,8 @@ from reclaim.claims.model import MONEY, QUANTITY
 from reclaim.claims.x12._columns import (
     Issues,
     Typed,
-    _parse_d8,
-    _plain_dates,
+    _days,
     _plain_decimal,
-    _plain_periods,
     ffill,
     first_per_key,
 )
@@ -153,7 +152,7 @@ def test_out_of_range_pointer_is_a_bad_value_not_a_crash():
 
 
 dates = st.one_of(
-    st.dates(min_value=__import__("datetime").date(1890, 1, 1), max_value=__import__("datetime").date(2110, 12, 31))
+    st.dates(min_value=datetime.date(1890, 1, 1), max_value=datetime.date(2110, 12, 31))
     .map(lambda d: d.strftime("%Y%m%d")),
     st.from_regex(r"\d{8}", fullmatch=True),  # impossible dates too: 20230229, 20241301, 00000000
     st.text(alphabet="0123456789-/ ", max_size=9),
@@ -161,34 +160,20 @@ dates = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.lists(dates, min_size=1, max_size=12))
-def test_plain_dates_equal_strptime(values):
-    arr = pa.array(values, pa.string())
-    fast = _plain_dates(arr)
-    if fast is None:
-        return  # something is not a plain date: the caller takes the careful path
-    assert fast.to_pylist() == _parse_d8(arr).to_pylist()
-    assert fast.null_count == sum(v is None for v in values)
+EPOCH = datetime.date(1970, 1, 1).toordinal()
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.booleans(), dates, dates), min_size=1, max_size=10))
-def test_plain_periods_equal_split(rows):
-    """RD8 'A-B' gives (A, B), D8 'A' gives (A, null), as splitting at '-' and strptime do."""
-    texts = [(f"{a}-{b}" if a and b else None) if rd8 else a for rd8, a, b in rows]
-    is_rd8 = pa.array([rd8 for rd8, _, _ in rows])
-    got = _plain_periods(pa.array(texts, pa.string()), is_rd8)
-    if got is None:
-        return
-    start, end = got
-    for (rd8, a, b), text, s_, e_ in zip(rows, texts, start.to_pylist(), end.to_pylist()):
-        if text is None:
-            assert s_ is None and e_ is None
-            continue
-        first = text.split("-")[0]
-        assert s_ == _parse_d8(pa.array([first]))[0].as_py()
-        assert e_ == (_parse_d8(pa.array([text.split("-")[1]]))[0].as_py() if rd8 else None)
+def test_days_of_every_date_of_1900_2099_and_nothing_else():
+    """Every calendar day of 1900-2099 as CCYYMMDD gives its day number; an impossible or
+    out-of-range date, or a non-digit, sends the values to the careful path (None)."""
+    first, last = datetime.date(1900, 1, 1).toordinal(), datetime.date(2099, 12, 31).toordinal()
+    text = "".join(datetime.date.fromordinal(d).strftime("%Y%m%d") for d in range(first, last + 1))
+    got = _days(np.frombuffer(text.encode(), dtype="<u8"))
+    assert got.tolist() == list(range(first - EPOCH, last + 1 - EPOCH))
+    for bad in ("20230229", "21000229", "20240230", "20240431", "20241301", "20240001", "20240100",
+                "18991231", "21000101", "2024013a", "2024:101", "202401/1", " 2024010"):
+        assert _days(np.frombuffer(bad.encode(), dtype="<u8")) is None, bad
+    assert _days(np.frombuffer(b"20000229", dtype="<u8")).tolist() == [datetime.date(2000, 2, 29).toordinal() - EPOCH]
 
 
 @settings(max_examples=300, deadline=None)

@@ -180,12 +180,9 @@ class Typed:
         return pc.if_else(ok, wide, pa.scalar(None, pa.int64())).cast(type_)
 
     def date(self, values, rows, column, loop) -> pa.Array:
-        """CCYYMMDD -> date32 (impossible dates like 20050231 are rejected). The usual case,
-        every value a real date of 1900-2099, is computed from the digits; otherwise only the
-        distinct values are parsed (dates repeat a lot)."""
-        plain = _plain_dates(values)
-        if plain is not None:
-            return plain
+        """CCYYMMDD -> date32 (impossible dates like 20050231 are rejected), the careful way:
+        each distinct value parsed (dates repeat a lot), the bad ones reported. Element dates
+        go through :meth:`date_at`, which reads plain ones straight from the block."""
         distinct = pc.unique(values)
         parsed = _parse_d8(distinct)
         result = parsed.take(pc.index_in(values, value_set=distinct))
@@ -224,10 +221,6 @@ class Typed:
         if not (pc.any(is_rd8).as_py() or pc.any(is_dt).as_py() or pc.any(pc.match_substring(value, "-")).as_py()):
             # only single D8 dates (the usual case): nothing to split
             return self.date(value, rows, column, loop), pa.nulls(len(value), pa.date32())
-        if not pc.any(is_dt).as_py():
-            plain = _plain_periods(value, is_rd8)
-            if plain is not None:  # every D8 value 'CCYYMMDD', every RD8 'CCYYMMDD-CCYYMMDD'
-                return plain
         parts = pc.split_pattern(pc.fill_null(value, ""), "-")
         first = pick(parts, 0)
         second = pick(parts, 1)
@@ -328,25 +321,12 @@ def _words_at(data: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return view[positions]
 
 
-
-
 def _date_array(days: np.ndarray, valid: np.ndarray) -> pa.Array:
     n = len(valid)
     out = np.zeros(n, dtype=np.int32)
     out[valid] = days
     validity = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
     return pa.Array.from_buffers(pa.date32(), n, [validity, pa.py_buffer(out)])
-
-
-def _string_parts(values: pa.Array):
-    """(lengths, valid, bytes of the values in order) of a string array."""
-    n = len(values)
-    buffers = values.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int32)[values.offset:values.offset + n + 1]
-    data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0]:offsets[-1]] if buffers[2] is not None \
-        else np.zeros(0, dtype=np.uint8)
-    valid = values.is_valid().to_numpy(zero_copy_only=False) if values.null_count else np.ones(n, dtype=bool)
-    return np.diff(offsets), valid, data
 
 
 def _element_spans(block: SegmentBlock, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -383,40 +363,6 @@ def _block_periods(block: SegmentBlock, rows, k_format: int, k_value: int):
     if first is None or second is None:
         return None
     return _date_array(first, valid), _date_array(second, rd8 & valid)
-
-
-def _plain_dates(values: pa.Array) -> pa.Array | None:
-    """``values`` (CCYYMMDD or null) as date32 by arithmetic on the digits, when every present
-    value is 8 bytes and a real date (see _days); else None."""
-    if not pa.types.is_string(values.type):
-        return None
-    lengths, valid, data = _string_parts(values)
-    if not (lengths == np.where(valid, 8, 0)).all():  # a null must hold no bytes: the digits are contiguous
-        return None
-    days = _days(np.ascontiguousarray(data).view("<u8"))
-    return None if days is None else _date_array(days, valid)
-
-
-def _plain_periods(values: pa.Array, is_rd8: pa.Array):
-    """(from, to) of DTP values: D8 rows 'CCYYMMDD', RD8 rows 'CCYYMMDD-CCYYMMDD' (from = to
-    null for D8), by arithmetic on the digits; None when any value is otherwise."""
-    if not pa.types.is_string(values.type):
-        return None
-    lengths, valid, data = _string_parts(values)
-    rd8 = pc.fill_null(is_rd8, False).to_numpy(zero_copy_only=False)
-    if not (np.where(rd8, lengths == 17, lengths == 8) == valid).all():
-        return None
-    start = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=start[1:])
-    is_range = rd8 & valid
-    ranges = start[:-1][is_range]
-    if (data[ranges + 8] != ord("-")).any():
-        return None
-    first = _days(_words_at(data, start[:-1][valid]))
-    second = _days(_words_at(data, ranges + 9))
-    if first is None or second is None:
-        return None
-    return _date_array(first, valid), _date_array(second, is_range)
 
 
 def _parse_d8(values: pa.Array) -> pa.Array:
