@@ -37,14 +37,21 @@ def samples_837(x12_samples: Path) -> list[str]:
 
 def comparable(batch, name):
     """Rows keyed by CLM01 instead of our ids; LX numbers as the writer renumbers them
-    (1..n per claim, in the order read)."""
+    (1..n per claim, in the order read), also where COB rows point at a line."""
     pcn = dict(zip(batch["claims"]["claim_id"].to_pylist(), batch["claims"]["patient_control_number"].to_pylist()))
+    seen: dict[str, int] = {}
+    written_lx: dict[tuple, int] = {}  # (claim_id, LX read) -> LX as written (counted per CLM01, as rows are)
+    for claim_id, lx in zip(batch["lines"]["claim_id"].to_pylist(), batch["lines"]["line_number"].to_pylist()):
+        seen[pcn[claim_id]] = seen.get(pcn[claim_id], 0) + 1
+        written_lx.setdefault((claim_id, lx), seen[pcn[claim_id]])
     rows = []
     for r in batch[name].to_pylist():
+        if name != "lines" and r.get("line_number") is not None:
+            r["line_number"] = written_lx[(r["claim_id"], r["line_number"])]
         r = {k: v for k, v in r.items() if k not in ("claim_id", "transaction_id", "file_id")} | {"pcn": pcn[r["claim_id"]]}
         rows.append(r)
     if name == "lines":
-        seen: dict[str, int] = {}
+        seen = {}
         for r in rows:
             seen[r["pcn"]] = seen.get(r["pcn"], 0) + 1
             r["line_number"] = seen[r["pcn"]]
@@ -54,7 +61,7 @@ def comparable(batch, name):
 def test_round_trip_on_every_837_sample(x12_samples, tmp_path):
     names = samples_837(x12_samples)
     assert len(names) == 18  # LIST.csv: 18 837P/837I files
-    checked = 0
+    checked = cob_rows = 0
     for name in names:
         original = read_837(x12_samples / name)
         out = tmp_path / f"{name}.out"
@@ -65,11 +72,13 @@ def test_round_trip_on_every_837_sample(x12_samples, tmp_path):
             continue
         write_837(original, out, created=WHEN)
         again = read_837(out)
+        cob_rows += sum(original[t].num_rows for t in ("other_payers", "line_adjudications", "other_payer_adjustments"))
         # the writer adds no defect: a clean input gives a clean output (a defective input's
         # defect may be reported again, under another code, e.g. a bad HI as a missing HI)
         if original["read_issues"].num_rows == 0:
             assert again["read_issues"].num_rows == 0, (name, again["read_issues"].to_pylist()[:3])
-        for table in ("claims", "diagnoses", "lines"):
+        for table in ("claims", "diagnoses", "lines", "other_payers", "line_adjudications",
+                      "other_payer_adjustments"):
             before, after = comparable(original, table), comparable(again, table)
             if table == "claims":  # CLM05-3 is required: a missing frequency is written as 1
                 for r in before:
@@ -80,6 +89,7 @@ def test_round_trip_on_every_837_sample(x12_samples, tmp_path):
             assert before == after, (name, table)
         checked += 1
     assert checked == len(names) - len(REFUSED)
+    assert cob_rows > 20  # the COB loops (2320/2330/2430) of the samples went through the round trip
 
 
 def segments(text: str) -> list[str]:

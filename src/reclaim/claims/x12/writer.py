@@ -12,10 +12,18 @@ ST02 = SE02), SE01 = the segments from ST to SE, GE01 = the transactions in the 
 IEA01 = the groups, HL numbering with parent ids and child codes, LX numbering from 1 per
 claim; the 837 round trip read -> write -> read gives back every column the 837 carries.
 
+Coordination of benefits is written back: each ``other_payers`` row as a 2320 loop (SBR, CAS,
+AMT*D/A8/EAF, OI) with its 2330A subscriber and 2330B payer (NM1, DTP*573) after the 2310
+providers, and each ``line_adjudications`` row as a 2430 loop (SVD, CAS, DTP*573, AMT*EAF)
+after its line's 2420 loops, in TR3 order: a secondary payer needs the primary's paid amount
+and adjustments (without them it denies, CARC 22).
+
 What it cannot write because the model does not hold it (the reader does not keep it): the
 subscriber's address (2010BA N3/N4), provider names of 2310/2420 loops (NM103 is left empty),
 837I CL1, CLM06-CLM09 (written as Y, A, Y, Y: signature on file, assigned, benefits assigned,
-release signed). Those defaults are listed in docs/claim-files.md.
+release signed), and in COB loops SBR05 (Medicare secondary insurance type), OI04, MOA/MIA,
+2330A/2330B addresses and REF, and the 2330C-G provider loops. Those are listed in
+docs/claim-files.md.
 
 Claims are formatted one by one (a writer of corrected claims handles hundreds, not
 millions); the checks before writing are columnar.
@@ -200,7 +208,54 @@ def _hi_comp(d: dict) -> str:
                  d.get("present_on_admission"))
 
 
-def _claim_segments(c: dict, dx: list[dict], lines: list[dict], frequency: str, original: str | None) -> list[str]:
+def _cas_segments(adjustments: list[dict]) -> list[str]:
+    """One CAS per group code (first-appearance order), up to 6 reason/amount/quantity triplets each."""
+    by_group: dict[str, list[dict]] = {}
+    for a in adjustments:
+        by_group.setdefault(a["group_code"], []).append(a)
+    out = []
+    for group, rows in by_group.items():
+        for start in range(0, len(rows), 6):
+            triplets = [v for a in rows[start:start + 6] for v in (a["reason_code"], _fmt(a["amount"]), _fmt(a["quantity"]))]
+            out.append(_seg("CAS", group, *triplets))
+    return out
+
+
+def _other_payer_segments(p: dict, adjustments: list[dict]) -> list[str]:
+    """2320 other subscriber information, 2330A other subscriber, 2330B other payer."""
+    s = [_seg("SBR", p["payer_responsibility"], p["relationship_code"], p["group_number"], p["group_name"],
+              "", "", "", "", p["claim_filing_indicator"])]
+    s.extend(_cas_segments(adjustments))
+    for qualifier, column in (("D", "paid_amount"), ("A8", "non_covered_amount"), ("EAF", "remaining_patient_liability")):
+        if p[column] is not None:
+            s.append(_seg("AMT", qualifier, _fmt(p[column])))
+    s.append(_seg("OI", "", "", p["benefits_assignment"], "", "", p["release_of_information"]))
+    s.append(_seg("NM1", "IL", "1", p["subscriber_last_name"], p["subscriber_first_name"], "", "", "",
+                  "MI" if p["subscriber_id"] else "", p["subscriber_id"]))
+    if p["payer_name"] or p["payer_id"]:  # absent in the source: no empty NM1 (a gap of the result)
+        s.append(_seg("NM1", "PR", "2", p["payer_name"], "", "", "", "", "PI" if p["payer_id"] else "", p["payer_id"]))
+    if p["adjudication_date"]:
+        s.append(_seg("DTP", "573", "D8", _d8(p["adjudication_date"])))
+    return s
+
+
+def _line_adjudication_segments(a: dict, adjustments: list[dict], professional: bool, lx_of: dict) -> list[str]:
+    """2430: SVD (SVD06 renumbered like the LX it points at), CAS, DTP*573, AMT*EAF."""
+    proc = _comp(a["procedure_qualifier"], a["procedure_code"], a["modifier_1"], a["modifier_2"], a["modifier_3"],
+                 a["modifier_4"], a["description"])
+    bundled = lx_of.get(a["bundled_line_number"], a["bundled_line_number"])
+    s = [_seg("SVD", a["payer_id"], _fmt(a["paid_amount"]), proc, "" if professional else a["revenue_code"],
+              _fmt(a["paid_units"]), bundled)]
+    s.extend(_cas_segments(adjustments))
+    if a["adjudication_date"]:
+        s.append(_seg("DTP", "573", "D8", _d8(a["adjudication_date"])))
+    if a["remaining_patient_liability"] is not None:
+        s.append(_seg("AMT", "EAF", _fmt(a["remaining_patient_liability"])))
+    return s
+
+
+def _claim_segments(c: dict, dx: list[dict], lines: list[dict], frequency: str, original: str | None,
+                    cob: "_Cob") -> list[str]:
     professional = c["claim_type"] != "institutional"
     s = []
     if professional:
@@ -230,6 +285,10 @@ def _claim_segments(c: dict, dx: list[dict], lines: list[dict], frequency: str, 
     for qualifier, npi in providers:
         if npi:
             s.append(_seg("NM1", qualifier, "2" if qualifier == "77" else "1", "", "", "", "", "", "XX", npi))
+    cid = c["claim_id"]
+    for p in cob.payers.get(cid, []):
+        s.extend(_other_payer_segments(p, cob.adjustments.get((cid, p["payer_index"], None, None), [])))
+    lx_of = {line["line_number"]: number for number, line in enumerate(lines, 1) if line["line_number"] is not None}
     for number, line in enumerate(lines, 1):
         s.append(_seg("LX", number))
         proc = _comp(line["procedure_qualifier"] or "HC", line["procedure_code"], line["modifier_1"], line["modifier_2"],
@@ -257,7 +316,39 @@ def _claim_segments(c: dict, dx: list[dict], lines: list[dict], frequency: str, 
                 s.append(_seg("CTP", "", "", "", _fmt(line["ndc_quantity"]), line["ndc_unit"]))
         if line["rendering_npi"]:
             s.append(_seg("NM1", "82", "1", "", "", "", "", "", "XX", line["rendering_npi"]))
+        for a in cob.lines.get((cid, line["line_number"]), []):
+            key = (cid, None, line["line_number"], a["adjudication_index"])
+            s.extend(_line_adjudication_segments(a, cob.adjustments.get(key, []), professional, lx_of))
     return s
+
+
+@dataclass
+class _Cob:
+    """The claims' coordination-of-benefits rows, grouped for writing: other payers by claim,
+    line adjudications by (claim, line number), CAS rows by the loop they belong to."""
+
+    payers: dict
+    lines: dict
+    adjustments: dict
+
+    @classmethod
+    def of(cls, tables: Mapping[str, pa.Table]) -> "_Cob":
+        """``tables``: other_payers, line_adjudications, other_payer_adjustments of the claims written."""
+        def rows(name, order):
+            table = tables[name]
+            return table.sort_by([(k, "ascending") for k in order]).to_pylist() if order else table.to_pylist()
+
+        payers: dict = {}
+        for r in rows("other_payers", ["claim_id", "payer_index"]):
+            payers.setdefault(r["claim_id"], []).append(r)
+        lines: dict = {}
+        for r in rows("line_adjudications", ["claim_id", "line_number", "adjudication_index"]):
+            lines.setdefault((r["claim_id"], r["line_number"]), []).append(r)
+        adjustments: dict = {}
+        for r in rows("other_payer_adjustments", []):  # file order within each loop
+            key = (r["claim_id"], r["payer_index"], r["line_number"], r["adjudication_index"])
+            adjustments.setdefault(key, []).append(r)
+        return cls(payers, lines, adjustments)
 
 
 # --------------------------------------------------------------------------- interchange
@@ -315,7 +406,10 @@ def write_837(
     lines = batch["lines"].filter(pc.is_in(batch["lines"]["claim_id"], value_set=ids))
     dx = batch["diagnoses"].filter(pc.is_in(batch["diagnoses"]["claim_id"], value_set=ids))
     _check_required(claims, lines)
-    _check_delimiters({"claims": claims, "lines": lines, "diagnoses": dx})
+    cob_tables = {name: batch[name].filter(pc.is_in(batch[name]["claim_id"], value_set=ids))
+                  for name in ("other_payers", "line_adjudications", "other_payer_adjustments")}
+    _check_delimiters({"claims": claims, "lines": lines, "diagnoses": dx, **cob_tables})
+    cob = _Cob.of(cob_tables)
 
     originals = dict(original_claim_numbers or {})
     claim_rows = claims.to_pylist()
@@ -371,7 +465,7 @@ def write_837(
             n_txn += 1
             group_txn += 1
             chunk = group_claims[start:start + MAX_CLAIMS_PER_TRANSACTION]
-            segments.extend(_transaction(chunk, dx_by_claim, lines_by_claim, f"{n_txn:04d}", version, sender,
+            segments.extend(_transaction(chunk, dx_by_claim, lines_by_claim, cob, f"{n_txn:04d}", version, sender,
                                          receiver, now))
         segments.append(_seg("GE", group_txn, n_groups))
     segments.append(_seg("IEA", n_groups, isa13))
@@ -380,11 +474,15 @@ def write_837(
     text = sep.join(segments) + sep
     _emit(out, text)
     return WriteResult(claims=len(claim_rows), transactions=n_txn, groups=n_groups, segments=len(segments),
-                       interchange_control=isa13, gaps=_gaps(claim_rows, sender))
+                       interchange_control=isa13, gaps=_gaps(claim_rows, sender, cob_tables["other_payers"]))
 
 
-def _gaps(claims: list[dict], sender: Party) -> tuple[str, ...]:
+def _gaps(claims: list[dict], sender: Party, other_payers: pa.Table) -> tuple[str, ...]:
     gaps = []
+    no_payer = other_payers.filter(pc.and_(pc.is_null(other_payers["payer_id"]), pc.is_null(other_payers["payer_name"])))
+    if no_payer.num_rows:
+        gaps.append("2330B NM1*PR: other payer without id or name on claim(s) "
+                    + ", ".join(sorted(set(no_payer["claim_id"].to_pylist()))[:5]) + " (the source had none)")
     if not sender.contact_phone:
         gaps.append("1000A PER03/PER04: no submitter contact phone (pass sender=Party(..., contact_phone=...))")
     if any(c["rendering_npi"] or c["facility_npi"] or c.get("referring_npi") or c.get("attending_npi") for c in claims):
@@ -398,7 +496,7 @@ def _gaps(claims: list[dict], sender: Party) -> tuple[str, ...]:
     return tuple(gaps)
 
 
-def _transaction(claims: list[dict], dx_by_claim, lines_by_claim, st02: str, version: str, sender: Party,
+def _transaction(claims: list[dict], dx_by_claim, lines_by_claim, cob: _Cob, st02: str, version: str, sender: Party,
                  receiver: Party, now: _dt.datetime) -> list[str]:
     s = [_seg("ST", "837", st02, version),
          _seg("BHT", "0019", "00", st02, now.strftime("%Y%m%d"), now.strftime("%H%M"), "CH"),
@@ -445,7 +543,7 @@ def _transaction(claims: list[dict], dx_by_claim, lines_by_claim, st02: str, ver
                 if c["patient_birth_date"] or c["patient_sex"]:
                     s.append(_seg("DMG", "D8", _d8(c["patient_birth_date"]), c["patient_sex"]))
             s.extend(_claim_segments(c, dx_by_claim.get(c["claim_id"], []), lines_by_claim.get(c["claim_id"], []),
-                                     c["_frequency"], c["_original"]))
+                                     c["_frequency"], c["_original"], cob))
     s.append(_seg("SE", len(s) + 1, st02))
     return s
 
