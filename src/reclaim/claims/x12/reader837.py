@@ -243,28 +243,37 @@ class Reader837(StreamingReader):
 
         # -- 2320/2330A/2330B other payers (most blocks have none: skip the work)
         if in_cob[0] or in_cob[b.rows("SBR")].any():  # a 2320 open from the last block, or one here
-            in_2320 = in_cob & (last["NM1"] < last["SBR"])
-            in_2330 = in_cob & (last["NM1"] > last["SBR"])
             sbr_key = last["SBR"]
+
+            def cob_rows(seg, in_2330):  # 2320 (no NM1 since the SBR) or 2330 rows: tested on the segment's rows only
+                r = rows(seg, in_cob)
+                after = last["NM1"][r] > sbr_key[r]
+                return r[after] if in_2330 else r[~after]
+
             r = rows("SBR", in_cob)
             resp, rel, group, group_name, filing = els(r, (1, 2, 3, 4, 9))
             P.add("cob_sbr", idx[r], claim=last["CLM"][r], resp=resp, rel=rel, group=group,
                   group_name=group_name, filing=filing)
-            r = rows("AMT", in_2320)
+            r = cob_rows("AMT", False)
             P.add("cob_amt", sbr_key[r], q=el(r, 1), amount=T.money(el(r, 2), r, "AMT02", "2320"))
-            r = rows("OI", in_2320)
+            r = cob_rows("OI", False)
             oi03, oi06 = els(r, (3, 6))
             P.add("cob_oi", sbr_key[r], assignment=oi03, release=oi06)
-            self._cas(b, rows("CAS", in_2320), sbr_key, "cob_cas", "2320", T)
-            r = rows("NM1", in_2330)
+            self._cas(b, cob_rows("CAS", False), sbr_key, "cob_cas", "2320", T)
+            r = cob_rows("NM1", True)
             last_name, first_name, id_ = els(r, (3, 4, 9))
             P.add("cob_nm1", sbr_key[r], q=q1[r], last=last_name, first=first_name, id=id_)
-            r = rows("DTP", in_2330 & (nm1q == Q["PR"]))
+            r = cob_rows("DTP", True)
+            r = r[nm1q[r] == Q["PR"]]
             P.add("cob_dtp", sbr_key[r], q=el(r, 1), date=T.date_at(r, 3, "DTP03", "2330B"))
         # -- 2430 line adjudication
         if len(b.rows("SVD")) or last["SVD"][0] > anchor[0]:  # an SVD here, or a 2430 open from the last block
-            in_2430 = in_line & (last["SVD"] > anchor) & (last["LQ"] < last["SVD"])
             svd_key = last["SVD"]
+
+            def rows_2430(seg):  # an SVD since the line anchor and no LQ (2440) since that SVD
+                r = rows(seg, in_line)
+                return r[(svd_key[r] > anchor[r]) & (last["LQ"][r] < svd_key[r])]
+
             r = rows("SVD", in_line)
             payer, paid, proc, revenue, units, bundled = els(r, (1, 2, 3, 4, 5, 6))
             T.composite(proc, r, "SVD03", "2430")
@@ -273,10 +282,10 @@ class Reader837(StreamingReader):
             P.add("svd", idx[r], line=anchor[r], payer=payer, paid=T.money(paid, r, "SVD02", "2430"),
                   revenue=revenue, units=T.quantity(units, r, "SVD05", "2430"),
                   bundled=T.integer(bundled, r, "SVD06", "2430"), **cols)
-            self._cas(b, rows("CAS", in_2430), svd_key, "svd_cas", "2430", T)
-            r = rows("DTP", in_2430)
+            self._cas(b, rows_2430("CAS"), svd_key, "svd_cas", "2430", T)
+            r = rows_2430("DTP")
             P.add("svd_dtp", svd_key[r], q=el(r, 1), date=T.date_at(r, 3, "DTP03", "2430"))
-            r = rows("AMT", in_2430)
+            r = rows_2430("AMT")
             P.add("svd_amt", svd_key[r], q=el(r, 1), amount=T.money(el(r, 2), r, "AMT02", "2430"))
 
     def _cas(self, b, r, loop_key, part: str, loop: str, T) -> None:

@@ -21,7 +21,7 @@ and adjustments (without them it denies, CARC 22).
 What it cannot write because the model does not hold it (the reader does not keep it): the
 subscriber's address (2010BA N3/N4), provider names of 2310/2420 loops (NM103 is left empty),
 837I CL1, CLM06-CLM09 (written as Y, A, Y, Y: signature on file, assigned, benefits assigned,
-release signed), and in COB loops SBR05 (Medicare secondary insurance type), OI04, MOA/MIA,
+release signed), and in COB loops SBR05 (insurance type code), OI04, MOA/MIA,
 2330A/2330B addresses and REF, and the 2330C-G provider loops. Those are listed in
 docs/claim-files.md.
 
