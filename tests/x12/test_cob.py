@@ -358,8 +358,13 @@ def test_cob_output_passes_pyx12(x12_samples, tmp_path):
 
 
 def test_an_other_payer_without_a_payer_is_a_gap(x12_samples):
-    """demo.cob.example3.A has a 2320 without its 2330B payer: nothing is made up, the result says so."""
+    """demo.cob.example3.A has a 2320 without its 2330B payer: the reader warns, the writer makes
+    nothing up and its result says so."""
     batch = read_837(x12_samples / "x12__demo.cob.example3.A.837")
+    [issue] = batch["read_issues"].to_pylist()
+    segs, _ = raw_segments((x12_samples / "x12__demo.cob.example3.A.837").read_bytes())
+    assert (issue["code"], issue["loop"], issue["severity"]) == ("X12-MISSING-SEGMENT", "2330B", "warning")
+    assert segs[issue["segment_index"] - 1][:2] == ["SBR", "S"]  # placed at the 2320 SBR
     buf = io.StringIO()
     result = write_837(batch, buf, created=WHEN)
     assert "NM1*PR" not in buf.getvalue().split("SBR*S")[1]

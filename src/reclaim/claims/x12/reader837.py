@@ -252,7 +252,7 @@ class Reader837(StreamingReader):
 
             r = rows("SBR", in_cob)
             resp, rel, group, group_name, filing = els(r, (1, 2, 3, 4, 9))
-            P.add("cob_sbr", idx[r], claim=last["CLM"][r], resp=resp, rel=rel, group=group,
+            P.add("cob_sbr", idx[r], claim=last["CLM"][r], offset=b.offset[r], resp=resp, rel=rel, group=group,
                   group_name=group_name, filing=filing)
             r = cob_rows("AMT", False)
             P.add("cob_amt", sbr_key[r], q=el(r, 1), amount=T.money(el(r, 2), r, "AMT02", "2320"))
@@ -524,6 +524,7 @@ class Reader837(StreamingReader):
         diagnoses = self._diagnoses(P, ckey, claim_id)
         lines = self._lines(P, ckey, claim_id, clm)
         self._required(P, claims, clm, ckey, diagnoses, lines)
+        self._pcn = claims["patient_control_number"]
         return self._batch(P, identity, transactions, claims, diagnoses, lines, self._cob(P, ckey, claim_id))
 
     def _missing(self, claims, clm, ckey) -> None:
@@ -657,7 +658,7 @@ class Reader837(StreamingReader):
         """other_payers (2320/2330), line_adjudications (2430) and their CAS rows, for the
         claims and lines of this batch (empty, with no work, when the batch has no COB)."""
         out = {}
-        sbr = P.get("cob_sbr", {"claim": pa.int64(), "resp": pa.string(), "rel": pa.string(), "group": pa.string(),
+        sbr = P.get("cob_sbr", {"claim": pa.int64(), "offset": pa.int64(), "resp": pa.string(), "rel": pa.string(), "group": pa.string(),
                                 "group_name": pa.string(), "filing": pa.string()})
         if len(sbr):
             pos, hit = _find(ckey, sbr["claim"].to_numpy())
@@ -682,6 +683,14 @@ class Reader837(StreamingReader):
                 "adjudication_date": first_with(P.lookup("cob_dtp", {"q": pa.string(), "date": pa.date32()}),
                                                 "q", "573", skey, take="date"),
             }).select(OTHER_PAYERS.names).cast(OTHER_PAYERS)
+            # a secondary payer cannot match the prior payment to a payer it does not know
+            no_payer = pc.and_(payer["id"].is_null(), payer["last"].is_null()).to_numpy(zero_copy_only=False)
+            if no_payer.any():
+                pcn = self._pcn.take(pa.array(pos[no_payer]))
+                self.issues.add("X12-MISSING-SEGMENT", "other payer (2320) without its payer name: expected "
+                                "NM1*PR with NM109 in loop 2330B", severity="warning", segment_index=skey[no_payer],
+                                byte_offset=sbr["offset"].to_numpy()[no_payer], loop="2330B", segment_id="SBR",
+                                column="NM1", claim_key=pcn)
             out["cob_cas"] = self._adjustments(P, "cob_cas", skey, {"claim_id": ids, "payer_index": payer_index})
         svd = P.get("svd", {"line": pa.int64(), "payer": pa.string(), "paid": MONEY, "revenue": pa.string(),
                             "units": QUANTITY, "bundled": pa.int32(), **{k: pa.string() for k in (
