@@ -38,7 +38,9 @@ RC201 = edit(
            CAST(CAST(CASE WHEN has_jw THEN floor(units) ELSE ceil(units) END AS BIGINT) AS VARCHAR) AS rounded,
            CASE WHEN NOT has_jw THEN CAST(CAST(ceil(units) AS BIGINT) AS VARCHAR) END AS fix_value
     FROM line_facts
-    WHERE is_drug AND units IS NOT NULL AND units <> floor(units)
+    -- floor() is DECIMAL(18,0): cast back to the units' scale, or the comparison widens every
+    -- line's units to a 128-bit decimal (4x the cost)
+    WHERE is_drug AND units IS NOT NULL AND units <> CAST(floor(units) AS DECIMAL(18,3))
     """,
 )
 
