@@ -571,9 +571,7 @@ class Reader837(StreamingReader):
         if len(hi) == 0:
             return DIAGNOSES.empty_table()
         hkey = hi["key"].to_numpy()
-        pos = np.searchsorted(ckey, hkey)
-        pos = np.minimum(pos, max(len(ckey) - 1, 0))
-        hit = (ckey[pos] == hkey) if len(ckey) else np.zeros(len(hkey), bool)
+        pos, hit = _find(ckey, hkey)
         hi = keep_rows(hi, hit)
         pos = pos[hit]
         qual = hi["qual"]
@@ -602,8 +600,7 @@ class Reader837(StreamingReader):
         if len(line) == 0:
             return LINES.empty_table()
         lclaim = line["claim"].to_numpy()
-        pos = np.minimum(np.searchsorted(ckey, lclaim), max(len(ckey) - 1, 0))
-        hit = (ckey[pos] == lclaim) if len(ckey) else np.zeros(len(lclaim), bool)
+        pos, hit = _find(ckey, lclaim)
         line = keep_rows(line, hit)
         pos = pos[hit]
         self._line_pos = pos
