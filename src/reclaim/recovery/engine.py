@@ -33,7 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from ..claims.model import REMIT_TABLES, ClaimBatch, RemitBatch
-from . import classify, keys, matching, rootcause, taxonomy, terms as terms_mod, underpayment, worklist
+from . import acks, classify, keys, matching, rootcause, taxonomy, terms as terms_mod, underpayment, worklist
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,8 @@ RESULT_SQL = {
     "underpayments": "select * from underpayments_out order by remit_claim_id, line_index",
     "unpriced": "select * from unpriced_out",
     "write_offs": "select * from write_offs_out order by remit_claim_id, line_index",
+    # every submitted claim's acknowledgment state (recovery/acks.py)
+    "claim_status": "select * from claim_status order by claim_id nulls last, patient_control_number",
 }
 
 
@@ -131,6 +133,7 @@ class RecoveryResult:
     underpayments = property(lambda self: self.table("underpayments"))
     unpriced = property(lambda self: self.table("unpriced"))
     write_offs = property(lambda self: self.table("write_offs"))
+    claim_status = property(lambda self: self.table("claim_status"))
 
     def count(self, name: str) -> int:
         """Rows of one of the run's tables, without reading it into Arrow."""
@@ -317,9 +320,11 @@ def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, thres
         timings[name] = round(now - clock[0], 3)
         clock[0] = now
 
+    ack_files, remits = acks.split_inputs(remits)  # 999/TA1/277CA/277 files go beside the 835s
     counts = _load(con, remits, "remits")
     for name, n in _load(con, claims, "claims").items():  # files, transactions, read_issues: both kinds
         counts[name] = counts.get(name, 0) + n
+    counts.update(acks.load(con, ack_files, issues_table=keys.input_table("read_issues")))
     step("load")
     keys.attach(con)
     con.register("taxonomy", taxonomy.load())
@@ -339,6 +344,7 @@ def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, thres
     underpayment.expected_payments(con)
     step("expected_payments")
     worklist.build_items(con, threshold=threshold)
+    acks.build(con, store=store)  # front-end rejections and pended claims (recovery/acks.py)
     step("items")
 
     observed = None

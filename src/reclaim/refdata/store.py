@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from .. import __version__
 from ..errors import RefDataError, StoreNotBuiltError
-from . import asp, carc_rarc, coverage, hcpcs, icd10, mue, pos
+from . import asp, carc_rarc, claim_status, coverage, hcpcs, icd10, mue, pos
 from .files import Loaded, read_csv_rows, sha256_file, xlsx_header, xlsx_rows
 
 #: bump when a table's layout changes incompatibly; older stores must be rebuilt
@@ -46,6 +46,7 @@ TABLES: dict[str, pa.Schema] = {
     "mue": mue.SCHEMA,
     **coverage.SCHEMAS,
     "place_of_service": pos.SCHEMA,
+    **claim_status.TABLES,
 }
 
 RELEASES_SCHEMA = pa.schema([
@@ -120,6 +121,9 @@ def recognize(path: Path) -> Callable[[Path], list[Loaded]] | str:
         kind = asp.kind_of(head)
         if kind:
             return lambda p, kind=kind: asp.load(p, kind)
+        status_list = claim_status.kind_of(head, name)
+        if status_list:
+            return lambda p, found=status_list: claim_status.load(p, found)
         found = carc_rarc.kind_of(head, name)
         if found:
             return lambda p, found=found: carc_rarc.load(p, found)
