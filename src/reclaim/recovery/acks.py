@@ -147,15 +147,15 @@ def _status_texts(con: duckdb.DuckDBPyConnection, store) -> None:
 EVENTS_SQL = """
 create or replace temp table ack_events as
 with set_match as (
-    select s.ack_set_id, s.status as set_status, s.error_codes, at.created as ack_date, s.file_id as ack_file_id,
+    select s.ack_set_id, s.status as set_status, s.error_codes, ak.created as ack_date, s.file_id as ack_file_id,
            t.transaction_id as claim_transaction_id
     from acks_in_ack_sets s
-    join acks_in_transactions at on at.transaction_id = s.transaction_id
+    join acks_in_transactions ak on ak.transaction_id = s.transaction_id
     left join transactions t
       on t.transaction_type in ('837P', '837I') and t.group_control = s.group_control
      and t.transaction_control = s.set_control
     qualify row_number() over (partition by s.ack_set_id
-                               order by coalesce(t.receiver_id = at.sender_id, false) desc, t.transaction_id) = 1
+                               order by coalesce(t.receiver_id = ak.sender_id, false) desc, t.transaction_id) = 1
 ), errors as (
     select e.ack_set_id, e.claim_key, e.error_index,
            coalesce(e.segment_id || lpad(e.element_position::varchar, 2, '0')
@@ -183,6 +183,18 @@ with set_match as (
     from set_match sm
     left join (select distinct ack_set_id, claim_key from errors where claim_key is not null) k using (ack_set_id)
     where sm.claim_transaction_id is null or not exists (select 1 from claims c where c.transaction_id = sm.claim_transaction_id)
+), set_claim_errors as (
+    select sc.ack_set_id, sc.set_status, sc.error_codes, sc.ack_date, sc.ack_file_id, sc.claim_id,
+           sc.patient_control_number,
+           string_agg(e.text, '; ' order by e.error_index) as error_text,
+           string_agg(distinct e.element_name, ' ') as reasons,
+           -- the first error's categories (the edit that would have caught it)
+           arg_min(e.edit_category, e.error_index) filter (where e.edit_category is not null) as edit_category
+    from set_claims sc
+    left join errors e on e.ack_set_id = sc.ack_set_id
+         and (e.claim_key is null or e.claim_key = sc.patient_control_number)
+    group by sc.ack_set_id, sc.set_status, sc.error_codes, sc.ack_date, sc.ack_file_id, sc.claim_id,
+             sc.patient_control_number
 ), e999 as (
     select sc.claim_id, sc.patient_control_number, '999' as source, sc.ack_file_id, sc.ack_date,
            sc.ack_set_id as event_key,
@@ -191,23 +203,18 @@ with set_match as (
            '999' as category, 'IK5-' || coalesce(sc.set_status, '?') as reason,
            '999 ' || coalesce(ss.text, 'status ' || coalesce(sc.set_status, 'missing'))
              || ' (IK5 ' || coalesce(sc.set_status, '?') || coalesce(', codes ' || sc.error_codes, '') || ')'
-             || coalesce(': ' || string_agg(e.text, '; ' order by e.error_index), '') as detail,
-           string_agg(distinct e.element_name, ' ') as reasons,
-           -- the first error's categories (the edit that would have caught it)
-           arg_min(e.edit_category, e.error_index) filter (where e.edit_category is not null) as edit_category,
+             || coalesce(': ' || sc.error_text, '') as detail,
+           sc.reasons, sc.edit_category,
            null::varchar as payer_claim_control_number, null::decimal(18, 2) as ack_charge,
            null::varchar as entity_code
-    from set_claims sc
+    from set_claim_errors sc
     left join ik5_text ss on ss.code = sc.set_status
-    left join errors e on e.ack_set_id = sc.ack_set_id
-         and (e.claim_key is null or e.claim_key = sc.patient_control_number)
-    group by all
 ), claim_dates as (
     select c.claim_id, c.patient_control_number, c.total_charge,
            coalesce(c.statement_from, min(l.service_date)) as date_from,
            coalesce(c.statement_to, max(coalesce(l.service_date_to, l.service_date))) as date_to
     from claims c left join lines l using (claim_id)
-    group by all
+    group by c.claim_id, c.patient_control_number, c.total_charge, c.statement_from, c.statement_to
 ), st_match as (
     select sc.*, cd.claim_id as matched_claim_id
     from acks_in_status_claims sc
@@ -288,11 +295,15 @@ ITEMS_SQL = """
 insert into items by name
 with rej as (
     select l.*, c.payer_id, c.payer_name, c.claim_filing_indicator, c.total_charge,
-           coalesce(cd.date_from, l.ack_date) as dos
+           coalesce(cd.date_from, l.ack_date) as dos, fl.procedure_code, fl.modifier_1, fl.modifier_2
     from ack_latest l
     left join claims c using (claim_id)
     left join (select claim_id, coalesce(min(c2.statement_from), min(l2.service_date)) as date_from
                from claims c2 left join lines l2 using (claim_id) group by claim_id) cd using (claim_id)
+    -- the claim's first line, to show which drug the item is about
+    left join (select claim_id, arg_min(procedure_code, line_number) as procedure_code,
+                      arg_min(modifier_1, line_number) as modifier_1, arg_min(modifier_2, line_number) as modifier_2
+               from lines group by claim_id) fl using (claim_id)
     where l.state in ('rejected', 'pended')
       and (l.claim_id is null or l.claim_id not in (select claim_id from claim_match where claim_id is not null))
 ), termed as (
@@ -314,12 +325,13 @@ select case when state = 'rejected' then 'front_end_rejection' else 'pended' end
        case when state = 'rejected' then 'new_claim' else 'review' end as commercial_action,
        case when state = 'rejected' then {rejected_odds} else {pended_odds} end as default_odds,
        case when state = 'rejected'
-            then 'Rejected before adjudication: ' || detail || '. The payer never accepted this claim (no 835 will '
+            then 'Rejected before adjudication: ' || rtrim(detail, '.') || '. The payer never accepted this claim (no 835 will '
                  || 'come): fix it and submit it again as a new claim before the filing deadline.'
-            else 'Pended: ' || detail || '. Follow up with the payer (a 276 status request, or the '
+            else 'Pended: ' || rtrim(detail, '.') || '. Follow up with the payer (a 276 status request, or the '
                  || 'information it asked for) before the filing deadline.' end as explanation,
        null as carc, patient_control_number, payer_claim_control_number, category as claim_status,
        ack_file_id as file_id, payer_id, payer_name, ack_date as remit_date, claim_id, dos as service_date,
+       procedure_code, modifier_1, modifier_2,
        t.terms_id, tp.terms_name, tp.coinsurance_mode, d.source as deadline_rule, dos as deadline_start,
        d.days, d.months,
        -- the filing deadline only where the payer's terms give one
