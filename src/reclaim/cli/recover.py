@@ -62,11 +62,14 @@ def _history_outcomes(claim_paths, remit_paths, as_of: dt.date):
               help="Your copy of the letter templates folder.")
 @click.option("--letters/--no-letters", default=True, show_default=True, help="Write appeal letters (PDF, DOCX).")
 @click.option("--top", type=int, default=15, show_default=True, help="How many worklist rows to print.")
+@click.option("--request-status-after", "status_after", type=int, default=None, metavar="DAYS",
+              help="Write status-requests.276: a 276 claim status request for the submitted claims with no "
+                   "answer (no 835, not rejected) DAYS or more after their 837 was created.")
 @click.option("--memory-limit", "memory_limit", default=None, metavar="SIZE",
               help="Memory for the run's database (e.g. 2GB, the default); beyond it, it spills to a temporary folder.")
 @click.pass_obj
 def command(settings, remits, claims, history_claims, history_remits, policies, terms, db, no_save, out, as_of, threshold, templates, letters, top,
-            memory_limit):
+            memory_limit, status_after):
     """Explain remittances (835) against the submitted claims and rank what can be recovered."""
     from ..documents.letters import write_letters
     from ..recovery import recover
@@ -139,4 +142,29 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
         click.echo(f"Letters: {len(written)} (PDF + DOCX) in {out / 'letters'}")
     click.echo(f"Worklist and summary: {out}/worklist.csv, worklist.xlsx, summary.xlsx, "
                + ", ".join(Path(p).name for p in files["summary"] if p.endswith(".png")))
+    _acknowledgments(result, out, status_after, settings.x12_usage)
     result.close()
+
+
+def _acknowledgments(result, out: Path, status_after: int | None, usage: str) -> None:
+    """claim-status.csv (every submitted claim's acknowledgment state) and, when asked, the 276."""
+    from collections import Counter
+
+    from ..recovery import acks
+    from ..recovery.export import write_csv
+
+    status = result.claim_status
+    if status.num_rows:
+        write_csv(status, out / "claim-status.csv")
+        states = Counter(status.column("state").to_pylist())
+        click.echo("Claim status: " + ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+                   + f" (see {out / 'claim-status.csv'})")
+    if status_after is not None:
+        written = acks.write_status_requests(result, out / "status-requests.276", days=status_after, usage=usage)
+        if written.path:
+            click.echo(f"Claim status requests: {written.claims} claim(s) with no answer after {status_after} days "
+                       f"in {written.path}")
+        else:
+            click.echo(f"Claim status requests: no claim without an answer after {status_after} days")
+        for pcn, missing in written.skipped:
+            click.secho(f"note: claim {pcn} not in the 276: no {missing}", fg="yellow", err=True)

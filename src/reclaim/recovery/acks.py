@@ -359,11 +359,38 @@ def build(con: duckdb.DuckDBPyConnection, *, store=None) -> None:
 
 
 def no_response(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, days: int) -> pa.Table:
-    """The submitted claims still ``submitted, awaiting acknowledgment`` (or pended) ``days`` or more
-    after their 837 was created (BHT04): what a 276 claim status request asks about."""
+    """The submitted claims with no answer ``days`` or more after their 837 was created (BHT04):
+    awaiting acknowledgment, accepted (999 or 277CA) but with no 835, pended, or without a status;
+    what a 276 claim status request asks about. Rejected claims are worklist items instead."""
     res = con.execute(f"""
         select cs.claim_id from claim_status cs
-        where cs.claim_id is not null and cs.state in ('submitted, awaiting acknowledgment', 'pended')
+        where cs.claim_id is not null and cs.state not in ('rejected', 'finalized', 'adjudicated (835)')
           and cs.submitted is not null and cs.submitted <= date '{as_of.isoformat()}' - to_days({int(days)})
         order by cs.claim_id""").arrow()
     return res.read_all() if hasattr(res, "read_all") else res
+
+
+def write_status_requests(result, out: str | Path, *, days: int, usage: str = "P", sender: str | None = None,
+                          receiver: str | None = None):
+    """A 276 (:func:`reclaim.claims.x12.writer276.write_276`) for the run's claims with no answer
+    ``days`` or more after their 837 was created (:func:`no_response`). Returns the writer's result (``path`` None when there was no such claim)."""
+    from ..claims.x12.writer276 import write_276
+
+    if result._run is None:
+        raise RuntimeError("this recovery result is closed")
+    con = result._run.con
+    ids = no_response(con, as_of=result.as_of, days=days)
+    con.register("status_request_ids", ids)
+
+    def arrow(sql: str) -> pa.Table:
+        res = con.execute(sql).arrow()
+        return res.read_all() if hasattr(res, "read_all") else res
+
+    tables = {
+        "claims": arrow("select c.* from claims_out c semi join status_request_ids using (claim_id) "
+                        "order by c.claim_id"),
+        "lines": arrow("select l.* from lines_out l semi join status_request_ids using (claim_id)"),
+        "transactions": arrow("select * from transactions where transaction_id in (select transaction_id from "
+                              "claims_out semi join status_request_ids using (claim_id))"),
+    }
+    return write_276(tables, out, sender=sender, receiver=receiver, usage=usage)
