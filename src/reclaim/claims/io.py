@@ -220,6 +220,10 @@ def _read_file(path: Path) -> tuple[ClaimBatch | None, RemitBatch | None, pa.Tab
         from . import x12
 
         kind = x12.sniff(path)
+        if kind is None and x12.sniff_ack(path):
+            return None, None, _unreadable(
+                path, f"a {x12.sniff_ack(path)} acknowledgment or claim status file, not claims or remittances: "
+                "`reclaim recover` reads it beside the 835s, `reclaim convert` writes its tables", "IO-ACKNOWLEDGMENT")
         if kind is None:
             return None, None, _unreadable(path, "X12 file whose transaction type is neither 837 nor 835", "IO-X12-TYPE")
         return (None, x12.read_835(path), None) if kind == "835" else (x12.read_837(path), None, None)
@@ -326,6 +330,17 @@ def _x12():
     return x12
 
 
+def _ack_batches(path: Path, block_size: int | None = None):
+    """AckBatches of an acknowledgment or claim status file (``x12.iter_ack``), streamed; a file
+    that cannot be read is a batch with only its read issue."""
+    from .model import AckBatch
+
+    try:
+        yield from _x12().iter_ack(path, block_size=block_size)
+    except InputFormatError as exc:
+        yield AckBatch(tables={"read_issues": _unreadable(path, str(exc), "IO-UNREADABLE")})
+
+
 def read_any(paths: Iterable[Path | str], *, progress: Progress | None = None) -> tuple[ClaimBatch, RemitBatch]:
     """Claims and remittances from a mix of files: each file goes where its content belongs
     (a FHIR file may hold both). A file read for both kinds has its FILES row and its
@@ -352,7 +367,7 @@ def convert(paths: Iterable[Path | str], out_dir: Path | str, fmt: str = "parque
     stays flat whatever the file size. Writes the tables of the kinds present (claims and/or
     remittances) plus files, transactions and read_issues. Returns (the :func:`summarize`
     dict, the paths written)."""
-    from .model import CLAIM_TABLES, REMIT_TABLES
+    from .model import ACK_TABLES, CLAIM_TABLES, REMIT_TABLES
 
     files = _expand(paths)
     if not files:
@@ -363,6 +378,20 @@ def convert(paths: Iterable[Path | str], out_dir: Path | str, fmt: str = "parque
     wanted = {"files": CLAIM_TABLES["files"], "transactions": CLAIM_TABLES["transactions"],
               "read_issues": CLAIM_TABLES["read_issues"]}
     for done, path in enumerate(files, 1):
+        if path.is_file() and sniff_format(path) == "x12" and _x12().sniff_ack(path):
+            for acks in _ack_batches(path, block_size):  # 999, TA1, 277CA, 276/277: their own tables
+                tables = dict(acks.tables)
+                fresh = [f not in seen_files for f in tables["files"]["file_id"].to_pylist()]
+                tables["files"] = tables["files"].filter(pa.array(fresh, pa.bool_()))
+                seen_files.update(tables["files"]["file_id"].to_pylist())
+                wanted.update(ACK_TABLES)
+                counts.add(tables)
+                for name in wanted:
+                    if name in tables:
+                        sink.write(name, tables[name])
+            if progress is not None:
+                progress(done, len(files), path)
+            continue
         for claims, remits in _file_batches(path, block_size):
             claims = claims if claims is not None else ClaimBatch()
             remits = remits if remits is not None else RemitBatch()
@@ -376,7 +405,8 @@ def convert(paths: Iterable[Path | str], out_dir: Path | str, fmt: str = "parque
                 wanted.update(REMIT_TABLES)
             counts.add(tables)
             for name in wanted:
-                sink.write(name, tables[name])
+                if name in tables:  # (acknowledgment tables come from acknowledgment files only)
+                    sink.write(name, tables[name])
         if progress is not None:
             progress(done, len(files), path)
     return counts.result(), sink.close(wanted)
