@@ -64,6 +64,7 @@ EXPECTED = {
     "hcpcs": "hcpcs", "asp_pricing": "asp_pricing", "ndc_crosswalk": "ndc_crosswalk", "icd10": "icd10",
     "carc": "carc", "rarc": "rarc", "group_codes": "group_codes", "mue": "mue",
     "coverage": "coverage_icd10", "place_of_service": "place_of_service",
+    "claim_status_categories": "claim_status_categories", "claim_status_codes": "claim_status_codes",
 }
 
 Progress = Callable[[str, int, int], None]
@@ -431,6 +432,14 @@ class RefStore:
 
     def group_code(self, code: str) -> dict[str, Any] | None:
         return self._code_list("group_codes", code)
+
+    def claim_status_category(self, code: str) -> dict[str, Any] | None:
+        """X12 Claim Status Category Code (STC01-1 of a 277 / 277CA: A1, A7, P3...)."""
+        return self._code_list("claim_status_categories", code)
+
+    def claim_status_code(self, code: str) -> dict[str, Any] | None:
+        """X12 Claim Status Code (STC01-2: 20, 562...)."""
+        return self._code_list("claim_status_codes", code)
 
     def mue(self, code: str, setting: str, on: dt.date | str | None = None) -> dict[str, Any] | None:
         """MUE row for ``code`` in ``setting`` (practitioner / outpatient_hospital / dme); None when
