@@ -33,7 +33,7 @@ def test_277ca_accepts_one_and_rejects_one(status_store):
     assert {status[c["patient_control_number"]]["claim_id"] for c in claims} == {c["claim_id"] for c in claims}
     [item] = result.items.to_pylist()
     assert (item["kind"], item["reason"], item["claim_status"], item["action"]) == (
-        "front_end_rejection", "A7:562", "A7", "new_claim")
+        "rejection", "A7:562", "A7", "new_claim")
     assert item["claim_id"] == claims[1]["claim_id"] and item["amount"] == Decimal("2550.50")
     # the code texts come from the loaded X12 lists, the entity and loop from STC01-3
     assert "Rejected for Invalid Information" in item["explanation"]
@@ -94,7 +94,7 @@ def test_an_835_answers_the_claim(status_store, tmp_path):
     path = tmp_path / "rejects-rc1001.277ca"
     path.write_text(ack)
     result = recover([remit, path], [claims], store=status_store, as_of=AS_OF, run_edits=False)
-    assert "front_end_rejection" not in result.items["kind"].to_pylist()
+    assert "rejection" not in result.items["kind"].to_pylist()
     assert by_pcn(result.claim_status)["RC1001"]["state"] == "adjudicated (835)"
     assert result.counts["remit_claims"] > 0 and result.counts["status_claims"] == 2
 
@@ -159,7 +159,7 @@ def test_cli_recover_reads_acknowledgments(status_store, tmp_path, monkeypatch):
                                    "--as-of", "2026-01-15", "-o", str(out), "--no-save", "--no-letters",
                                    "--request-status-after", "30"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    assert "front_end_rejection" in res.output and "CK1009" in res.output
+    assert "rejection" in res.output and "CK1009" in res.output
     assert "Claim status: 9 accepted, 1 rejected" in res.output
     assert "Claim status requests: 9 claim(s)" in res.output  # accepted, no 835 after 30 days
     assert (out / "claim-status.csv").read_text().count("\n") == 11

@@ -27,7 +27,7 @@ run's connection (every step one SQL statement, no per-claim Python):
    ``adjudicated (835)`` when a remittance matched it; plus the acknowledgments whose claim was
    not given.
 3. **items**: each claim whose latest state is rejected or pended (and that no 835 answered)
-   becomes a worklist item (kind ``front_end_rejection`` / ``pended``) with the claim's charge,
+   becomes a worklist item (kind ``rejection`` / ``pended``) with the claim's charge,
    the action (a rejected claim was never accepted: fix it and submit it again as a new claim;
    a pended one: follow up), and the filing deadline of the payer's terms (``new_claim``,
    counted from the date of service). ``edit_category`` names the edit catalog categories that
@@ -51,7 +51,7 @@ PREFIX = "acks_in_"
 
 #: default odds (industry practice, UNVERIFIED like worklist.DEFAULT_ODDS): a front-end rejection
 #: fixed and resubmitted in time is usually paid; a pended claim is followed up
-DEFAULT_ODDS = {"front_end_rejection": 0.90, "pended": 0.50}
+DEFAULT_ODDS = {"rejection": 0.90, "pended": 0.50}
 
 #: IK304 implementation segment syntax error codes (005010X231A1)
 SEGMENT_ERRORS = {
@@ -315,7 +315,7 @@ with rej as (
               order by tm.priority limit 1)) as terms_id
     from rej r
 )
-select case when state = 'rejected' then 'front_end_rejection' else 'pended' end as kind,
+select case when state = 'rejected' then 'rejection' else 'pended' end as kind,
        coalesce(total_charge, ack_charge, 0)::decimal(18, 2) as amount,
        reason, reasons, null as rarcs,
        case when state = 'rejected' then 'front_end_rejection' else 'pended' end as denial_reason,
@@ -354,7 +354,7 @@ def build(con: duckdb.DuckDBPyConnection, *, store=None) -> None:
     _status_texts(con, store)
     con.execute(EVENTS_SQL)
     con.execute(STATUS_SQL)
-    con.execute(ITEMS_SQL.format(rejected_odds=DEFAULT_ODDS["front_end_rejection"],
+    con.execute(ITEMS_SQL.format(rejected_odds=DEFAULT_ODDS["rejection"],
                                  pended_odds=DEFAULT_ODDS["pended"]))
 
 

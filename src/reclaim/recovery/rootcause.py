@@ -54,7 +54,7 @@ join findings f
   on f.claim_id = i.claim_id
  and (f.line_number = i.line_number or f.line_number is null
       -- a front-end rejection is about the whole claim: a finding on any of its lines counts
-      or (i.line_number is null and i.kind in ('front_end_rejection', 'pended')))
+      or (i.line_number is null and i.kind in ('rejection', 'pended')))
  and list_contains(string_split(i.edit_category, '|'), f.category)
 where i.edit_category is not null
 qualify row_number() over (
@@ -75,7 +75,7 @@ def attach_root_cause(con: duckdb.DuckDBPyConnection, findings: pa.Table, *, cat
     select w.*, rc.root_cause_edit,
            case when rc.root_cause_edit is not null
                      then rc.root_cause_edit || ': ' || rc.root_cause_message
-                when w.kind not in ('denial', 'partial_denial', 'front_end_rejection', 'pended') then null
+                when w.kind not in ('denial', 'partial_denial', 'rejection', 'pended') then null
                 when w.claim_id is null then 'submitted claim not found: cannot check it'
                 when not {ran} then 'edit catalog not run'
                 when w.edit_category is null then 'no edit checks for this kind of denial'

@@ -118,6 +118,8 @@ def after_read(app, kind: str, batch: ClaimBatch | RemitBatch, folder: Path) -> 
     # database, so the server does not hold them all in memory
     claims = [path for name in ("transactions", "claims", "diagnoses", "lines")
               for path in _committed_files(app, name)] or None
+    if "remit_claims" not in batch.tables:  # an acknowledgment (999, 277CA): recover reads the file itself
+        batch = [batch["files"]["path"][0].as_py()]
     try:
         with ref_store(app) as store:
             result = recover(batch, claims, store=store, policies=_policies(settings), db_url=settings.database_url,

@@ -37,7 +37,8 @@ from . import audit
 from .auth import User, now
 from .db import uploads, users
 
-KINDS = {"claims": "Claims (837P/837I, CSV, FHIR)", "remits": "Remittances (835)"}
+KINDS = {"claims": "Claims (837P/837I, CSV, FHIR)",
+         "remits": "Remittances (835) and acknowledgments (999, TA1, 277CA, 277)"}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _STALE_SECONDS = 24 * 3600
 
@@ -86,7 +87,22 @@ def _sweep_incoming(incoming: Path) -> None:
 def _read(kind: str, path: Path) -> ClaimBatch | RemitBatch:
     from ..claims import io
 
+    if kind == "remits" and io.sniff_format(path) == "x12":
+        from ..claims.x12 import read_ack, sniff_ack
+
+        if sniff_ack(path):  # a 999 / 277CA goes beside the 835s (recovery/acks.py)
+            return read_ack(path)
     return io.read_claims([path]) if kind == "claims" else io.read_remits([path])
+
+
+def _counts(kind: str, batch) -> tuple[int, int]:
+    """(claims, lines) an upload holds: CLM / CLP, or the acknowledged sets, claims and interchanges."""
+    if kind == "claims":
+        return batch["claims"].num_rows, batch["lines"].num_rows
+    if "remit_claims" in batch.tables:
+        return batch["remit_claims"].num_rows, batch["remit_lines"].num_rows
+    return (batch["ack_sets"].num_rows + batch["status_claims"].num_rows + batch["interchange_acks"].num_rows,
+            batch["status_lines"].num_rows)
 
 
 def issue_rows(table: pa.Table) -> list[dict]:
@@ -121,9 +137,7 @@ def store_upload(engine: Engine, uploads_dir: Path, user: User, kind: str, file_
             raise UploadRefused(f"{display_name}: the file is empty", [])
         batch = _read(kind, target)
         issues = batch["read_issues"]
-        main_table = "claims" if kind == "claims" else "remit_claims"
-        line_table = "lines" if kind == "claims" else "remit_lines"
-        claims, lines = batch[main_table].num_rows, batch[line_table].num_rows
+        claims, lines = _counts(kind, batch)
         severity = issues.column("severity")
         errors = pc.sum(pc.equal(severity, "error").cast(pa.int64())).as_py() or 0
         warnings = pc.sum(pc.equal(severity, "warning").cast(pa.int64())).as_py() or 0
