@@ -192,14 +192,32 @@ def _replicated_277ca(n: int) -> bytes:
     return ("~\n".join(out) + "~\n").encode()
 
 
+def _replicated_277(x12_samples, n: int) -> bytes:
+    """The X212 277 sample's transaction repeated ``n`` times in one group (subscriber and
+    dependent HLs, names carried from HL to claim across blocks)."""
+    segs = [s.strip() for s in (x12_samples / SAMPLE_277).read_text().split("~") if s.strip()]
+    st = next(i for i, s in enumerate(segs) if s.startswith("ST*"))
+    se = next(i for i, s in enumerate(segs) if s.startswith("SE*"))
+    body = []
+    for k in range(n):
+        txn = [s.replace("ST*277*0001", f"ST*277*{k:04d}").replace(f"SE*{se - st + 1}*0001",
+                                                                   f"SE*{se - st + 1}*{k:04d}")
+               for s in segs[st:se + 1]]
+        body += [s.replace("NM1*IL*1*SMITH*FRED", f"NM1*IL*1*SMITH{k}*FRED") for s in txn]
+    out = segs[:st] + body + [f"GE*{n}*20213", segs[-1]]
+    return ("~".join(out) + "~").encode()
+
+
 @pytest.mark.parametrize("source", ["sample-999", "sample-277", "sample-276", *OUR_FILES, "replicated-277ca",
-                                    "replicated-999"])
+                                    "replicated-999", "replicated-277"])
 def test_streaming_equals_whole_read(source, x12_samples):
     """1 KB blocks give the same tables as one block (AK2 loops and claims never split)."""
     from reclaim.claims.x12 import iter_ack
 
     if source == "replicated-277ca":
         path = _replicated_277ca(300)
+    elif source == "replicated-277":
+        path = _replicated_277(x12_samples, 60)
     elif source == "replicated-999":
         raw = (x12_samples / SAMPLE_999).read_bytes()[3:]
         path = raw.replace(b"IEA*1*000010216", b"IEA*1*000010216") * 40  # 40 interchanges (repeated controls)
@@ -215,6 +233,10 @@ def test_streaming_equals_whole_read(source, x12_samples):
             assert sorted(map(str, streamed[name].to_pylist())) == sorted(map(str, whole[name].to_pylist()))
         else:
             assert streamed[name].to_pylist() == whole[name].to_pylist(), name
+    if source == "replicated-277":
+        assert whole["status_claims"].num_rows == 180 and whole["read_issues"].num_rows == 0
+        assert whole["status_claims"]["subscriber_id"].null_count == 0
+        assert whole["status_claims"]["payer_id"].null_count == whole["status_claims"]["provider_npi"].null_count == 0
     if source == "replicated-277ca":
         assert whole["status_claims"].num_rows == 600 and len(batches) > 10
         ids = pc.unique(whole["status_claims"]["status_claim_id"])

@@ -271,7 +271,7 @@ class Reader277(StreamingReader):
         }).cast(STATUS_LINES)
 
         # statuses: claim level, then line level (line_index from the SVC)
-        parts = []
+        parts, sort_claim, sort_line = [], [], []
         for prefix in ("c", "s"):
             stc = P.get(f"{prefix}stc", {**stc_schema, **({"svc": pa.int64()} if prefix == "s" else {})})
             stc = stc.combine_chunks()
@@ -292,6 +292,8 @@ class Reader277(StreamingReader):
                                     np.concatenate(([True], group[1:] != group[:-1])))
             counter = np.cumsum(new_seg)
             base = np.repeat(counter[starts] - 1, np.diff(np.append(starts, len(group)))) if len(group) else counter
+            sort_claim.append(pos)
+            sort_line.append(np.zeros(len(pos), np.int64) if prefix == "c" else stc["svc"].to_numpy())
             parts.append(pa.table({
                 "status_claim_id": claim_ids.take(pa.array(pos, pa.int64())), "line_index": lidx,
                 "status_index": pa.array((counter - base).astype(np.int16)), "composite": stc["composite"],
@@ -299,10 +301,17 @@ class Reader277(StreamingReader):
                 "status_date": stc["date"], "action_code": stc["action"], "charge": stc["charge"],
                 "paid": stc["paid"], "check_number": stc["check"],
             }).cast(CLAIM_STATUSES))
-        claim_statuses = pa.concat_tables(parts)
-        # the HL names no later claim can point at
+        # claim by claim (file order), the claim's own statuses before its lines'
+        order = np.lexsort((np.concatenate(sort_line), np.concatenate(sort_claim)))
+        claim_statuses = pa.concat_tables(parts).take(pa.array(order, pa.int64()))
+        # the HL names no later claim can point at: before the current HL of each level, and
+        # before the HLs of the claims not emitted yet (a new HL may follow a pending claim)
+        pending = self.parts.get("trn", {f"hl{k}": pa.int64() for k in _NAMED})
         for k in _NAMED:
-            self.parts.drop_before((f"nm1_{k}",), self.state.hl[k])
+            keep_from = self.state.hl[k]
+            if len(pending):
+                keep_from = min(keep_from, int(pc.min(pending[f"hl{k}"]).as_py()))
+            self.parts.drop_before((f"nm1_{k}",), keep_from)
 
         issues = self.issues.table(file_id, identity["path"])
         self.issues = Issues()
