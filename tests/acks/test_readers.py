@@ -18,7 +18,8 @@ from .conftest import FIXTURES, without_bom
 SAMPLE_999 = "stupidedi__999-response-to-3-837s.edi"
 SAMPLE_277 = "stupidedi__277-claim-status-response.edi"
 SAMPLE_276 = "stupidedi__276-claim-status-request.edi"
-OUR_FILES = ["drug-claims.999", "drug-claims-rejected.999", "drug-claims.277ca", "drug-claims.ta1"]
+OUR_FILES = ["drug-claims.999", "drug-claims-rejected.999", "drug-claims.277ca", "drug-claims.ta1",
+             "drug-claims-rejected.ta1"]
 
 
 def rows(batch, table):

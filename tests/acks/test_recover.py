@@ -164,3 +164,31 @@ def test_cli_recover_reads_acknowledgments(status_store, tmp_path, monkeypatch):
     assert "Claim status requests: 9 claim(s)" in res.output  # accepted, no 835 after 30 days
     assert (out / "claim-status.csv").read_text().count("\n") == 11
     assert (out / "status-requests.276").is_file()
+
+
+def test_ta1_rejecting_the_interchange_rejects_its_claims(status_store):
+    result = recover([FIXTURES / "drug-claims-rejected.ta1"], [CLAIMS], store=status_store, as_of=AS_OF,
+                     run_edits=False)
+    items = by_pcn(result.items)
+    assert set(items) == {"PCN-0001", "PCN-0002"}
+    assert items["PCN-0001"]["reason"] == "TA1-R"
+    assert "TA1 interchange 000000101 rejected (TA104 R, TA105 006 invalid interchange sender ID)" \
+        in items["PCN-0001"]["explanation"]
+    accepted = recover([FIXTURES / "drug-claims.ta1"], [CLAIMS], store=status_store, as_of=AS_OF, run_edits=False)
+    assert accepted.items.num_rows == 0
+    assert {r["state"] for r in accepted.claim_status.to_pylist()} == {"submitted, awaiting acknowledgment"}
+
+
+def test_real_277_pended_claim_is_an_item(x12_samples, status_store):
+    """P3:317 (pended, waiting for information asked of the provider) is followed up; F0 and F2
+    (finalized) come with an 835 and are not front-end items."""
+    result = recover([x12_samples / "stupidedi__277-claim-status-response.edi"], None, store=status_store,
+                     as_of=AS_OF, run_edits=False)
+    [item] = result.items.to_pylist()
+    assert (item["kind"], item["reason"], item["patient_control_number"], item["action"]) == (
+        "pended", "P3:317", "SM123456", "review")
+    assert item["amount"] == Decimal("8513.88") and item["payer_claim_control_number"] == "05347006051"
+    assert "Pending/Provider Requested Information" in item["explanation"]
+    assert "status code text not loaded" in item["explanation"]  # 317 is not in the fixture list
+    states = by_pcn(result.claim_status)
+    assert (states["JO234567"]["state"], states["MA345678"]["state"]) == ("finalized", "finalized")

@@ -16,6 +16,8 @@ run's connection (every step one SQL statement, no per-claim Python):
      which loop, segment and element (``CLM02 in segment 22``) with the TR3's code text.
      A set whose 837 was not given still gives one event per claim its CTX names (or one for
      the set), so no rejection is lost.
+   * TA1: an interchange rejected (TA104 R) rejects every claim of the 837 interchange whose
+     ISA13 it names (TA101), with the TA105 note; an accepted TA1 only says the envelope was read.
    * 277CA / 277: each claim (2200D TRN) is matched to the submitted claim by patient control
      number (277CA TRN02, 277 REF*EJ = CLM01), with the total charge (STC04 = CLM02) and the
      service dates (DTP*472) agreeing when both sides have them. Its latest claim-level STC
@@ -77,6 +79,21 @@ ELEMENT_ERRORS = {
 SET_STATUS = {"A": "accepted", "E": "accepted with errors", "M": "rejected (message authentication code failed)",
               "P": "partially accepted", "R": "rejected", "W": "rejected (assurance failed)",
               "X": "rejected (content after decryption could not be analyzed)"}
+#: TA105 interchange note codes (X12 005010 control segments), the ones a rejection names
+TA1_NOTES = {
+    "000": "no error", "001": "interchange control number in the header and trailer do not match",
+    "002": "standard in the control standards identifier not supported", "003": "version of the controls not supported",
+    "004": "segment terminator invalid", "005": "invalid interchange ID qualifier for sender",
+    "006": "invalid interchange sender ID", "007": "invalid interchange ID qualifier for receiver",
+    "008": "invalid interchange receiver ID", "009": "unknown interchange receiver ID",
+    "014": "invalid interchange date value", "015": "invalid interchange time value",
+    "017": "invalid interchange version ID value", "018": "invalid interchange control number value",
+    "020": "invalid test indicator value", "021": "invalid number of included groups value",
+    "022": "invalid control structure", "023": "improper (premature) end-of-file (transmission)",
+    "024": "invalid interchange content (e.g. invalid GS segment)", "025": "duplicate interchange control number",
+    "026": "invalid data element separator", "027": "invalid component element separator",
+}
+
 #: STC01-3 entity identifier codes most 277CA rejections name, and the 837P loop to fix (005010X222A1)
 ENTITIES = {
     "85": ("billing provider", "2010AA"), "87": ("pay-to provider", "2010AB"), "82": ("rendering provider", "2310B"),
@@ -209,6 +226,21 @@ with set_match as (
            null::varchar as entity_code
     from set_claim_errors sc
     left join ik5_text ss on ss.code = sc.set_status
+), eta1 as (
+    -- a TA1 rejecting an interchange (TA104 R) rejects every claim in it; an accepted one says
+    -- only that the envelope was read (the 999 and 277CA that follow say more)
+    select c.claim_id, c.patient_control_number, 'TA1' as source, ta.file_id as ack_file_id,
+           ta.acknowledged_date as ack_date, ta.file_id || ':' || ta.acknowledged_control as event_key,
+           'rejected' as state, 'TA1' as category, 'TA1-' || ta.status as reason,
+           'TA1 interchange ' || ta.acknowledged_control || ' rejected (TA104 R'
+             || coalesce(', TA105 ' || ta.note_code || coalesce(' ' || tn.text, ''), '') || ')' as detail,
+           null as reasons, null as edit_category, null::varchar as payer_claim_control_number,
+           null::decimal(18, 2) as ack_charge, null::varchar as entity_code
+    from acks_in_interchange_acks ta
+    join transactions t on t.transaction_type in ('837P', '837I') and t.interchange_control = ta.acknowledged_control
+    join claims c on c.transaction_id = t.transaction_id
+    left join ta1_text tn on tn.code = ta.note_code
+    where ta.status = 'R'
 ), claim_dates as (
     select c.claim_id, c.patient_control_number, c.total_charge,
            coalesce(c.statement_from, min(l.service_date)) as date_from,
@@ -267,7 +299,9 @@ with set_match as (
     left join stc s using (status_claim_id)
     left join acks_in_transactions t on t.transaction_id = m.transaction_id
 )
-select *, 0 as source_order from e999 union all by name select *, 1 as source_order from e277
+select *, 0 as source_order from eta1
+union all by name select *, 1 as source_order from e999
+union all by name select *, 2 as source_order from e277
 """
 
 STATUS_SQL = """
@@ -349,6 +383,7 @@ def build(con: duckdb.DuckDBPyConnection, *, store=None) -> None:
     con.register("ik304_text", _code_table(SEGMENT_ERRORS, "text"))
     con.register("ik403_text", _code_table(ELEMENT_ERRORS, "text"))
     con.register("ik5_text", _code_table(SET_STATUS, "text"))
+    con.register("ta1_text", _code_table(TA1_NOTES, "text"))
     con.register("entity_text", pa.table({"code": list(ENTITIES), "name": [v[0] for v in ENTITIES.values()],
                                           "loop": [v[1] for v in ENTITIES.values()]}))
     _status_texts(con, store)
