@@ -222,7 +222,7 @@ class Reader277(StreamingReader):
         np.add.at(self.claims_emitted, tpos, 1)
         ctid = tid_all.take(pa.array(tpos, pa.int64()))
         claim_ids = pc.binary_join_element_wise(ctid, pa.array(ordinal).cast(pa.string()), ":")
-        ctype = pa.array([type_all[i] for i in tpos.tolist()], pa.string())
+        ctype = pa.array(type_all, pa.string()).take(pa.array(tpos, pa.int64()))
 
         names = {k: first_per_key(self.parts.lookup(f"nm1_{k}", {"name": pa.string(), "id": pa.string()}),
                                   trn[f"hl{k}"].to_numpy()) for k in _NAMED}

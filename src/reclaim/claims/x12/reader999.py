@@ -57,6 +57,7 @@ class Reader999(StreamingReader):
         super().__init__(source, block_size=block_size, on_issue=on_issue)
         self.sets_emitted = np.zeros(0, dtype=np.int64)  # per transaction, for the AK2 ordinal
         self.isa13: dict[int, str | None] = {}  # ISA segment number -> ISA13 (for TA1 rows)
+        self.ta1_seen = False  # a TA1 was emitted (a file of TA1s only holds no 999)
 
     def _block(self, b) -> None:
         st, P, T = self.state, self.parts, Typed(b, self.issues)
@@ -235,8 +236,6 @@ class Reader999(StreamingReader):
         return AckBatch(tables={"files": files, "transactions": transactions, "ack_groups": groups,
                                 "ack_sets": sets, "ack_errors": errors, "interchange_acks": interchange_acks,
                                 "read_issues": issues})
-
-    ta1_seen = False
 
     def _errors(self, P, skey, set_ids) -> pa.Table:
         """One row per IK4 (or per IK3 without IK4), with the IK3's business-unit and trigger CTX."""
