@@ -192,3 +192,16 @@ def test_real_277_pended_claim_is_an_item(x12_samples, status_store):
     assert "status code text not loaded" in item["explanation"]  # 317 is not in the fixture list
     states = by_pcn(result.claim_status)
     assert (states["JO234567"]["state"], states["MA345678"]["state"]) == ("finalized", "finalized")
+
+
+def test_acknowledgments_in_the_claims_folder(status_store, tmp_path):
+    """A clearinghouse folder holds the 837s and their 999/277CA together: recover sorts them."""
+    import shutil
+
+    folder = tmp_path / "outbox"
+    folder.mkdir()
+    for path in (CLAIMS, FIXTURES / "drug-claims.277ca"):
+        shutil.copy(path, folder / path.name)
+    result = recover(None, [folder], store=status_store, as_of=AS_OF, run_edits=False)
+    assert [i["patient_control_number"] for i in result.items.to_pylist()] == ["PCN-0002"]
+    assert not [r for r in result.read_issues.to_pylist() if r["code"] == "IO-ACKNOWLEDGMENT"]

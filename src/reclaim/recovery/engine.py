@@ -321,6 +321,8 @@ def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, thres
         clock[0] = now
 
     ack_files, remits = acks.split_inputs(remits)  # 999/TA1/277CA/277 files go beside the 835s
+    more_acks, claims = acks.split_inputs(claims)  # (or sit in the claims folder)
+    ack_files += more_acks
     counts = _load(con, remits, "remits")
     for name, n in _load(con, claims, "claims").items():  # files, transactions, read_issues: both kinds
         counts[name] = counts.get(name, 0) + n
