@@ -33,6 +33,9 @@ $R data import tests/fixtures/refdata/x12_claim_status
 rm -rf out/acks
 $R recover examples/acks/check-medicare.999 examples/acks/check-medicare.277ca \
   --claims examples/claims/check-medicare.837 --policy medicare --as-of 2025-12-15 -o out/acks --no-save
+.venv/bin/python -c 'import csv; [print(r["patient_control_number"] + ": " + r["explanation"] + "\n  root cause: "
+  + r["root_cause"] + "\n  deadline: " + r["deadline"] + " (" + r["deadline_rule"] + ")")
+  for r in csv.DictReader(open("out/acks/worklist.csv")) if r["kind"] == "rejection"]'
 echo "the rejected claim is in out/acks/worklist.csv; every claim's acknowledgment state in out/acks/claim-status.csv"
 
 step "reclaim code J0897: the billing guide"
