@@ -408,7 +408,8 @@ def no_response(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, days: int) ->
 def write_status_requests(result, out: str | Path, *, days: int, usage: str = "P", sender: str | None = None,
                           receiver: str | None = None):
     """A 276 (:func:`reclaim.claims.x12.writer276.write_276`) for the run's claims with no answer
-    ``days`` or more after their 837 was created (:func:`no_response`). Returns the writer's result (``path`` None when there was no such claim)."""
+    ``days`` or more after their 837 was created (:func:`no_response`). Returns the writer's
+    result (``path`` None when there was no such claim)."""
     from ..claims.x12.writer276 import write_276
 
     if result._run is None:

@@ -71,7 +71,8 @@ class StreamingReader:
                             byte_offset=b.offset[junk], skipped="segment")
         unlisted = np.flatnonzero(sid == UNLISTED)
         if len(unlisted):
-            self.issues.add("X12-UNKNOWN-SEGMENT", "segment id not used in 837 or 835 transactions; ignored",
+            self.issues.add("X12-UNKNOWN-SEGMENT",
+                            "segment id not used in 837, 835, 999 or 276/277 transactions; ignored",
                             severity="warning", segment_index=idx[unlisted], byte_offset=b.offset[unlisted],
                             segment_id=b.element(unlisted, 0), skipped="segment")
         envelope = [SEGMENT_CODE[s] for s in ("ISA", "GS", "ST", "SE", "GE", "IEA")]
