@@ -153,6 +153,9 @@ def _acknowledgments(result, out: Path, status_after: int | None, usage: str) ->
     from ..recovery import acks
     from ..recovery.export import write_csv
 
+    had_acks = any(result.counts.get(t, 0) for t in ("ack_sets", "status_claims", "interchange_acks"))
+    if not had_acks and status_after is None:
+        return  # no acknowledgment given: every claim would read "awaiting acknowledgment"
     status = result.claim_status
     if status.num_rows:
         write_csv(status, out / "claim-status.csv")

@@ -245,7 +245,9 @@ with set_match as (
     select c.claim_id, c.patient_control_number, c.total_charge,
            coalesce(c.statement_from, min(l.service_date)) as date_from,
            coalesce(c.statement_to, max(coalesce(l.service_date_to, l.service_date))) as date_to
-    from claims c left join lines l using (claim_id)
+    -- only the claims a status can be about (their CLM01 is in a 277): no scan of every line
+    from (select * from claims semi join acks_in_status_claims using (patient_control_number)) c
+    left join lines l using (claim_id)
     group by c.claim_id, c.patient_control_number, c.total_charge, c.statement_from, c.statement_to
 ), st_match as (
     select sc.*, cd.claim_id as matched_claim_id
@@ -332,12 +334,16 @@ with rej as (
            coalesce(cd.date_from, l.ack_date) as dos, fl.procedure_code, fl.modifier_1, fl.modifier_2
     from ack_latest l
     left join claims c using (claim_id)
+    -- the date of service and the first line (which drug the item is about) of these claims only
     left join (select claim_id, coalesce(min(c2.statement_from), min(l2.service_date)) as date_from
-               from claims c2 left join lines l2 using (claim_id) group by claim_id) cd using (claim_id)
-    -- the claim's first line, to show which drug the item is about
+               from claims c2 left join lines l2 using (claim_id)
+               where claim_id in (select claim_id from ack_latest where state in ('rejected', 'pended'))
+               group by claim_id) cd using (claim_id)
     left join (select claim_id, arg_min(procedure_code, line_number) as procedure_code,
                       arg_min(modifier_1, line_number) as modifier_1, arg_min(modifier_2, line_number) as modifier_2
-               from lines group by claim_id) fl using (claim_id)
+               from lines
+               where claim_id in (select claim_id from ack_latest where state in ('rejected', 'pended'))
+               group by claim_id) fl using (claim_id)
     where l.state in ('rejected', 'pended')
       and (l.claim_id is null or l.claim_id not in (select claim_id from claim_match where claim_id is not null))
 ), termed as (
