@@ -25,12 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import InputFormatError
-from ..model import (CLAIM_STATUSES, FILES, MONEY, QUANTITY, STATUS_CLAIMS, STATUS_LINES, TRANSACTIONS,
-                     AckBatch)
-from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, first_with, keep_rows, rank_within
+from ..model import CLAIM_STATUSES, MONEY, QUANTITY, STATUS_CLAIMS, STATUS_LINES, AckBatch
+from ._columns import Typed, ffill, ffill_position, first_per_key, first_with, keep_rows, rank_within
 from ._stream import StreamingReader
-from .envelope import envelope_columns
-from .ids import files_table, transaction_ids
 from .tokenizer import SEGMENT_CODE, components
 
 C = SEGMENT_CODE
@@ -162,30 +159,15 @@ class Reader277(StreamingReader):
             self.parts.add(f"{prefix}stc", claim_key[rr], **cols)
 
     def _emit(self, final: bool) -> AckBatch:
-        tk = self.tokenizer
-        identity = self.identity
-        file_id = identity["file_id"]
-        for d in tk.issues[self.tk_issues_done:]:
-            self.issues.add_dict(d)
-        self.tk_issues_done = len(tk.issues)
-        all_txns = self.walker.transactions if self.walker else []
+        file_id = self.identity["file_id"]
+        all_txns = self._typed_transactions(status_transaction_type, "a 276 or 277")
         if final and all_txns and all(t["ST01"] not in ("276", "277") for t in all_txns):
             kinds = sorted({str(t["ST01"]) for t in all_txns})
             raise InputFormatError(f"{self._name()}: holds {', '.join(kinds)} transactions, not 276/277 claim "
                                    "status or 277CA acknowledgments")
-        for t in all_txns[len(self.tids):]:
-            t["type"] = status_transaction_type(t["ST01"], t["version"])
-            if t["type"] is None:
-                self.issues.add("X12-WRONG-TRANSACTION", f"transaction set {t['ST01']} is not a 276 or 277; skipped",
-                                segment_index=t["index"], byte_offset=t["offset"], segment_id="ST", loop="ST",
-                                skipped="transaction")
-        self.tids += transaction_ids(file_id, all_txns[len(self.tids):], self.issues, self.tid_seen)
         grow = len(all_txns) - len(self.claims_emitted)
         self.claims_emitted = np.concatenate([self.claims_emitted, np.zeros(grow, np.int64)])
-        open_st = self.walker.st if (self.walker and not final) else None
-        n_closed = len(all_txns) - (1 if open_st is not None else 0)
-        last_trn = self.state.last["CTRN"]
-        cut = last_trn if (open_st is not None and open_st["index"] < last_trn) else self.last_index + 1
+        n_closed, cut = self._complete(final, self.state.last["CTRN"])
         P = self.parts.split(_CLAIM_PARTS, cut)
         closed = slice(self.txn_done, n_closed)
         self.txn_done = n_closed
@@ -193,14 +175,7 @@ class Reader277(StreamingReader):
         ok_all = np.array([t["type"] is not None for t in all_txns], dtype=bool)
         type_all = [t["type"] for t in all_txns]
         tid_all = pa.array(self.tids, pa.string())
-        txns = all_txns[closed]
-        transactions = pa.table({
-            "transaction_id": tid_all[closed], "file_id": pa.repeat(pa.scalar(file_id, pa.string()), len(txns)),
-            **envelope_columns(txns),
-            "created": pa.array([t["GS04"] for t in txns], pa.date32()),
-            "submitter_name": pa.nulls(len(txns), pa.string()), "submitter_id": pa.nulls(len(txns), pa.string()),
-            "receiver_name": pa.nulls(len(txns), pa.string()),
-        }).select(TRANSACTIONS.names).cast(TRANSACTIONS).filter(pa.array(ok_all[closed]))
+        transactions = self._transactions_table(all_txns[closed], tid_all[closed])
 
         trn = P.get("trn", {"txn": pa.int64(), "offset": pa.int64(), "trace": pa.string(),
                             **{f"hl{k}": pa.int64() for k in _NAMED}})
@@ -313,15 +288,7 @@ class Reader277(StreamingReader):
                 keep_from = min(keep_from, int(pc.min(pending[f"hl{k}"]).as_py()))
             self.parts.drop_before((f"nm1_{k}",), keep_from)
 
-        issues = self.issues.table(file_id, identity["path"])
-        self.issues = Issues()
-        if self.walker is not None:
-            self.walker.issues = self.issues
-        if self.on_issue is not None:
-            for row in issues.to_pylist():
-                self.on_issue(row)
-        files = FILES.empty_table() if self.files_emitted else files_table(identity)
-        self.files_emitted = True
+        files, issues = self._files_and_issues()
         return AckBatch(tables={"files": files, "transactions": transactions, "status_claims": status_claims,
                                 "claim_statuses": claim_statuses, "status_lines": status_lines,
                                 "read_issues": issues})

@@ -25,11 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import InputFormatError
-from ..model import (ACK_ERRORS, ACK_GROUPS, ACK_SETS, FILES, INTERCHANGE_ACKS, TRANSACTIONS, AckBatch)
-from ._columns import Issues, Typed, ffill_position, first_per_key, join_present, keep_rows, rank_within
+from ..model import ACK_ERRORS, ACK_GROUPS, ACK_SETS, INTERCHANGE_ACKS, AckBatch
+from ._columns import Typed, ffill_position, first_per_key, join_present, keep_rows, rank_within
 from ._stream import StreamingReader
-from .envelope import envelope_columns
-from .ids import files_table, transaction_ids
 from .tokenizer import SEGMENT_CODE, components
 
 C = SEGMENT_CODE
@@ -123,31 +121,16 @@ class Reader999(StreamingReader):
                             loop="2110", segment_id="IK4", skipped="segment")
 
     def _emit(self, final: bool) -> AckBatch:
-        tk = self.tokenizer
-        identity = self.identity
-        file_id = identity["file_id"]
-        for d in tk.issues[self.tk_issues_done:]:
-            self.issues.add_dict(d)
-        self.tk_issues_done = len(tk.issues)
-        all_txns = self.walker.transactions if self.walker else []
+        file_id = self.identity["file_id"]
+        all_txns = self._typed_transactions(lambda st01, version: "999" if st01 == "999" else None, "a 999")
         if final and all(t["ST01"] != "999" for t in all_txns) and not self.parts.pieces.get("ta1") \
                 and not self.ta1_seen:
             kinds = sorted({str(t["ST01"]) for t in all_txns}) or ["no"]
             raise InputFormatError(f"{self._name()}: holds {', '.join(kinds)} transactions, not 999 or TA1 "
                                    "acknowledgments")
-        for t in all_txns[len(self.tids):]:
-            t["type"] = "999" if t["ST01"] == "999" else None
-            if t["type"] is None:
-                self.issues.add("X12-WRONG-TRANSACTION", f"transaction set {t['ST01']} is not a 999; skipped",
-                                segment_index=t["index"], byte_offset=t["offset"], segment_id="ST", loop="ST",
-                                skipped="transaction")
-        self.tids += transaction_ids(file_id, all_txns[len(self.tids):], self.issues, self.tid_seen)
         grow = len(all_txns) - len(self.sets_emitted)
         self.sets_emitted = np.concatenate([self.sets_emitted, np.zeros(grow, np.int64)])
-        open_st = self.walker.st if (self.walker and not final) else None
-        n_closed = len(all_txns) - (1 if open_st is not None else 0)
-        last_ak2 = self.state.last["AK2"]
-        cut = last_ak2 if (open_st is not None and open_st["index"] < last_ak2) else self.last_index + 1
+        n_closed, cut = self._complete(final, self.state.last["AK2"])
         ak1_all = self.parts.lookup("ak1", {"functional": pa.string(), "control": pa.string(),
                                             "version": pa.string()})
         P = self.parts.split(_SET_PARTS, cut)
@@ -162,12 +145,7 @@ class Reader999(StreamingReader):
         txns = all_txns[closed]
         st_index, is999, tid_closed = st_all[closed], is999_all[closed], tid_all[closed]
         fid = pa.repeat(pa.scalar(file_id, pa.string()), len(txns))
-        transactions = pa.table({
-            "transaction_id": tid_closed, "file_id": fid, **envelope_columns(txns),
-            "created": pa.array([t["GS04"] for t in txns], pa.date32()),
-            "submitter_name": pa.nulls(len(txns), pa.string()), "submitter_id": pa.nulls(len(txns), pa.string()),
-            "receiver_name": pa.nulls(len(txns), pa.string()),
-        }).select(TRANSACTIONS.names).cast(TRANSACTIONS).filter(pa.array(is999))
+        transactions = self._transactions_table(txns, tid_closed)
 
         ak1 = first_per_key(P.get("ak1", {"functional": pa.string(), "control": pa.string(),
                                           "version": pa.string()}), st_index)
@@ -224,15 +202,7 @@ class Reader999(StreamingReader):
             "acknowledged_time": ta1["time"], "status": ta1["status"], "note_code": ta1["note"],
         }).cast(INTERCHANGE_ACKS)
 
-        issues = self.issues.table(file_id, identity["path"])
-        self.issues = Issues()
-        if self.walker is not None:
-            self.walker.issues = self.issues
-        if self.on_issue is not None:
-            for row in issues.to_pylist():
-                self.on_issue(row)
-        files = FILES.empty_table() if self.files_emitted else files_table(identity)
-        self.files_emitted = True
+        files, issues = self._files_and_issues()
         return AckBatch(tables={"files": files, "transactions": transactions, "ack_groups": groups,
                                 "ack_sets": sets, "ack_errors": errors, "interchange_acks": interchange_acks,
                                 "read_issues": issues})
