@@ -42,7 +42,7 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
     Exits 1 when errors remain, 0 otherwise."""
     from ..claims.io import read_claims
     from ..edits import check, check_files
-    from ..edits.fix import apply_fixes, write_fixed
+    from ..edits.fix import fix_until_clean, write_fixed
     from ..errors import ReclaimError
     from ..policy import load_policies
     from ..refdata.store import RefStore
@@ -60,16 +60,15 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
             # --fix rewrites the claims, so it holds them in memory (one 837 or one CSV)
             batch = read_claims(files)
             history = read_claims(history_files) if history_files else None
-            findings = check(batch, history=history, **run)
             formats = set(batch["files"].column("format").to_pylist())
             if not formats <= {"x12", "csv"} or len(formats) != 1:
                 raise ReclaimError(f"--fix writes one 837 or one CSV; the inputs are {sorted(formats)}",
                                    hint="run --fix on files of one format at a time")
-            fixed, changes = apply_fixes(batch, findings.table)
+            # fixes until nothing mechanical is left (a code swap makes its units and JW/JZ fixable)
+            fixed, changes, findings, remaining, _ = fix_until_clean(batch, lambda b: check(b, history=history, **run))
             from ..claims.x12.writer import envelope_from_settings
 
             write_fixed(fixed, output, formats.pop(), **envelope_from_settings(settings))
-            remaining = check(fixed, history=history, **run)
         else:
             # streamed: X12 block by block, Parquet read by the engine itself
             findings = check_files(files, history=history_files, **run)
@@ -151,4 +150,7 @@ def _diff(batch, changes, output, remaining) -> None:
         click.echo(f"  claim {r['patient_control_number']} line {r['line_number']}: {r['field']}: "
                    + click.style(f"- {r['before'] or '(none)'}", fg="red") + " "
                    + click.style(f"+ {r['after'] or '(none)'}", fg="green") + f"   ({r['codes']})")
-    click.echo(f"  after the fixes: {remaining.errors} errors remain (need a person: see the findings above)")
+    click.echo(f"  after the fixes: {remaining.errors} errors remain (need a person):")
+    for r in sorted(remaining.table.to_pylist(), key=lambda r: (order.get(r["claim_id"], -1), r["line_number"] or 0, r["code"])):
+        where = f"line {r['line_number']}" if r["line_number"] is not None else "claim"
+        click.echo(f"    claim {r['patient_control_number']} {where}: {r['code']} {r['severity']}  {r['message']}")

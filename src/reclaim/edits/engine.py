@@ -73,6 +73,63 @@ def _duplicate_key(patient_id: str, billing_npi: str, service_date: str, line: s
     return f"hash({patient_id}, {billing_npi}, {service_date}, {line}.procedure_code, {modifiers}, {line}.units)"
 
 
+def _asp_uom(dosage: str) -> str:
+    """The unit of measure of an ASP "HCPCS Code Dosage" ("1 MG", "100 UNITS"), in the HCPCS
+    parser's normalized spelling (reclaim.refdata.units)."""
+    word = f"lower(regexp_extract({dosage}, '[A-Za-z]+', 0))"
+    return f"(CASE {word} WHEN 'unit' THEN 'units' WHEN 'gm' THEN 'g' WHEN '' THEN NULL ELSE {word} END)"
+
+
+def _unit_family(uom: str) -> str:
+    """Units of measure that convert into each other: mass (mg, mcg, g); any other unit only
+    into itself (units, iu, ml...)."""
+    return f"(CASE WHEN {uom} IN ('mg', 'mcg', 'g') THEN 'mass' ELSE {uom} END)"
+
+
+def _unit_factor(uom: str) -> str:
+    """A unit of measure in its family's base unit (mass: milligrams)."""
+    return f"(CASE {uom} WHEN 'mcg' THEN 0.001 WHEN 'g' THEN 1000 ELSE 1 END)"
+
+
+#: billing units the NDC quantity on the line can hold: items x units per item
+#: (UN = items; ML = volume, items = volume / package size rounded up)
+_NDC_MAX_UNITS = """CAST(CASE WHEN l.ndc_unit = 'UN' THEN k.xw_units_per_item * l.ndc_quantity
+                    WHEN l.ndc_unit = 'ML' AND k.xw_package_size > 0
+                      THEN k.xw_units_per_item * CAST(ceil(l.ndc_quantity / k.xw_package_size) AS DECIMAL(18,3))
+               END AS DECIMAL(18,3))"""
+
+
+def _drug_units() -> str:
+    """A line's units in its drug code's billing unit. As billed when the billed code is the
+    drug's; after a code swap (key_facts.code_swapped) the dose is, in this order: the dose the
+    line description states ("PROLIA 60 MG", see reclaim.refdata.units.DOSE_IN_TEXT), the units
+    billed times the billed code's unit (J1327 x 12 = 60 mg), or what the NDC quantity holds; it
+    is divided by the drug code's unit and rounded as CMS says: up to the next whole unit, waste
+    (JW) down (domain-facts §1.4 [CMS-RAC74] [ACR-WASTE]). NULL when none of them is known."""
+    from ..refdata.units import DOSE_IN_TEXT, DOSE_TWICE_IN_TEXT
+
+    text = "upper(l.description)"
+    uom = f"regexp_extract({text}, '{DOSE_IN_TEXT}', 2)"
+    norm = (f"(CASE {uom} WHEN 'MG' THEN 'mg' WHEN 'MCG' THEN 'mcg' WHEN 'G' THEN 'g' WHEN 'GM' THEN 'g'"
+            f" WHEN 'IU' THEN 'iu' ELSE 'units' END)")
+    stated = (f"CASE WHEN regexp_matches({text}, '{DOSE_IN_TEXT}') AND NOT regexp_matches({text}, '{DOSE_TWICE_IN_TEXT}')"
+              f" AND {_unit_family(norm)} = k.drug_unit_family AND k.drug_unit_base > 0"
+              f" THEN TRY_CAST(regexp_extract({text}, '{DOSE_IN_TEXT}', 1) AS DECIMAL(18,3)) * {_unit_factor(norm)}"
+              f" / k.drug_unit_base END")
+    converted = ("CASE WHEN k.billed_unit_family = k.drug_unit_family AND k.drug_unit_base > 0"
+                 " THEN l.units * k.billed_unit_base / k.drug_unit_base END")
+    dose = f"coalesce({stated}, {converted}, {_NDC_MAX_UNITS})"
+    units = (f"(CASE WHEN NOT coalesce(k.code_swapped, false) THEN l.units"
+             f" WHEN l.has_jw THEN CAST(floor({dose}) AS DECIMAL(18,3)) ELSE CAST(ceil({dose}) AS DECIMAL(18,3)) END)")
+    # where a swapped line's drug_units came from: 1 the description, 2 the billed units, 3 the NDC quantity
+    source = (f"(CASE WHEN coalesce(k.code_swapped, false) THEN CASE WHEN ({stated}) IS NOT NULL THEN 1"
+              f" WHEN ({converted}) IS NOT NULL THEN 2 WHEN {_NDC_MAX_UNITS} IS NOT NULL THEN 3 END END)")
+    return units, source
+
+
+_DRUG_UNITS, _DRUG_UNITS_SOURCE = _drug_units()
+_AT_RISK_UNITS = f"(CASE WHEN NOT coalesce(k.code_swapped, false) THEN l.units ELSE least({_DRUG_UNITS}, {_NDC_MAX_UNITS}) END)"
+
 #: (name, SQL, materialise?) built before the edits run; documented in docs/check.md
 PREP: list[tuple[str, str, bool]] = [
     # the HCPCS file carries each code's own add/termination dates, so its oldest release also
@@ -195,34 +252,71 @@ PREP: list[tuple[str, str, bool]] = [
         # the reference facts of each code x NDC of the batch in each epoch (small: computed
         # once per distinct key, not once per line)
         "key_facts",
+        # The drug given: when the crosswalk assigns the line's NDC to exactly one code and not to
+        # the billed one (RC103/RC104), the drug-dependent facts (drug, unit, ASP, crosswalk row)
+        # are those of the NDC's code (drug_code), so JW/JZ, units and package edits judge the
+        # product given in the same run as the code finding; the billed code's own facts (valid
+        # on the date? NOC?) stay as billed. billed_unit_* / drug_unit_*: the billing unit as
+        # (family, amount in the family's base unit), to convert units between the two codes
         """
         WITH k AS (
           -- numbered here, on the three key columns (numbering the joined rows sorted every fact)
           SELECT kk.procedure_code, kk.ndc11, e.epoch,
                  row_number() OVER (ORDER BY kk.procedure_code, kk.ndc11, e.epoch) AS fact_key
           FROM (SELECT DISTINCT procedure_code, ndc11 FROM lines) kk CROSS JOIN ref_epochs e
+        ), xw_releases AS (
+          SELECT valid_from, valid_to, max(release) AS release FROM xw_dos GROUP BY valid_from, valid_to
+        ), b AS (
+          SELECT k.*, h.code IS NOT NULL AS hcpcs_known, h.release AS hcpcs_release, h.long_description,
+            h.add_date, h.effective_date, h.termination_date, h.pricing_indicator, h.coverage_code,
+            coalesce(h.is_noc, false) AS is_noc,
+            coalesce(h.unit_amount, a.dosage_amount) AS billed_unit_amount,
+            coalesce(h.unit_uom, """ + _asp_uom("a.dosage") + """) AS billed_unit_uom,
+            coalesce(n.ndc_code_count, 0) AS ndc_code_count, n.ndc_code, n.ndc_code_max, n.ndc_drug_name, n.ndc_release,
+            coalesce(cn.code_ndc_count, 0) AS code_ndc_count, cn.code_ndc_first, xr.release AS xw_in_force,
+            CASE WHEN n.ndc_code_count = 1 AND x.hcpcs IS NULL AND n.ndc_code <> k.procedure_code
+                 THEN n.ndc_code ELSE k.procedure_code END AS drug_code
+          FROM k
+          LEFT JOIN hcpcs_dos h ON h.kind = 'procedure' AND h.code = k.procedure_code
+               AND k.epoch >= h.valid_from AND k.epoch < h.valid_to
+          LEFT JOIN asp_dos a ON a.hcpcs = k.procedure_code AND k.epoch >= a.valid_from AND k.epoch < a.valid_to
+          LEFT JOIN xw_dos x ON x.ndc11 = k.ndc11 AND x.hcpcs = k.procedure_code
+               AND k.epoch >= x.valid_from AND k.epoch < x.valid_to
+          LEFT JOIN ndc_codes_dos n ON n.ndc11 = k.ndc11 AND k.epoch >= n.valid_from AND k.epoch < n.valid_to
+          LEFT JOIN code_ndcs_dos cn ON cn.hcpcs = k.procedure_code AND k.epoch >= cn.valid_from AND k.epoch < cn.valid_to
+          LEFT JOIN xw_releases xr ON k.epoch >= xr.valid_from AND k.epoch < xr.valid_to
+        ), d AS (
+          SELECT b.*, b.drug_code <> b.procedure_code AS code_swapped,
+            h.long_description AS drug_description,
+            coalesce(h.is_drug, h.pricing_indicator = '51', false) AS is_drug,
+            coalesce(h.unit_amount, a.dosage_amount) AS unit_amount,
+            coalesce(h.unit_uom, """ + _asp_uom("a.dosage") + """) AS unit_uom,
+            a.release AS asp_release, a.payment_limit, a.dosage AS asp_dosage,
+            x.release AS xw_release, x.drug_name, x.billing_units AS xw_units_per_item,
+            coalesce(x.billing_units_per_package, x.billing_units * x.package_quantity) AS xw_units_per_ndc,
+            x.package_size AS xw_package_size
+          FROM b
+          LEFT JOIN hcpcs_dos h ON h.kind = 'procedure' AND h.code = b.drug_code
+               AND b.epoch >= h.valid_from AND b.epoch < h.valid_to
+          LEFT JOIN asp_dos a ON a.hcpcs = b.drug_code AND b.epoch >= a.valid_from AND b.epoch < a.valid_to
+          LEFT JOIN xw_dos x ON x.ndc11 = b.ndc11 AND x.hcpcs = b.drug_code
+               AND b.epoch >= x.valid_from AND b.epoch < x.valid_to
         )
-        SELECT k.fact_key, k.procedure_code AS code_key, k.ndc11 AS ndc_key, k.epoch,
-          h.code IS NOT NULL AS hcpcs_known, h.release AS hcpcs_release, h.long_description,
-          h.add_date, h.effective_date, h.termination_date, h.pricing_indicator, h.coverage_code,
-          coalesce(h.is_drug, h.pricing_indicator = '51', false) AS is_drug,
-          coalesce(h.unit_amount, a.dosage_amount) AS unit_amount,
-          h.unit_uom,
-          coalesce(h.is_noc, false) AS is_noc,
-          a.release AS asp_release, a.payment_limit, a.dosage AS asp_dosage,
-          x.release AS xw_release, x.drug_name, x.billing_units AS xw_units_per_item,
-          coalesce(x.billing_units_per_package, x.billing_units * x.package_quantity) AS xw_units_per_ndc,
-          x.package_size AS xw_package_size,
-          coalesce(n.ndc_code_count, 0) AS ndc_code_count, n.ndc_code, n.ndc_code_max, n.ndc_drug_name, n.ndc_release,
-          coalesce(cn.code_ndc_count, 0) AS code_ndc_count, cn.code_ndc_first
-        FROM k
-        LEFT JOIN hcpcs_dos h ON h.kind = 'procedure' AND h.code = k.procedure_code
-             AND k.epoch >= h.valid_from AND k.epoch < h.valid_to
-        LEFT JOIN asp_dos a ON a.hcpcs = k.procedure_code AND k.epoch >= a.valid_from AND k.epoch < a.valid_to
-        LEFT JOIN xw_dos x ON x.ndc11 = k.ndc11 AND x.hcpcs = k.procedure_code
-             AND k.epoch >= x.valid_from AND k.epoch < x.valid_to
-        LEFT JOIN ndc_codes_dos n ON n.ndc11 = k.ndc11 AND k.epoch >= n.valid_from AND k.epoch < n.valid_to
-        LEFT JOIN code_ndcs_dos cn ON cn.hcpcs = k.procedure_code AND k.epoch >= cn.valid_from AND k.epoch < cn.valid_to
+        SELECT d.fact_key, d.procedure_code AS code_key, d.ndc11 AS ndc_key, d.epoch,
+          d.hcpcs_known, d.hcpcs_release, d.long_description, d.add_date, d.effective_date, d.termination_date,
+          d.pricing_indicator, d.coverage_code, d.is_noc, d.billed_unit_amount, d.billed_unit_uom,
+          d.drug_code, d.code_swapped, d.drug_description, d.is_drug, d.unit_amount, d.unit_uom,
+          d.asp_release, d.payment_limit, d.asp_dosage,
+          d.xw_release, d.drug_name, d.xw_units_per_item, d.xw_units_per_ndc, d.xw_package_size,
+          -- the billed code is the one the crosswalk lists for the NDC
+          d.xw_release IS NOT NULL AND NOT d.code_swapped AS xw_listed,
+          d.ndc_code_count, d.ndc_code, d.ndc_code_max, d.ndc_drug_name, d.ndc_release,
+          d.code_ndc_count, d.code_ndc_first, d.xw_in_force,
+          """ + _unit_family("d.billed_unit_uom") + """ AS billed_unit_family,
+          CAST(d.billed_unit_amount * """ + _unit_factor("d.billed_unit_uom") + """ AS DECIMAL(18,6)) AS billed_unit_base,
+          """ + _unit_family("d.unit_uom") + """ AS drug_unit_family,
+          CAST(d.unit_amount * """ + _unit_factor("d.unit_uom") + """ AS DECIMAL(18,6)) AS drug_unit_base
+        FROM d
         """,
         True,
     ),
@@ -239,6 +333,7 @@ PREP: list[tuple[str, str, bool]] = [
                  l.units, l.ndc_qualifier, l.ndc, l.ndc11, l.ndc_quantity, l.ndc_unit, l.dx_pointer_1,
                  c.patient_control_number, c.patient_id, c.claim_type, c.billing_npi, c.frequency_code,
                  c.rhc_fqhc_bill, c.from_x12,
+                 coalesce('JW' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jw,
                  coalesce(l.prior_auth_number, c.prior_auth_number) AS auth_number,
                  coalesce(l.place_of_service, c.place_of_service) AS pos,
                  c.policy_id
@@ -256,7 +351,7 @@ PREP: list[tuple[str, str, bool]] = [
           coalesce(trim(l.description) <> '', false) AS has_description,
           coalesce(trim(l.auth_number) <> '', false) AS has_auth,
           l.rhc_fqhc_bill, l.from_x12,
-          coalesce('JW' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jw,
+          l.has_jw,
           coalesce('JZ' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jz,
           coalesce('TB' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_tb,
           coalesce('JG' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jg,
@@ -270,19 +365,22 @@ PREP: list[tuple[str, str, bool]] = [
           k.add_date, k.effective_date, k.termination_date,
           coalesce(k.is_drug, false) AS is_drug, k.unit_amount, coalesce(k.is_noc, false) AS is_noc,
           k.payment_limit,
-          k.xw_release IS NOT NULL AS xw_listed, k.xw_units_per_item,
+          coalesce(k.xw_listed, false) AS xw_listed, k.xw_units_per_item,
+          -- the drug given (key_facts: the NDC's code when the billed code is not the NDC's) and
+          -- its units: as billed, or converted from the billed code (see _drug_units)
+          coalesce(k.drug_code, l.procedure_code) AS drug_code, coalesce(k.code_swapped, false) AS code_swapped,
+          """ + _DRUG_UNITS + """ AS drug_units,
+          CAST(""" + _DRUG_UNITS_SOURCE + """ AS TINYINT) AS drug_units_source,
           coalesce(k.ndc_code_count, 0) AS ndc_code_count,
           coalesce(k.code_ndc_count, 0) AS code_ndc_count,
-          -- billing units the NDC quantity on the line can hold: items x units per item
-          -- (UN = items; ML = volume, items = volume / package size rounded up)
-          CAST(CASE WHEN l.ndc_unit = 'UN' THEN k.xw_units_per_item * l.ndc_quantity
-                    WHEN l.ndc_unit = 'ML' AND k.xw_package_size > 0
-                      THEN k.xw_units_per_item * CAST(ceil(l.ndc_quantity / k.xw_package_size) AS DECIMAL(18,3))
-               END AS DECIMAL(18,3)) AS ndc_max_units,
+          -- billing units the NDC quantity on the line holds (of the drug code)
+          """ + _NDC_MAX_UNITS + """ AS ndc_max_units,
           m.mue_value, m.mai,
-          CAST(k.payment_limit * l.units AS DECIMAL(18,2)) AS expected_payment,
+          -- the payment expected for the code billed (none for a code the NDC is not billed under)
+          CAST(CASE WHEN NOT coalesce(k.code_swapped, false) THEN k.payment_limit * l.units END AS DECIMAL(18,2)) AS expected_payment,
           -- rounded before the coalesce: coalescing the 38-digit product with the charge is slow
-          coalesce(CAST(k.payment_limit * l.units AS DECIMAL(18,2)), l.charge) AS at_risk
+          -- (of the drug given; after a code swap no more than what the NDC quantity holds)
+          coalesce(CAST(k.payment_limit * """ + _AT_RISK_UNITS + """ AS DECIMAL(18,2)), l.charge) AS at_risk
         FROM l
         LEFT JOIN dos_epochs e ON e.dos = l.dos
         LEFT JOIN key_facts k ON k.code_key IS NOT DISTINCT FROM l.procedure_code AND k.ndc_key IS NOT DISTINCT FROM l.ndc11
@@ -348,7 +446,7 @@ def _template_sql(template: str | None, *, fix: bool = False, fallback: str | No
     if not fix or not names:
         return expr
     missing = " OR ".join(f"f.{n} IS NULL" for n in names)
-    alt = "'" + fallback.replace("'", "''") + "'" if fallback is not None else "CAST(NULL AS VARCHAR)"
+    alt = _template_sql(fallback) if fallback is not None else "CAST(NULL AS VARCHAR)"
     return f"(CASE WHEN {missing} THEN {alt} ELSE {expr} END)"
 
 

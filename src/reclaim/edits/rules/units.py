@@ -1,6 +1,7 @@
 """Billing units: whole units of the HCPCS descriptor's dose, no more than the NDC package
 holds, not milligrams typed into a 10 mg code, within the MUE."""
 
+from ..drug import code_label
 from ..registry import edit
 
 RC201 = edit(
@@ -39,8 +40,9 @@ RC201 = edit(
            CASE WHEN NOT has_jw THEN CAST(CAST(ceil(units) AS BIGINT) AS VARCHAR) END AS fix_value
     FROM line_facts
     -- floor() is DECIMAL(18,0): cast back to the units' scale, or the comparison widens every
-    -- line's units to a 128-bit decimal (4x the cost)
-    WHERE is_drug AND units IS NOT NULL AND units <> CAST(floor(units) AS DECIMAL(18,3))
+    -- line's units to a 128-bit decimal (4x the cost). A line billed under another code than its
+    -- NDC's is RC103/RC104's: their fix converts the units into whole units of the NDC's code
+    WHERE is_drug AND units IS NOT NULL AND units <> CAST(floor(units) AS DECIMAL(18,3)) AND NOT code_swapped
     """,
 )
 
@@ -49,13 +51,15 @@ RC202 = edit(
     name="units-exceed-ndc-package",
     severity="error",
     category="units",
-    message="{units} units of {procedure_code} exceed what {ndc_quantity} {ndc_unit} of NDC {ndc11} ({drug}) holds: {max_units} units ({per_item} per item, CMS crosswalk {release})",
+    message="{units} units of {code} exceed what {ndc_quantity} {ndc_unit} of NDC {ndc11} ({drug}) holds: {max_units} units ({per_item} per item, CMS crosswalk {release})",
     denials=("CARC 151", "CARC 153", "RARC N430"),
     doc="""
     ## What it checks
     Drug lines whose units exceed the billing units contained in the NDC quantity reported on
     the line: the CMS crosswalk's billable units per item times the number of items (CTP04 with
-    unit UN), or times the volume divided by the item size, rounded up (unit ML).
+    unit UN), or times the volume divided by the item size, rounded up (unit ML). A line billed
+    under another code than the one the crosswalk assigns its NDC (RC103/RC104) is judged as
+    the NDC's code, its units converted through both codes' billing units.
 
     ## Why it matters
     Units above what was opened cannot have been administered or discarded; payers deny or
@@ -74,14 +78,15 @@ RC202 = edit(
     §1.4 [CMS-RAC74] [FCSO-PROLIA].
     """,
     sql="""
-    SELECT lf.claim_id, lf.line_number, lf.units, lf.procedure_code, lf.service_date, lf.ndc_quantity, lf.ndc_unit, lf.ndc11, k.drug_name AS drug,
+    SELECT lf.claim_id, lf.line_number, lf.drug_units AS units, lf.procedure_code, """ + code_label() + """ AS code, lf.service_date,
+           lf.ndc_quantity, lf.ndc_unit, lf.ndc11, k.drug_name AS drug,
            CAST(lf.ndc_max_units AS DECIMAL(18,3)) AS max_units, lf.xw_units_per_item AS per_item, k.xw_release AS release,
            lf.at_risk AS dollars_at_risk
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
-    WHERE lf.is_drug AND lf.ndc_max_units IS NOT NULL AND lf.units > lf.ndc_max_units
+    WHERE lf.is_drug AND lf.ndc_max_units IS NOT NULL AND lf.drug_units > lf.ndc_max_units
       -- units typed as milligrams are RC203's finding
-      AND NOT coalesce(lf.unit_amount > 1 AND CAST(lf.units / lf.unit_amount AS DECIMAL(18,3)) <= lf.ndc_max_units
-                       AND CAST(lf.units / lf.unit_amount AS DECIMAL(18,3)) = floor(CAST(lf.units / lf.unit_amount AS DECIMAL(18,3))), false)
+      AND NOT coalesce(lf.unit_amount > 1 AND CAST(lf.drug_units / lf.unit_amount AS DECIMAL(18,3)) <= lf.ndc_max_units
+                       AND CAST(lf.drug_units / lf.unit_amount AS DECIMAL(18,3)) = floor(CAST(lf.drug_units / lf.unit_amount AS DECIMAL(18,3))), false)
     """,
 )
 
@@ -90,7 +95,7 @@ RC203 = edit(
     name="units-look-like-milligrams",
     severity="error",
     category="units",
-    message="{units} units of {procedure_code} ({descriptor}) look like the dose in {uom}: one unit is {unit_amount} {uom}, so the dose is {expected} units",
+    message="{units} units of {code} ({descriptor}) look like the dose in {uom}: one unit is {unit_amount} {uom}, so the dose is {expected} units",
     fix="bill {expected} units",
     fix_action="set_units",
     denials=("CARC 151", "CARC 153", "RARC N430"),
@@ -117,16 +122,18 @@ RC203 = edit(
     """,
     sql="""
     WITH b AS (
-      SELECT *, coalesce(ndc_max_units, mue_value) AS bound, CAST(units / unit_amount AS DECIMAL(18,3)) AS exp_units
+      SELECT *, coalesce(ndc_max_units, mue_value) AS bound, CAST(drug_units / unit_amount AS DECIMAL(18,3)) AS exp_units
       FROM line_facts
-      WHERE is_drug AND unit_amount > 1 AND units IS NOT NULL
+      WHERE is_drug AND unit_amount > 1 AND drug_units IS NOT NULL
     )
-    SELECT b.claim_id, b.line_number, b.units, b.procedure_code, b.service_date, coalesce(k.long_description, k.asp_dosage) AS descriptor,
+    SELECT b.claim_id, b.line_number, b.drug_units AS units, b.procedure_code, """ + code_label("b") + """ AS code, b.service_date,
+           coalesce(k.drug_description, k.asp_dosage) AS descriptor,
            CAST(b.unit_amount AS DECIMAL(18,3)) AS unit_amount,
            coalesce(k.unit_uom, upper(regexp_extract(k.asp_dosage, '[A-Za-z]+', 0))) AS uom,
            CAST(CAST(b.exp_units AS BIGINT) AS VARCHAR) AS expected,
-           CAST(CAST(b.exp_units AS BIGINT) AS VARCHAR) AS fix_value,
-           CAST(b.payment_limit * (b.units - b.exp_units) AS DECIMAL(18,2)) AS dollars_at_risk
+           -- after a code swap the units are RC103/RC104's fix (a second --fix pass sees this one)
+           CASE WHEN NOT b.code_swapped THEN CAST(CAST(b.exp_units AS BIGINT) AS VARCHAR) END AS fix_value,
+           CAST(b.payment_limit * (b.drug_units - b.exp_units) AS DECIMAL(18,2)) AS dollars_at_risk
     FROM b LEFT JOIN key_facts k ON k.fact_key = b.fact_key
     WHERE b.units > b.bound AND b.exp_units <= b.bound AND b.exp_units = floor(b.exp_units)
     """,
