@@ -79,6 +79,7 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
         if changes is not None:
             payload["fixes"] = changes.to_pylist()
             payload["remaining"] = remaining.summary()
+            payload["remaining_findings"] = remaining.table.to_pylist()
         click.echo(json.dumps(payload, default=str, indent=2))
     elif fmt == "csv":
         import pyarrow.csv as pacsv
