@@ -37,7 +37,7 @@ def test_doc_block_must_have_five_parts():
 
 
 def test_selectors():
-    assert [e.code for e in resolve(["RC3"], ["RC305"])] == ["RC301", "RC302", "RC303", "RC304"]
+    assert [e.code for e in resolve(["RC3"], ["RC305"])] == ["RC301", "RC302", "RC303", "RC304", "RC306", "RC307", "RC308"]
     assert {e.category for e in resolve(["ndc"])} == {"ndc"}
     assert "RC801" not in [e.code for e in resolve(None, ["payment"])]
     with pytest.raises(ReclaimError, match="no edit matches"):

@@ -250,7 +250,8 @@ RC306 = edit(
     JZ attests that nothing of a single-dose container was discarded. Fewer units than the
     package holds means either drug was discarded, which Medicare requires on its own JW line
     (since 2017), or the NDC or quantity does not match what was used: a contradiction
-    auditors look for in the JW/JZ data CMS collects for the discarded-drug refund.
+    auditors look for in the JW/JZ data CMS collects for the discarded-drug refund. CMS
+    publishes no specific denial code for JW/JZ errors: expect CARC 16 or CARC 4 on review.
 
     ## Example
     J0897 x 60 -JZ with NDC 55513-0730-01 (Xgeva, one 120 mg vial = 120 units of J0897): 60 units
@@ -358,8 +359,9 @@ RC308 = edit(
     ## Why it matters
     59 and X{EPSU} tell the payer that a service is distinct so that an NCCI
     procedure-to-procedure edit does not bundle it; they are audited when used without a
-    documented distinct service. On a drug line they rarely have a purpose: a warning that a
-    person should check, not an invalid code (the modifiers are valid).
+    documented distinct service (an unsupported one turns into a CARC 236 or CARC 4 denial or
+    a recoupment). On a drug line they rarely have a purpose: a warning that a person should
+    check, not an invalid code (the modifiers are valid).
 
     ## Example
     J1745 -59 x 50.
