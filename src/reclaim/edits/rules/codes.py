@@ -51,6 +51,9 @@ RC101 = edit(
     Each HCPCS Level II code on a line (a letter and four digits) against the CMS HCPCS file
     release in force on the line's date of service: the code must be in the file, added on or
     before the date of service, and not terminated before it (`TERM DT` is the last valid date).
+    A code the file does not list at all is judged only on dates from the oldest release held:
+    the file keeps add and termination dates for the codes it lists, but a code deleted years
+    before it is simply absent, so on a 2004 claim its absence proves nothing.
 
     ## Why it matters
     A code that does not exist or is not valid on the date of service is denied with CARC 181
@@ -76,8 +79,11 @@ RC101 = edit(
                 ELSE 'terminated (last valid date ' || CAST(lf.termination_date AS VARCHAR) || ', HCPCS ' || k.hcpcs_release || ')'
            END AS reason
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
+    -- a code the file does not list is judged only on dates the file is in force: before the
+    -- oldest release held, a code since deleted from the file may have been valid
+    CROSS JOIN (SELECT min(release_effective) AS held_from FROM hcpcs_dos) r
     -- conditions run in the order written: the date test (few lines fail it) before the pattern
-    WHERE (NOT lf.hcpcs_known
+    WHERE ((NOT lf.hcpcs_known AND lf.service_date >= r.held_from)
            OR coalesce(lf.add_date, lf.effective_date) > lf.service_date
            OR lf.termination_date < lf.service_date)
       AND lf.hcpcs_qualified
@@ -101,7 +107,8 @@ RC102 = edit(
     in force on the date of service: it must exist, be added on or before the date, and not be
     terminated. Level I (CPT) modifiers, two digits (25, 59, 76, 91...), are valid codes outside
     that file: CPT is the AMA's code set, which the reference store does not hold, so they are
-    not checked here (RC307 and RC308 say when one makes no sense on a drug line).
+    not checked here (RC307 and RC308 say when one makes no sense on a drug line). A modifier the
+    file does not list is judged only on dates from the oldest release held (see RC101).
 
     ## Why it matters
     An invalid modifier gets CARC 182 "Procedure modifier was invalid on the date of service".
@@ -135,6 +142,9 @@ RC102 = edit(
       WHERE NOT regexp_matches(m.modifier, '^[0-9][0-9]$')
     ), tb AS (
       SELECT valid_from, valid_to, add_date, termination_date FROM hcpcs_dos WHERE kind = 'modifier' AND code = 'TB'
+    ), held AS (
+      -- a modifier the file does not list is judged only on dates the file is in force (RC101)
+      SELECT min(release_effective) AS held_from FROM hcpcs_dos
     )
     SELECT c.claim_id, c.line_number, c.modifier, c.service_date, c.procedure_code, c.at_risk AS dollars_at_risk,
            CASE WHEN NOT c.known THEN 'not a modifier in the CMS HCPCS file in force on that date'
@@ -144,10 +154,11 @@ RC102 = edit(
            CASE WHEN c.modifier = 'JG' AND tb.valid_from IS NOT NULL THEN 'TB' END AS replacement,
            CASE WHEN c.modifier = 'JG' AND tb.valid_from IS NOT NULL THEN 'JG>TB' END AS fix_value
     FROM checked c
+    CROSS JOIN held
     LEFT JOIN tb ON c.service_date >= tb.valid_from AND c.service_date < tb.valid_to
          AND coalesce(tb.add_date, DATE '1900-01-01') <= c.service_date
          AND (tb.termination_date IS NULL OR tb.termination_date >= c.service_date)
-    WHERE NOT c.known OR c.added > c.service_date OR c.termination_date < c.service_date
+    WHERE (NOT c.known AND c.service_date >= held.held_from) OR c.added > c.service_date OR c.termination_date < c.service_date
     """,
 )
 
