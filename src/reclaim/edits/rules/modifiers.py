@@ -283,17 +283,25 @@ RC306 = edit(
     """,
 )
 
-#: the modifiers of the drug lines, one row each (drug lines only: few modifiers to unpivot)
-_DRUG_LINE_MODIFIERS = """
-      SELECT claim_id, line_number, procedure_code, service_date, drug_code, code_swapped, ndc11, units, at_risk, modifier_1 AS modifier
-      FROM line_facts WHERE is_drug AND modifier_1 IS NOT NULL
-      UNION ALL SELECT claim_id, line_number, procedure_code, service_date, drug_code, code_swapped, ndc11, units, at_risk, modifier_2
-      FROM line_facts WHERE is_drug AND modifier_2 IS NOT NULL
-      UNION ALL SELECT claim_id, line_number, procedure_code, service_date, drug_code, code_swapped, ndc11, units, at_risk, modifier_3
-      FROM line_facts WHERE is_drug AND modifier_3 IS NOT NULL
-      UNION ALL SELECT claim_id, line_number, procedure_code, service_date, drug_code, code_swapped, ndc11, units, at_risk, modifier_4
-      FROM line_facts WHERE is_drug AND modifier_4 IS NOT NULL
-"""
+
+def _drug_line_modifiers(modifiers: tuple[str, ...]) -> str:
+    """The drug lines' modifiers among ``modifiers``, one row each (filtered in each branch: a
+    handful of rows, never every modifier of the batch)."""
+    listed = ", ".join(f"'{m}'" for m in modifiers)
+    return "\n      UNION ALL\n".join(
+        f"""      SELECT claim_id, line_number, procedure_code, service_date, drug_code, code_swapped, ndc11, units, at_risk,
+             modifier_{i} AS modifier
+      FROM line_facts WHERE modifier_{i} IN ({listed}) AND is_drug"""
+        for i in range(1, 5)
+    )
+
+
+#: bilateral (Level I 50) and anatomic modifiers (HCPCS Level II: sides, eyelids, fingers, toes)
+_ANATOMIC = ("50", "RT", "LT", "E1", "E2", "E3", "E4", "FA", "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9",
+             "TA", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9")
+#: distinct procedural service (Level I 59) and its CMS subsets X{EPSU}
+_DISTINCT = ("59", "XE", "XS", "XP", "XU")
+
 
 RC307 = edit(
     code="RC307",
@@ -330,7 +338,9 @@ RC307 = edit(
     finger and toe modifiers: they are body sites like RT/LT (HCPCS file descriptors).
     """,
     sql="""
-    WITH m AS (""" + _DRUG_LINE_MODIFIERS + """)
+    WITH m AS (
+""" + _drug_line_modifiers(_ANATOMIC) + """
+    )
     SELECT m.claim_id, m.line_number, m.procedure_code, m.service_date, m.modifier, m.at_risk AS dollars_at_risk,
            """ + code_label("m") + """ AS code,
            CASE WHEN m.modifier = '50' THEN 'bilateral procedure, Level I (CPT)'
@@ -338,8 +348,6 @@ RC307 = edit(
     FROM m
     LEFT JOIN hcpcs_dos h ON h.kind = 'modifier' AND h.code = m.modifier
          AND m.service_date >= h.valid_from AND m.service_date < h.valid_to
-    WHERE m.modifier IN ('50', 'RT', 'LT', 'E1', 'E2', 'E3', 'E4', 'FA', 'F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9',
-                         'TA', 'T1', 'T2', 'T3', 'T4', 'T5', 'T6', 'T7', 'T8', 'T9')
     """,
 )
 
@@ -377,7 +385,9 @@ RC308 = edit(
     incompatibility) and CARC 97 advice: domain-facts §9.2.
     """,
     sql="""
-    WITH m AS (""" + _DRUG_LINE_MODIFIERS + """)
+    WITH m AS (
+""" + _drug_line_modifiers(_DISTINCT) + """
+    )
     SELECT m.claim_id, m.line_number, m.procedure_code, m.service_date, m.modifier, m.at_risk AS dollars_at_risk,
            """ + code_label("m") + """ AS code,
            CASE WHEN m.modifier = '59' THEN 'distinct procedural service, Level I (CPT)'
@@ -385,6 +395,5 @@ RC308 = edit(
     FROM m
     LEFT JOIN hcpcs_dos h ON h.kind = 'modifier' AND h.code = m.modifier
          AND m.service_date >= h.valid_from AND m.service_date < h.valid_to
-    WHERE m.modifier IN ('59', 'XE', 'XS', 'XP', 'XU')
     """,
 )
