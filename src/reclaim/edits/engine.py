@@ -274,7 +274,11 @@ PREP: list[tuple[str, str, bool]] = [
             coalesce(h.unit_uom, """ + _asp_uom("a.dosage") + """) AS billed_unit_uom,
             coalesce(n.ndc_code_count, 0) AS ndc_code_count, n.ndc_code, n.ndc_code_max, n.ndc_drug_name, n.ndc_release,
             coalesce(cn.code_ndc_count, 0) AS code_ndc_count, cn.code_ndc_first, xr.release AS xw_in_force,
+            coalesce(h.is_drug, h.pricing_indicator = '51', false) AS billed_is_drug,
+            -- only a drug (or NOC) line is the drug: an NDC on an administration line (96372) does
+            -- not make that line the drug's
             CASE WHEN n.ndc_code_count = 1 AND x.hcpcs IS NULL AND n.ndc_code <> k.procedure_code
+                      AND (coalesce(h.is_drug, h.pricing_indicator = '51', false) OR coalesce(h.is_noc, false))
                  THEN n.ndc_code ELSE k.procedure_code END AS drug_code
           FROM k
           LEFT JOIN hcpcs_dos h ON h.kind = 'procedure' AND h.code = k.procedure_code
@@ -304,7 +308,7 @@ PREP: list[tuple[str, str, bool]] = [
         )
         SELECT d.fact_key, d.procedure_code AS code_key, d.ndc11 AS ndc_key, d.epoch,
           d.hcpcs_known, d.hcpcs_release, d.long_description, d.add_date, d.effective_date, d.termination_date,
-          d.pricing_indicator, d.coverage_code, d.is_noc, d.billed_unit_amount, d.billed_unit_uom,
+          d.pricing_indicator, d.coverage_code, d.is_noc, d.billed_is_drug, d.billed_unit_amount, d.billed_unit_uom,
           d.drug_code, d.code_swapped, d.drug_description, d.is_drug, d.unit_amount, d.unit_uom,
           d.asp_release, d.payment_limit, d.asp_dosage,
           d.xw_release, d.drug_name, d.xw_units_per_item, d.xw_units_per_ndc, d.xw_package_size,

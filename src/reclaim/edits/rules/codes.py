@@ -23,6 +23,8 @@ SWAP_SQL = """
                             || k.ndc_release
            END AS units_from,
            CASE WHEN lf.ndc_code_count > 1 THEN 'the crosswalk assigns the NDC to more than one code'
+                WHEN NOT lf.code_swapped THEN lf.procedure_code || ' is not a drug code: report the NDC on the line of the drug given ('
+                     || k.ndc_code || '), or bill that drug'
                 WHEN lf.drug_units IS NULL THEN 'the dose cannot be known: ' || lf.procedure_code || ' has no billing unit in '
                      || coalesce(k.drug_unit_family, '?') || ', and neither the description nor the NDC quantity states the dose;'
                      || ' state the units of ' || k.drug_code || ' for the dose given'
@@ -31,7 +33,7 @@ SWAP_SQL = """
                        || """ + units_text("lf.drug_units") + """ || ' units of ' || k.drug_code || ', more than the '
                        || """ + units_text("lf.ndc_max_units") + """ || ' units the NDC quantity holds: state the units of the dose given'
            END AS not_mechanical,
-           CASE WHEN lf.ndc_code_count = 1 AND lf.drug_units IS NOT NULL
+           CASE WHEN lf.code_swapped AND lf.drug_units IS NOT NULL
                      AND (lf.ndc_max_units IS NULL OR lf.drug_units <= lf.ndc_max_units)
                 THEN k.drug_code || ' x ' || """ + units_text("lf.drug_units") + """ END AS fix_value
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
