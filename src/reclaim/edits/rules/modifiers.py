@@ -308,7 +308,7 @@ RC307 = edit(
     name="anatomic-modifier-on-drug",
     severity="warning",
     category="modifiers",
-    message="modifier {modifier} ({meaning}) on drug code {code}: bilateral and anatomic modifiers do not apply to drug codes; the units state the total dose given",
+    message="modifier {modifier} ({meaning}) on drug code {code}: bilateral and anatomic modifiers do not apply to drug codes (the units state the total dose given) unless the payer's policy asks for one",
     fix="remove {modifier} and bill the total dose (both sides, every site) in units on one line, unless this payer's policy asks for it",
     denials=("CARC 4",),
     doc="""
@@ -320,8 +320,9 @@ RC307 = edit(
     Laterality and body site describe procedures; a drug is paid on its dose, and the units
     must state the total dose administered. Modifier 50 is for procedures whose bilateral
     surgery indicator allows it; on a drug line the payer may reject the modifier or halve the
-    dose (CARC 4, procedure inconsistent with the modifier). A warning, not an error: a few
-    payers have asked for a side on some injections.
+    dose (CARC 4, procedure inconsistent with the modifier). A warning, not an error: some
+    payers ask for a side on some drug injections (a payer example is J3301-50), and whether
+    the bilateral indicator of J-codes ever allows 50 is not in the official files reclaim holds.
 
     ## Example
     J0897 -RT x 60 (denosumab is given subcutaneously: there is no side to bill).

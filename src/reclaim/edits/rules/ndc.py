@@ -169,14 +169,16 @@ RC405 = edit(
     name="ndc-not-in-crosswalk",
     severity="warning",
     category="ndc",
-    message="NDC {ndc11} is not in the CMS NDC-HCPCS crosswalk {release} under any code: nothing confirms it is a product billed as {procedure_code}",
+    message="NDC {ndc11} is not in the CMS NDC-HCPCS crosswalk {release} under any code (it lists {code_ndcs} NDC(s) for {procedure_code}): nothing confirms it is a product billed as {procedure_code}",
     fix="check the NDC against the package of the product given (11 digits, 5-4-2); keep it if it is right",
     denials=("CARC 16", "RARC M119"),
     doc="""
     ## What it checks
     Lines of a specific (not NOC) drug code with a readable NDC that the CMS ASP NDC-HCPCS
-    crosswalk in force on the date of service lists under no code. (An NDC the crosswalk lists
-    under another code than the billed one is RC103/RC104's error.)
+    crosswalk in force on the date of service lists under no code, when the crosswalk lists
+    NDCs for the billed code (a code it lists none for, such as one without an ASP price, has
+    nothing to compare with). An NDC the crosswalk lists under another code than the billed one
+    is RC103/RC104's error.
 
     ## Why it matters
     Payers check the NDC against the code billed; an NDC they cannot match (a typo, a product
@@ -199,8 +201,9 @@ RC405 = edit(
     """,
     sql="""
     SELECT lf.claim_id, lf.line_number, lf.service_date, lf.procedure_code, lf.ndc11, k.xw_in_force AS release,
-           lf.at_risk AS dollars_at_risk
+           lf.code_ndc_count AS code_ndcs, lf.at_risk AS dollars_at_risk
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
-    WHERE lf.is_drug AND NOT lf.is_noc AND lf.ndc11 IS NOT NULL AND lf.ndc_code_count = 0 AND k.xw_in_force IS NOT NULL
+    WHERE lf.is_drug AND NOT lf.is_noc AND lf.ndc11 IS NOT NULL AND lf.ndc_code_count = 0 AND lf.code_ndc_count > 0
+      AND k.xw_in_force IS NOT NULL
     """,
 )
