@@ -99,13 +99,15 @@ _NDC_MAX_UNITS = """CAST(CASE WHEN l.ndc_unit = 'UN' THEN k.xw_units_per_item * 
                END AS DECIMAL(18,3))"""
 
 
-def _drug_units() -> str:
-    """A line's units in its drug code's billing unit. As billed when the billed code is the
+def _drug_units() -> tuple[str, str]:
+    """(SQL of a line's units in its drug code's billing unit, SQL of where they came from:
+    1 the description, 2 the billed units, 3 the NDC quantity). As billed when the billed code is the
     drug's; after a code swap (key_facts.code_swapped) the dose is, in this order: the dose the
     line description states ("PROLIA 60 MG", see reclaim.refdata.units.DOSE_IN_TEXT), the units
     billed times the billed code's unit (J1327 x 12 = 60 mg), or what the NDC quantity holds; it
     is divided by the drug code's unit and rounded as CMS says: up to the next whole unit, waste
-    (JW) down (domain-facts §1.4 [CMS-RAC74] [ACR-WASTE]). NULL when none of them is known."""
+    (JW) down (domain-facts §1.4 [CMS-RAC74] [ACR-WASTE]). NULL when none of them is known.
+    Only swapped lines (a handful) evaluate the branches: CASE runs them on those rows only."""
     from ..refdata.units import DOSE_IN_TEXT, DOSE_TWICE_IN_TEXT
 
     text = "upper(l.description)"
@@ -121,7 +123,6 @@ def _drug_units() -> str:
     dose = f"coalesce({stated}, {converted}, {_NDC_MAX_UNITS})"
     units = (f"(CASE WHEN NOT coalesce(k.code_swapped, false) THEN l.units"
              f" WHEN l.has_jw THEN CAST(floor({dose}) AS DECIMAL(18,3)) ELSE CAST(ceil({dose}) AS DECIMAL(18,3)) END)")
-    # where a swapped line's drug_units came from: 1 the description, 2 the billed units, 3 the NDC quantity
     source = (f"(CASE WHEN coalesce(k.code_swapped, false) THEN CASE WHEN ({stated}) IS NOT NULL THEN 1"
               f" WHEN ({converted}) IS NOT NULL THEN 2 WHEN {_NDC_MAX_UNITS} IS NOT NULL THEN 3 END END)")
     return units, source
