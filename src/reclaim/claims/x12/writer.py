@@ -636,7 +636,7 @@ class _SourceWriter:
             if c["x12_billing_offset"] is None or c["x12_subscriber_offset"] is None:
                 raise ReclaimError(f"claim {c['claim_id']} has no billing provider / subscriber HL in its source")
             segs = src.segments(c["x12_clm_offset"], d)
-            segs = _patch_claim(segs, c, lines_by_pos, dx_by_claim.get(c["claim_id"], []), d.component)
+            segs = _patch_claim(segs, c, lines_by_pos, dx_by_claim.get(c["claim_id"], []), d)
             transactions[txn_key][1].append(_Entry(c, c["x12_billing_offset"], c["x12_subscriber_offset"],
                                                    c["x12_patient_offset"], hl, segs))
         written: list[dict] = []
@@ -796,7 +796,14 @@ def _same_number(text: str, value) -> bool:
         return False
 
 
-def _patch_composite(element: str, comp: str, wanted: dict[int, object]) -> str:
+def _safe(value: str, forbidden: str) -> str:
+    if forbidden and any(ch in value for ch in forbidden):
+        raise ReclaimError(f"a corrected value holds an X12 delimiter of its file ({' '.join(forbidden)}): it cannot "
+                           "be written without changing it", hint="fix the value (codes and numbers hold no delimiters)")
+    return value
+
+
+def _patch_composite(element: str, comp: str, wanted: dict[int, object], forbidden: str = "") -> str:
     """``element`` with components ``wanted`` (0-based) set, only where they differ."""
     parts = element.split(comp) if element else []
     changed = False
@@ -806,7 +813,7 @@ def _patch_composite(element: str, comp: str, wanted: dict[int, object]) -> str:
             continue
         while len(parts) <= j:
             parts.append("")
-        parts[j] = _blank(value)
+        parts[j] = _safe(_blank(value), forbidden)
         changed = True
     if not changed:
         return element
@@ -815,46 +822,47 @@ def _patch_composite(element: str, comp: str, wanted: dict[int, object]) -> str:
     return comp.join(parts)
 
 
-def _set_element(seg: _Segment, k: int, value, number: bool = False) -> None:
+def _set_element(seg: _Segment, k: int, value, number: bool = False, forbidden: str = "") -> None:
     current = seg.get(k)
     same = _same_number(current, value) if number else _same_text(current, value)
     if not same:
-        seg.set(k, _fmt(value) if number else _blank(value))
+        seg.set(k, _safe(_fmt(value) if number else _blank(value), forbidden))
 
 
-def _patch_claim(segs: list[_Segment], c: dict, lines_by_pos: dict, dx_rows: list[dict], comp: str) -> list[_Segment]:
+def _patch_claim(segs: list[_Segment], c: dict, lines_by_pos: dict, dx_rows: list[dict], d: Delimiters) -> list[_Segment]:
     """The claim's source segments with the model's changed columns written into them."""
+    comp, bad = d.component, d.element + d.component + d.segment + (d.repetition or "")
     segs = [_Segment.of(list(s), s.offset) for s in segs]
     institutional = c["claim_type"] == "institutional"
     clm = segs[0]
-    _set_element(clm, 1, c["patient_control_number"])
-    _set_element(clm, 2, c["total_charge"], number=True)
+    _set_element(clm, 1, c["patient_control_number"], forbidden=bad)
+    _set_element(clm, 2, c["total_charge"], number=True, forbidden=bad)
     clm05 = {0: c["facility_type_code"] if institutional else c["place_of_service"]}
     if c["_frequency_asked"] or c["frequency_code"] is not None:  # a source without CLM05-3 keeps none
         clm05[2] = c["_frequency"]
-    clm.set(5, _patch_composite(clm.get(5), comp, clm05))
+    clm.set(5, _patch_composite(clm.get(5), comp, clm05, bad))
     end = next((i for i, s in enumerate(segs) if i and s[0] in _END_2300), len(segs))
     order = _REF_ORDER_837I if institutional else _REF_ORDER_837P
-    end = _set_ref(segs, end, "F8", c["_original"], order)
-    end = _set_ref(segs, end, "G1", c["prior_auth_number"], order)
+    end = _set_ref(segs, end, "F8", c["_original"], order, bad)
+    end = _set_ref(segs, end, "G1", c["prior_auth_number"], order, bad)
     anchors = [i for i, s in enumerate(segs) if s[0] == "LX" or (s[0] in ("SV1", "SV2") and segs[i - 1][0] != "LX")]
     # HI belongs in 2300; the reader also takes one sent after a 2310 provider loop
-    _patch_hi(segs, end, anchors[0] if anchors else len(segs), dx_rows, not institutional, comp)
+    _patch_hi(segs, end, anchors[0] if anchors else len(segs), dx_rows, not institutional, comp, bad)
     anchors = [i for i, s in enumerate(segs) if s[0] == "LX" or (s[0] in ("SV1", "SV2") and segs[i - 1][0] != "LX")]
     for j in reversed(range(len(anchors))):  # from the last line: inserts do not move the ones before
         start, stop = anchors[j], (anchors[j + 1] if j + 1 < len(anchors) else len(segs))
         line = lines_by_pos.get((c["claim_id"], segs[start].offset))
         if line is not None:
-            _patch_line(segs, start, stop, line, institutional, comp)
+            _patch_line(segs, start, stop, line, institutional, comp, bad)
     return segs
 
 
-def _set_ref(segs: list[_Segment], end: int, qualifier: str, value, order: list[str]) -> int:
+def _set_ref(segs: list[_Segment], end: int, qualifier: str, value, order: list[str], bad: str) -> int:
     """Set (or add, or remove) the 2300 REF with ``qualifier``; returns the new end of 2300."""
     at = next((i for i in range(1, end) if segs[i][0] == "REF" and segs[i].get(1) == qualifier), None)
     if at is not None:
         if value:
-            _set_element(segs[at], 2, value)
+            _set_element(segs[at], 2, value, forbidden=bad)
         else:
             del segs[at]
             end -= 1
@@ -868,42 +876,64 @@ def _set_ref(segs: list[_Segment], end: int, qualifier: str, value, order: list[
         ref_before = s[0] == "REF" and (order.index(s.get(1)) if s.get(1) in order else len(order)) < rank
         if s[0] in _BEFORE_REF or ref_before:
             insert = i + 1
-    segs.insert(insert, _Segment.of(["REF", qualifier, value]))
+    segs.insert(insert, _Segment.of(["REF", qualifier, _safe(value, bad)]))
     return end + 1
 
 
-def _hi_rows(segs: list[_Segment], comp: str) -> list[tuple]:
-    """(category, qualifier, code, date, amount, poa) of HI segments, read as the reader reads them."""
+def _hi_rows(segs: list[_Segment], at: list[int], comp: str) -> list[tuple]:
+    """(category, qualifier, code, date, amount, poa, (segment, element)) of the HI segments at
+    ``at``, read as the reader reads them (empty elements and elements without a code skipped)."""
     from .reader837 import HI_CATEGORY
 
     rows = []
-    for s in segs:
-        for element in s[1:]:
+    for i in at:
+        for k, element in enumerate(segs[i][1:], 1):
             parts = element.split(comp) + [""] * 9
             if not element or not parts[1]:
                 continue
             date = _dt.datetime.strptime(parts[3], "%Y%m%d").date() if parts[2] == "D8" and parts[3] else None
             amount = Decimal(parts[4]) if parts[4] else None
             rows.append((HI_CATEGORY.get(parts[0], "other"), parts[0], parts[1].upper().replace(".", ""), date, amount,
-                         parts[8] or None))
+                         parts[8] or None, (i, k)))
     return rows
 
 
 def _patch_hi(segs: list[_Segment], end: int, search_end: int, dx_rows: list[dict], professional: bool,
-              comp: str) -> None:
-    """Rewrite the claim's HI segments (those before ``search_end``: 2300, or out of order
-    after a 2310 loop) from the model when its diagnoses differ from them; new ones go at the
-    end of 2300 (``end``)."""
+              comp: str, bad: str) -> None:
+    """Write the model's diagnoses into the claim's HI segments (those before ``search_end``:
+    2300, or out of order after a 2310 loop): element by element where each category has as
+    many codes as the source, else all HI segments anew at the first one's place (or at the end
+    of 2300, ``end``)."""
     at = [i for i in range(1, search_end) if segs[i][0] == "HI"]
     try:
-        source = _hi_rows([segs[i] for i in at], comp)
+        source = _by_category(_hi_rows(segs, at, comp))
     except (ValueError, ArithmeticError):
-        source = None  # unreadable HI: the reader reported it; rewrite only if the model differs
+        source = None  # unreadable HI: the reader reported it; rewritten only if the model has rows
     model = sorted(dx_rows, key=lambda d: (d["category"] or "", d["position"] or 0))
-    wanted = [(d["category"], d["qualifier"], d["code"], d["date"], d["amount"], d["present_on_admission"]) for d in model]
-    if (source is not None and _by_category(source) == _by_category(wanted)) or (source is None and not dx_rows):
+    wanted = _by_category([(d["category"], d["qualifier"], d["code"], d["date"], d["amount"],
+                            d["present_on_admission"], None) for d in model])
+    if source is None and not dx_rows:
         return
-    new = [_Segment.of(e) for e in _hi_elements(model, professional, comp)]
+    if source is not None and {k: len(v) for k, v in source.items()} == {k: len(v) for k, v in wanted.items()}:
+        for category, rows in wanted.items():
+            for have, want in zip(source[category], rows):
+                if have[:5] == want[:5]:
+                    continue
+                i, k = have[5]
+                change: dict[int, object] = {}
+                if want[0] != have[0]:
+                    change[0] = want[0]
+                if want[1] != have[1]:
+                    change[1] = want[1]
+                if want[2] != have[2]:
+                    change.update({2: "D8" if want[2] else None, 3: _d8(want[2]) if want[2] else None})
+                if want[3] != have[3]:
+                    change[4] = _fmt(want[3]) if want[3] is not None else None
+                if want[4] != have[4]:
+                    change[8] = want[4]
+                segs[i].set(k, _patch_composite(segs[i][k], comp, change, bad))
+        return
+    new = [_Segment.of([_safe(v, bad.replace(comp, "")) for v in e]) for e in _hi_elements(model, professional, comp)]
     first = at[0] if at else next((i for i in range(1, end) if segs[i][0] == "HCP"), end)
     for i in reversed(at):
         del segs[i]
@@ -911,6 +941,7 @@ def _patch_hi(segs: list[_Segment], end: int, search_end: int, dx_rows: list[dic
 
 
 def _by_category(rows: list[tuple]) -> dict:
+    """category -> [(qualifier, code, date, amount, poa, where)] in file / position order."""
     out: dict = {}
     for r in rows:
         out.setdefault(r[0], []).append(r[1:])
@@ -923,7 +954,8 @@ def _hi_elements(dx_rows: list[dict], professional: bool, comp: str) -> list[lis
         [e.replace(COMPONENT, comp) for e in seg.split(ELEMENT)] for seg in _hi_segments(dx_rows, professional)]
 
 
-def _patch_line(segs: list[_Segment], start: int, stop: int, line: dict, institutional: bool, comp: str) -> None:
+def _patch_line(segs: list[_Segment], start: int, stop: int, line: dict, institutional: bool, comp: str,
+                bad: str) -> None:
     sv_at = next((i for i in range(start, stop) if segs[i][0] in ("SV1", "SV2")), None)
     own_end = next((i for i in range(start + 1, stop) if segs[i][0] in _END_2400), stop)
     if sv_at is not None:
@@ -931,24 +963,24 @@ def _patch_line(segs: list[_Segment], start: int, stop: int, line: dict, institu
         proc = {0: line["procedure_qualifier"], 1: line["procedure_code"], 2: line["modifier_1"],
                 3: line["modifier_2"], 4: line["modifier_3"], 5: line["modifier_4"], 6: line["description"]}
         if sv[0] == "SV1":
-            sv.set(1, _patch_composite(sv.get(1), comp, proc))
-            _set_element(sv, 2, line["charge"], number=True)
-            _set_element(sv, 3, line["unit_basis"])
-            _set_element(sv, 4, line["units"], number=True)
-            _set_element(sv, 5, line["place_of_service"])
+            sv.set(1, _patch_composite(sv.get(1), comp, proc, bad))
+            _set_element(sv, 2, line["charge"], number=True, forbidden=bad)
+            _set_element(sv, 3, line["unit_basis"], forbidden=bad)
+            _set_element(sv, 4, line["units"], number=True, forbidden=bad)
+            _set_element(sv, 5, line["place_of_service"], forbidden=bad)
             pointers = {j: line[f"dx_pointer_{j + 1}"] for j in range(4)}
             current = [p for p in (sv.get(7).split(comp) if sv.get(7) else [])]
             if [int(p) if p.isdigit() else p for p in current if p] != [p for p in pointers.values() if p is not None]:
                 sv.set(7, comp.join(str(p) for p in pointers.values() if p is not None))
         else:
-            _set_element(sv, 1, line["revenue_code"])
-            sv.set(2, _patch_composite(sv.get(2), comp, proc))
-            _set_element(sv, 3, line["charge"], number=True)
-            _set_element(sv, 4, line["unit_basis"])
-            _set_element(sv, 5, line["units"], number=True)
+            _set_element(sv, 1, line["revenue_code"], forbidden=bad)
+            sv.set(2, _patch_composite(sv.get(2), comp, proc, bad))
+            _set_element(sv, 3, line["charge"], number=True, forbidden=bad)
+            _set_element(sv, 4, line["unit_basis"], forbidden=bad)
+            _set_element(sv, 5, line["units"], number=True, forbidden=bad)
     lin_at = next((i for i in range(start, stop) if segs[i][0] == "LIN"), None)
     if lin_at is None and line["ndc"]:
-        segs.insert(own_end, _Segment.of(["LIN", "", line["ndc_qualifier"] or "N4", line["ndc"]]))
+        segs.insert(own_end, _Segment.of(["LIN", "", _safe(line["ndc_qualifier"] or "N4", bad), _safe(line["ndc"], bad)]))
         lin_at, stop = own_end, stop + 1
     elif lin_at is not None and not line["ndc"]:
         drop = [lin_at] + [i for i in range(lin_at + 1, stop) if segs[i][0] == "CTP"][:1]
@@ -958,15 +990,15 @@ def _patch_line(segs: list[_Segment], start: int, stop: int, line: dict, institu
     if lin_at is None:
         return
     lin = segs[lin_at]
-    _set_element(lin, 2, line["ndc_qualifier"] or lin.get(2))
-    _set_element(lin, 3, line["ndc"])
+    _set_element(lin, 2, line["ndc_qualifier"] or lin.get(2), forbidden=bad)
+    _set_element(lin, 3, line["ndc"], forbidden=bad)
     ctp_at = lin_at + 1 if lin_at + 1 < stop and segs[lin_at + 1][0] == "CTP" else None
     if ctp_at is None and line["ndc_quantity"] is not None:
-        segs.insert(lin_at + 1, _Segment.of(["CTP", "", "", "", _fmt(line["ndc_quantity"]), _blank(line["ndc_unit"])]))
+        segs.insert(lin_at + 1, _Segment.of(["CTP", "", "", "", _fmt(line["ndc_quantity"]), _safe(_blank(line["ndc_unit"]), bad)]))
     elif ctp_at is not None:
         ctp = segs[ctp_at]
-        _set_element(ctp, 4, line["ndc_quantity"], number=True)
-        ctp.set(5, _patch_composite(ctp.get(5), comp, {0: line["ndc_unit"]}))
+        _set_element(ctp, 4, line["ndc_quantity"], number=True, forbidden=bad)
+        ctp.set(5, _patch_composite(ctp.get(5), comp, {0: line["ndc_unit"]}, bad))
 
 
 def _verify(batch: ClaimBatch, written: list[dict], data: bytes) -> None:
