@@ -102,4 +102,4 @@ def pyx12_findings(validate, path: Path, tmp_path: Path) -> Counter:
     data = path.read_bytes().replace(b"005010X222A2", b"005010X222A1").replace(b"005010X223A3", b"005010X223A2")
     copy = tmp_path / f"pyx12-{path.name}"
     copy.write_bytes(data)
-    return Counter(re.sub(r"^Line:\d+ ", "", m) for m in validate(copy))
+    return Counter(re.sub(r"^Line:\d+ ", "", m).replace(str(copy), "<file>") for m in validate(copy))
