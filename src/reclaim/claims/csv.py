@@ -1221,3 +1221,40 @@ def _verify_export(batch: ClaimBatch, expected: list[dict], lines: list[dict], a
         raise ReclaimError("the corrected export would not carry these changes of the model: "
                            + ", ".join(f"{k} ({n} claim(s))" for k, n in sorted(wrong.items())),
                            hint="the export's columns are documented in docs/claim-files.md")
+
+
+def write_template(batch: ClaimBatch, out: Path | str) -> None:
+    """Write claims (from any reader) as a CSV in the claim template's columns
+    (``examples/claims-template.csv``): one row per line, claim columns repeated. A conversion,
+    not a corrected file: the columns the template lacks are not written."""
+    con = duckdb.connect()
+    try:
+        con.register("claims", batch["claims"])
+        con.register("lines", batch["lines"])
+        con.register("diagnoses", batch["diagnoses"])
+        dx = ", ".join(f"max(CASE WHEN position = {i} THEN code END) AS diagnosis_{i}" for i in range(1, 13))
+        rows = con.execute(
+            f"""
+            WITH d AS (SELECT claim_id, {dx} FROM diagnoses GROUP BY claim_id)
+            SELECT c.patient_control_number, c.claim_type, c.patient_id, c.patient_last_name, c.patient_first_name,
+                   c.patient_birth_date, c.patient_sex, c.payer_id, c.payer_name, c.claim_filing_indicator,
+                   c.billing_npi, c.billing_name, c.billing_tax_id, c.rendering_npi, c.place_of_service,
+                   c.type_of_bill, c.frequency_code, c.original_claim_number, c.prior_auth_number,
+                   {", ".join(f"d.diagnosis_{i}" for i in range(1, 13))},
+                   l.line_number, l.service_date, l.service_date_to, l.procedure_code,
+                   l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.description, l.revenue_code,
+                   l.charge, l.units, l.dx_pointer_1, l.dx_pointer_2, l.dx_pointer_3, l.dx_pointer_4,
+                   l.ndc, l.ndc_quantity, l.ndc_unit
+            FROM lines l JOIN claims c ON c.claim_id = l.claim_id LEFT JOIN d ON d.claim_id = l.claim_id
+            ORDER BY c.claim_id, l.line_number
+            """
+        )
+        header = [d[0] for d in rows.description]
+        data = rows.fetchall()
+    finally:
+        con.close()
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        writer = _pycsv.writer(fh)
+        writer.writerow(header)
+        for row in data:
+            writer.writerow(["" if v is None else v for v in row])

@@ -31,7 +31,7 @@ def _money(value) -> str:
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these edits (same forms as --select).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default=None, help="Output format (default: text).")
 @click.option("--fix", is_flag=True, help="Apply the mechanical fixes and write the corrected claims to -o.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where --fix writes the claims (837 or CSV, like the input).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where --fix writes the claims, in the input's format (837, CSV or Excel): the name must say so.")
 @click.option("--date-of-check", type=click.DateTime(["%Y-%m-%d"]), help="The date the check is run as of (default: today).")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default=None, help="Edit engine (default: the setting, duckdb).")
 @click.pass_obj
@@ -42,7 +42,7 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
     Exits 1 when errors remain, 0 otherwise."""
     from ..claims.io import read_claims
     from ..edits import check, check_files
-    from ..edits.fix import apply_fixes, write_fixed
+    from ..edits.fix import apply_fixes, check_output_name, input_format, write_fixed
     from ..errors import ReclaimError
     from ..policy import load_policies
     from ..refdata.store import RefStore
@@ -59,16 +59,13 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
         if fix:
             # --fix rewrites the claims, so it holds them in memory (one 837 or one CSV)
             batch = read_claims(files)
+            check_output_name(output, input_format(batch))  # the input's own format, before the work
             history = read_claims(history_files) if history_files else None
             findings = check(batch, history=history, **run)
-            formats = set(batch["files"].column("format").to_pylist())
-            if not formats <= {"x12", "csv"} or len(formats) != 1:
-                raise ReclaimError(f"--fix writes one 837 or one CSV; the inputs are {sorted(formats)}",
-                                   hint="run --fix on files of one format at a time")
             fixed, changes = apply_fixes(batch, findings.table)
             from ..claims.x12.writer import envelope_from_settings
 
-            write_fixed(fixed, output, formats.pop(), **envelope_from_settings(settings))
+            write_fixed(fixed, output, **envelope_from_settings(settings))
             remaining = check(fixed, history=history, **run)
         else:
             # streamed: X12 block by block, Parquet read by the engine itself
