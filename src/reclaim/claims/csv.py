@@ -1131,10 +1131,14 @@ def write_corrected(batch: ClaimBatch, out: Path | str, *, claim_ids=None, frequ
     if added:
         for i, h in enumerate(headers):
             put(header_row, i, h)
+        for row in grid[header_row + 1:]:  # every data row as wide as the header again
+            if any(v not in (None, "") for v in row):
+                row.extend([""] * (width - len(row)))
 
     keep = None if claim_ids is None else sorted(
         set(range(header_row + 1)) | {r for rows in rows_of.values() for r in rows})
     out = Path(out)
+    final, out = out, out.with_name(f".{out.name}.partial{out.suffix}")  # in place only once verified
     if fmt == "csv":
         buf = io.StringIO(newline="")
         writer = _pycsv.writer(buf, delimiter=raw.delimiter, lineterminator="\r\n" if "\r\n" in text[:4096] else "\n")
@@ -1152,8 +1156,13 @@ def write_corrected(batch: ClaimBatch, out: Path | str, *, claim_ids=None, frequ
                     sheet.delete_rows(i + 1)
         book.save(out)
         again = read_xlsx(out)
-    _verify_export(batch, expected_claims, lines, again)
-    return {"path": str(out), "claims": len(expected_claims), "format": fmt, "added_columns": added}
+    try:
+        _verify_export(batch, expected_claims, lines, again)
+    except Exception:
+        out.unlink(missing_ok=True)
+        raise
+    out.replace(final)
+    return {"path": str(final), "claims": len(expected_claims), "format": fmt, "added_columns": added}
 
 
 def _expected_claims(claims: pa.Table, frequency, original_claim_numbers) -> tuple[list[dict], dict[str, set]]:
