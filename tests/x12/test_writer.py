@@ -363,3 +363,22 @@ def test_noc_description_line_control_ranges_and_dependent_patient(tmp_path):
     claim = again["claims"].to_pylist()[0]
     assert (claim["relationship_code"], claim["patient_first_name"], claim["patient_birth_date"]) == (
         "19", "RICKY", dt.date(2015, 3, 2))
+
+
+def test_settings_override_the_envelope_field_by_field(x12_samples, tmp_path, monkeypatch):
+    """A submitter name (or phone) set without an id changes that field only; the ids, the
+    receiver and ISA15 stay the source's."""
+    from reclaim import config
+    from reclaim.claims.x12.writer import envelope_from_settings
+
+    (tmp_path / "reclaim.toml").write_text('[reclaim]\nsubmitter_name = "NEW NAME"\nsubmitter_phone = "5551234567"\n')
+    monkeypatch.setenv("RECLAIM_CONFIG", str(tmp_path / "reclaim.toml"))
+    path = x12_samples / "x12__demo.drug.example10.1.837"
+    buf = io.BytesIO()
+    write_837(read_837(path), buf, created=WHEN, **envelope_from_settings(config.load()))
+    source, written = x12_segments(path.read_bytes()), x12_segments(buf.getvalue())
+    assert written[0][5:9] == source[0][5:9] and written[0][15] == source[0][15]
+    nm1 = next(s for s in written if s[:2] == ["NM1", "41"])
+    assert nm1[3] == "NEW NAME" and nm1[9] == next(s for s in source if s[:2] == ["NM1", "41"])[9]
+    per = next(s for s in written if s[0] == "PER")
+    assert per[3:5] == ["TE", "5551234567"]

@@ -76,13 +76,27 @@ class Party:
 
 
 def envelope_from_settings(settings) -> dict:
-    """The envelope keywords of :func:`write_837` from the settings: ``sender`` and ``receiver``
-    from ``submitter_*`` / ``receiver_*`` (None where unset: the envelope the claims came with is
-    reused) and ``usage`` (ISA15) from ``x12_usage`` (None where unset: the input's ISA15)."""
-    sender = Party(id=settings.submitter_id, name=settings.submitter_name,
-                   contact_phone=settings.submitter_phone) if settings.submitter_id else None
-    receiver = Party(id=settings.receiver_id, name=settings.receiver_name) if settings.receiver_id else None
+    """The envelope keywords of :func:`write_837` from the settings, field by field: ``sender``
+    from ``submitter_id/_name/_phone``, ``receiver`` from ``receiver_id/_name`` (a Party holding
+    only the fields that are set: an unset one keeps the envelope the claims came with; None when
+    none is set) and ``usage`` (ISA15) from ``x12_usage`` (None where unset: the input's ISA15)."""
+    sender = Party(id=settings.submitter_id, name=settings.submitter_name, contact_phone=settings.submitter_phone) \
+        if (settings.submitter_id or settings.submitter_name or settings.submitter_phone) else None
+    receiver = Party(id=settings.receiver_id, name=settings.receiver_name) \
+        if (settings.receiver_id or settings.receiver_name) else None
     return {"sender": sender, "receiver": receiver, "usage": settings.x12_usage or None}
+
+
+def _merged(given: Party | None, default: Party | None) -> Party | None:
+    """``given``'s fields where set, else ``default``'s (None when neither has an id)."""
+    if given is None:
+        return default
+    if default is None:
+        return given if given.id else None
+    return Party(id=given.id or default.id, name=given.name or default.name,
+                 contact_name=given.contact_name or default.contact_name,
+                 contact_phone=given.contact_phone or default.contact_phone,
+                 qualifier=given.qualifier if given.id else default.qualifier)
 
 
 @dataclass(frozen=True)
@@ -684,18 +698,18 @@ class _SourceWriter:
             isa = src.segments(t["x12_isa_offset"], d, one=True)[0]
             gs = src.segments(t["x12_gs_offset"], d, one=True)[0]
         else:  # a bare ST file: the envelope must come from the settings
-            if self.sender is None or self.receiver is None:
+            if not (self.sender and self.sender.id and self.receiver and self.receiver.id):
                 raise ReclaimError("the claims' 837 has no ISA/GS envelope: sender and receiver are unknown",
                                    hint="set submitter_id, submitter_name, receiver_id and receiver_name in reclaim.toml")
             isa = _Segment.of(["ISA", "00", " " * 10, "00", " " * 10, "ZZ", "", "ZZ", "", "", "", d.repetition or REPETITION,
                                "00501", "", "0", "P", d.component])
             gs = _Segment.of(["GS", "HC", "", "", "", "", "", "X", t["implementation"] or IMPLEMENTATIONS["professional"]])
         isa, gs = _Segment.of(list(isa)), _Segment.of(list(gs))
-        if self.sender is not None:
+        if self.sender is not None and self.sender.id:
             isa.set(5, self.sender.qualifier)
             isa.set(6, self.sender.id[:15].ljust(15))
             gs.set(2, self.sender.id)
-        if self.receiver is not None:
+        if self.receiver is not None and self.receiver.id:
             isa.set(7, self.receiver.qualifier)
             isa.set(8, self.receiver.id[:15].ljust(15))
             gs.set(3, self.receiver.id)
@@ -707,20 +721,22 @@ class _SourceWriter:
         """ST, BHT and the 1000A/1000B loops of the source transaction (up to its first HL),
         with the submitter / receiver overrides."""
         header = [_Segment.of(list(s)) for s in src.segments(t["x12_st_offset"], d)]
-        for seg in header:
-            if seg[0] == "NM1" and seg.get(1) == "41" and self.sender is not None:
-                if self.sender.name:
-                    seg.set(3, self.sender.name)
-                seg.set(8, "46")
-                seg.set(9, self.sender.id)
-            elif seg[0] == "PER" and self.sender is not None and self.sender.contact_phone:
-                seg[1:] = ["IC", self.sender.contact_name, "TE", self.sender.contact_phone]
-                seg.set(2, self.sender.contact_name)
-            elif seg[0] == "NM1" and seg.get(1) == "40" and self.receiver is not None:
-                if self.receiver.name:
-                    seg.set(3, self.receiver.name)
-                seg.set(8, "46")
-                seg.set(9, self.receiver.id)
+        sender, receiver = self.sender, self.receiver
+        for seg in header:  # each field the settings set; the source's for the others
+            if seg[0] == "NM1" and seg.get(1) == "41" and sender is not None:
+                if sender.name:
+                    seg.set(3, sender.name)
+                if sender.id:
+                    seg.set(8, "46")
+                    seg.set(9, sender.id)
+            elif seg[0] == "PER" and sender is not None and sender.contact_phone:
+                seg[1:] = ["IC", sender.contact_name or seg.get(2), "TE", sender.contact_phone]
+            elif seg[0] == "NM1" and seg.get(1) == "40" and receiver is not None:
+                if receiver.name:
+                    seg.set(3, receiver.name)
+                if receiver.id:
+                    seg.set(8, "46")
+                    seg.set(9, receiver.id)
         return header
 
     def _transaction(self, header: list, entries: list[_Entry], st02: str, isa13: str) -> list[_Segment]:
@@ -1071,7 +1087,7 @@ def _generated(batch: ClaimBatch, claims: pa.Table, claim_rows: list[dict], *, s
     cob = _Cob.of(cob_tables)
 
     default_sender, default_receiver = _default_parties(batch, claims)
-    sender, receiver = sender or default_sender, receiver or default_receiver
+    sender, receiver = _merged(sender, default_sender), _merged(receiver, default_receiver)
     if sender is None or receiver is None:
         raise ReclaimError("sender and receiver are unknown (the claims were not read from an X12 file)",
                            hint="set submitter_id, submitter_name, receiver_id and receiver_name in reclaim.toml "
