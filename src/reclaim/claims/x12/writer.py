@@ -611,9 +611,9 @@ class _SourceWriter:
         every = batch["claims"].select(["file_id", "x12_billing_offset", "x12_subscriber_offset", "x12_patient_offset"])
         self.had_children = set()
         for r in every.to_pylist():
-            self.had_children.add(r["x12_billing_offset"])
+            self.had_children.add((r["file_id"], r["x12_billing_offset"]))
             if r["x12_patient_offset"] is not None:
-                self.had_children.add(r["x12_subscriber_offset"])
+                self.had_children.add((r["file_id"], r["x12_subscriber_offset"]))
         txns = {r["transaction_id"]: r for r in batch["transactions"].filter(pc.is_in(
             batch["transactions"]["transaction_id"], value_set=pa.array({c["transaction_id"] for c in claim_rows}))).to_pylist()}
         ids = pa.array([c["claim_id"] for c in claim_rows], pa.string())
@@ -755,30 +755,30 @@ class _SourceWriter:
         number = 0
         open_billing = open_subscriber = open_patient = None  # (source offset, HL number written)
 
-        hl_sources: list[int] = []
+        hl_sources: list[tuple] = []  # (file, offset) of each HL written
 
-        def emit_hl(loop: list, parent: str) -> str:
+        def emit_hl(loop: list, parent: str, file_id: str) -> str:
             nonlocal number
             number += 1
             first = _Segment.of(list(loop[0]))
             first.set(1, str(number))
             first.set(2, parent)
             hls.append(first)
-            hl_sources.append(loop[0].offset)
+            hl_sources.append((file_id, loop[0].offset))
             out.append(first)
             out.extend(loop[1:])
             return str(number)
 
         for e in entries:
             if open_billing is None or open_billing[0] != e.billing:
-                open_billing = (e.billing, emit_hl(e.hl[e.billing], ""))
+                open_billing = (e.billing, emit_hl(e.hl[e.billing], "", e.claim["file_id"]))
                 open_subscriber = open_patient = None
             if open_subscriber is None or open_subscriber[0] != e.subscriber or (
                     e.patient is None and open_patient is not None):
-                open_subscriber = (e.subscriber, emit_hl(e.hl[e.subscriber], open_billing[1]))
+                open_subscriber = (e.subscriber, emit_hl(e.hl[e.subscriber], open_billing[1], e.claim["file_id"]))
                 open_patient = None
             if e.patient is not None and (open_patient is None or open_patient[0] != e.patient):
-                open_patient = (e.patient, emit_hl(e.hl[e.patient], open_subscriber[1]))
+                open_patient = (e.patient, emit_hl(e.hl[e.patient], open_subscriber[1], e.claim["file_id"]))
             out.extend(e.segments)
         parents = {h.get(2) for h in hls}
         for h, source in zip(hls, hl_sources):
