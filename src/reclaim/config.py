@@ -60,8 +60,9 @@ class Settings:
     submitter_phone: str = ""
     receiver_id: str = ""
     receiver_name: str = ""
-    #: ISA15 of the 837s reclaim writes: "P" production, "T" test (for a clearinghouse's test lane)
-    x12_usage: str = "P"
+    #: ISA15 of the 837s reclaim writes: "P" production, "T" test (for a clearinghouse's test lane);
+    #: empty = the ISA15 of the 837 the claims came from (P for claims read from CSV, Excel, FHIR)
+    x12_usage: str = ""
 
     @property
     def home_path(self) -> Path:
@@ -78,7 +79,7 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
-_CHOICES = {"engine": ("duckdb", "spark"), "format": ("text", "json", "csv", "markdown"), "x12_usage": ("P", "T")}
+_CHOICES = {"engine": ("duckdb", "spark"), "format": ("text", "json", "csv", "markdown"), "x12_usage": ("", "P", "T")}
 
 
 def config_file() -> Path | None:

@@ -57,6 +57,11 @@ TRANSACTIONS = pa.schema(
         ("submitter_id", pa.string()),
         ("receiver_name", pa.string()),  # 1000B NM103
         ("segment_count", pa.int32()),
+        # X12: byte offsets of the transaction's ISA, GS and ST segments in its file (the
+        # 837 writer copies the envelope from there: docs/claim-files.md)
+        ("x12_isa_offset", pa.int64()),
+        ("x12_gs_offset", pa.int64()),
+        ("x12_st_offset", pa.int64()),
     ]
 )
 
@@ -104,6 +109,13 @@ CLAIMS = pa.schema(
         ("note", pa.string()),  # 2300 NTE
         ("attending_npi", pa.string()),  # 837I 2310A NM1*71 (added by the X12 reader)
         ("referring_npi", pa.string()),  # 2310A (837P) NM1*DN
+        # X12: byte offsets in the file of the claim's CLM and of its billing provider (20),
+        # subscriber (22) and patient (23, null when none) HL segments: the 837 writer copies the
+        # claim's segments from there and patches only what changed (docs/claim-files.md)
+        ("x12_clm_offset", pa.int64()),
+        ("x12_billing_offset", pa.int64()),
+        ("x12_subscriber_offset", pa.int64()),
+        ("x12_patient_offset", pa.int64()),
     ]
 )
 
@@ -153,6 +165,9 @@ LINES = pa.schema(
         ("rendering_npi", pa.string()),  # 2420A
         ("prior_auth_number", pa.string()),  # 2400 REF*G1
         ("note", pa.string()),  # 2400 NTE
+        # where the line is in its file: X12 byte offset of its LX (or SV1/SV2 without LX),
+        # CSV/Excel line (row) number; the writers of corrected files patch the line found there
+        ("source_position", pa.int64()),
     ]
 )
 

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("data", "Reference data: pull, import, status, diff."),
     "convert": ("convert", "Read claim/remittance files, write normalized Parquet tables."),
     "check": ("check", "Lint claims before submission."),
+    "claims": ("claims", "Replacement and void claims of claims already sent."),
     "rules": ("rules", "List the edit catalog, or explain one edit."),
     "recover": ("recover", "Explain remittances, build the recovery worklist."),
     "worklist": ("worklist", "List and update worklist items."),

@@ -31,24 +31,30 @@ def _money(value) -> str:
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these edits (same forms as --select).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default=None, help="Output format (default: text).")
 @click.option("--fix", is_flag=True, help="Apply the mechanical fixes and write the corrected claims to -o.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where --fix writes the claims (837 or CSV, like the input).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where --fix writes the claims, in the input's format (837, CSV or Excel): the name must say so.")
+@click.option("--frequency", type=click.Choice(["7", "8"]), default=None,
+              help="With --fix, for claims already sent: write them as replacements (7) or voids (8); each needs "
+                   "the payer's claim number in the input (REF*F8 / original_claim_number). "
+                   "For other numbers: reclaim claims replace|void.")
 @click.option("--date-of-check", type=click.DateTime(["%Y-%m-%d"]), help="The date the check is run as of (default: today).")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default=None, help="Edit engine (default: the setting, duckdb).")
 @click.pass_obj
-def command(settings, files, policy_files, history_files, select, ignore, fmt, fix, output, date_of_check, engine):
+def command(settings, files, policy_files, history_files, select, ignore, fmt, fix, output, frequency, date_of_check,
+            engine):
     """Lint claims (837P/837I, CSV, FHIR, or the Parquet tables `reclaim convert` writes) against
     the official code sets and payer policies.
 
     Exits 1 when errors remain, 0 otherwise."""
     from ..claims.io import read_claims
     from ..edits import check, check_files
-    from ..edits.fix import fix_until_clean, write_fixed
-    from ..errors import ReclaimError
+    from ..edits.fix import check_output_name, fix_until_clean, input_format, write_fixed
     from ..policy import load_policies
     from ..refdata.store import RefStore
 
     if fix and output is None:
         raise click.UsageError("--fix needs -o/--output: the file to write the corrected claims to")
+    if frequency and not fix:
+        raise click.UsageError("--frequency goes with --fix (it says how the corrected claims are written)")
     fmt = fmt or (settings.format if settings.format in ("text", "json", "csv") else "text")
     policies = load_policies(list(policy_files) or ([settings.policy] if settings.policy else None))
     as_of = date_of_check.date() if date_of_check else dt.date.today()
@@ -59,16 +65,13 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
         if fix:
             # --fix rewrites the claims, so it holds them in memory (one 837 or one CSV)
             batch = read_claims(files)
+            check_output_name(output, input_format(batch))  # the input's own format, before the work
             history = read_claims(history_files) if history_files else None
-            formats = set(batch["files"].column("format").to_pylist())
-            if not formats <= {"x12", "csv"} or len(formats) != 1:
-                raise ReclaimError(f"--fix writes one 837 or one CSV; the inputs are {sorted(formats)}",
-                                   hint="run --fix on files of one format at a time")
             # fixes until nothing mechanical is left (a code swap makes its units and JW/JZ fixable)
             fixed, changes, findings, remaining, _ = fix_until_clean(batch, lambda b: check(b, history=history, **run))
             from ..claims.x12.writer import envelope_from_settings
 
-            write_fixed(fixed, output, formats.pop(), **envelope_from_settings(settings))
+            write_fixed(fixed, output, frequency=frequency, **envelope_from_settings(settings))
         else:
             # streamed: X12 block by block, Parquet read by the engine itself
             findings = check_files(files, history=history_files, **run)

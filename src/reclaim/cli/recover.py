@@ -131,8 +131,10 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
     if db_url:
         click.echo(f"Saved to the worklist database: {result.saved.get('inserted', 0)} new, "
                    f"{result.saved.get('unchanged', 0)} already known (`reclaim worklist` to work them)")
+    for note in corrected.get("notes") or []:
+        click.secho(f"note: {note}", fg="yellow", err=True)
     if corrected["path"]:
-        click.echo(f"Corrected claims: {corrected['claims']} replacement claim(s) in {corrected['path']}"
+        click.echo(f"Corrected claims: {corrected['claims']} replacement claim(s) in {', '.join(corrected['paths'])}"
                    + (f" ({corrected['changes'].num_rows} field fix(es) applied from the edit catalog)"
                       if corrected["changes"].num_rows else ""))
     if written:

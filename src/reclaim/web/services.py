@@ -644,13 +644,17 @@ def corrected_file(request: Request, upload: dict) -> tuple[bytes, str, int]:
 
     from ..edits.fix import write_fixed
 
+    from ..edits.fix import SUFFIXES, input_format
+
     fixed, changes = fixes(request, upload)
-    fmt = "x12" if upload["format"] == "x12" else "csv"
+    fmt = input_format(fixed)  # written in the upload's own format, from the stored original
     stem = Path(upload["file_name"]).stem or "claims"
-    name = f"{stem}-corrected.{'837' if fmt == 'x12' else 'csv'}"
+    name = f"{stem}-corrected{SUFFIXES.get(fmt, ('.' + fmt,))[0]}"
+    original = uploads.original_file(request.app.state.uploads_dir, upload)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / uploads.safe_name(name)
         from ..claims.x12.writer import envelope_from_settings
 
-        write_fixed(fixed, path, fmt, **envelope_from_settings(request.app.state.settings))
+        write_fixed(fixed, path, sources={f: original for f in fixed["claims"]["file_id"].to_pylist()},
+                    **envelope_from_settings(request.app.state.settings))
         return path.read_bytes(), name, changes.num_rows
