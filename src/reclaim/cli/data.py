@@ -52,7 +52,7 @@ def import_(settings: Settings, folder: Path) -> None:
     """Import the official files under FOLDER (a failed import leaves the store unchanged)."""
     from ..refdata.store import import_dir
 
-    _run_import(settings, lambda step: import_dir(folder, settings.store_path, progress=step))
+    _run_import(settings, lambda step: import_dir(folder, settings.store_path, progress=step, bundled_icd10=True))
 
 
 @command.command("pull")
@@ -70,7 +70,7 @@ def pull(settings: Settings, dataset: tuple[str, ...], release: str | None, base
         click.echo(f"refdata_source is the folder {folder}: importing it instead of downloading", err=True)
         from ..refdata.store import import_dir
 
-        _run_import(settings, lambda step: import_dir(folder, settings.store_path, progress=step))
+        _run_import(settings, lambda step: import_dir(folder, settings.store_path, progress=step, bundled_icd10=True))
         return
 
     def fetched(url: str, done: int, total: int | None) -> None:

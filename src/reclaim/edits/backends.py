@@ -49,7 +49,7 @@ REF_COLUMNS: dict[str, list[tuple[str, str]]] = {
     ],
     "icd10": [
         ("release", "VARCHAR"), ("effective_from", "DATE"), ("effective_to", "DATE"), ("code", "VARCHAR"),
-        ("short_description", "VARCHAR"), ("billable", "BOOLEAN"),
+        ("short_description", "VARCHAR"), ("billable", "BOOLEAN"), ("source_format", "VARCHAR"),
     ],
 }
 

@@ -56,11 +56,14 @@ FINDINGS = pa.schema(
     ]
 )
 
-# release intervals: a reference row is in force from its release's start to the next release's
+# release intervals: a reference row is in force from its release's start to the next release's,
+# and never past its release's own end ({end}: a quarter's prices, MUEs end with the quarter;
+# NULL for the HCPCS file, whose codes carry their own dates); valid_to is exclusive
 _INTERVALS = """
-WITH r AS (SELECT DISTINCT {start} AS d FROM {table}),
-ri AS (SELECT d, lead(d) OVER (ORDER BY d) AS next_d, row_number() OVER (ORDER BY d) AS n FROM r)
-SELECT t.*, {valid_from} AS valid_from, coalesce(ri.next_d, DATE '9999-12-31') AS valid_to
+WITH r AS (SELECT {start} AS d, max({end}) AS e FROM {table} GROUP BY {start}),
+ri AS (SELECT d, e, lead(d) OVER (ORDER BY d) AS next_d, row_number() OVER (ORDER BY d) AS n FROM r)
+SELECT t.*, {valid_from} AS valid_from,
+       least(coalesce(ri.next_d, DATE '9999-12-31'), coalesce(CAST(ri.e + INTERVAL 1 DAY AS DATE), DATE '9999-12-31')) AS valid_to
 FROM {table} t JOIN ri ON t.{start} = ri.d
 """
 
@@ -79,14 +82,31 @@ PREP: list[tuple[str, str, bool]] = [
     # answers for earlier dates of service
     # per code, once: NOC (the long description says so) and the dose of one billing unit
     ("hcpcs_dos", "SELECT *, coalesce(regexp_matches(lower(long_description), 'unclassified|not otherwise classified'), false) AS is_noc FROM ("
-     + _INTERVALS.format(start="release_effective", table="ref_hcpcs", valid_from="CASE WHEN ri.n = 1 THEN DATE '1900-01-01' ELSE ri.d END")
+     + _INTERVALS.format(start="release_effective", end="CAST(NULL AS DATE)", table="ref_hcpcs", valid_from="CASE WHEN ri.n = 1 THEN DATE '1900-01-01' ELSE ri.d END")
      + ") h", True),
     ("asp_dos", "SELECT *, TRY_CAST(regexp_extract(dosage, '^ *([0-9.]+)', 1) AS DECIMAL(18,3)) AS dosage_amount FROM ("
-     + _INTERVALS.format(start="effective_from", table="ref_asp_pricing", valid_from="ri.d") + ") a", True),
-    ("mue_dos", _INTERVALS.format(start="effective_from", table="ref_mue", valid_from="ri.d"), True),
-    # only what RC601 reads (73,000 codes: the descriptions would double the cost of this table)
-    ("icd10_dos", "SELECT release, code, billable, valid_from, valid_to FROM ("
-     + _INTERVALS.format(start="effective_from", table="ref_icd10", valid_from="ri.d") + ") i", True),
+     + _INTERVALS.format(start="effective_from", end="effective_to", table="ref_asp_pricing", valid_from="ri.d") + ") a", True),
+    # a quarter's MUE table is in force in that quarter only: outside it there is no MUE (never
+    # another quarter's value); the intervals are per setting (each setting is its own table)
+    ("mue_dos", """
+     WITH r AS (SELECT setting, effective_from AS d, max(effective_to) AS e FROM ref_mue GROUP BY ALL),
+     ri AS (SELECT setting, d, least(coalesce(lead(d) OVER (PARTITION BY setting ORDER BY d), DATE '9999-12-31'),
+                                     coalesce(CAST(e + INTERVAL 1 DAY AS DATE), DATE '9999-12-31')) AS valid_to FROM r)
+     SELECT m.*, ri.d AS valid_from, ri.valid_to FROM ref_mue m JOIN ri ON ri.setting = m.setting AND ri.d = m.effective_from
+     """, True),
+    # ICD-10-CM: the CDC list of the fiscal year (October 1; the April update from April 1) decides
+    # where one is held; the partial CMS Section 111 list ('cms') only for dates no CDC release
+    # covers. Intervals per list; only what RC601/RC603 read (98,000 codes: no descriptions)
+    ("icd10_dos", """
+     WITH i AS (SELECT release, code, billable, effective_from, effective_to,
+                       CASE WHEN source_format = 'cms_valid_list' THEN 'cms' ELSE 'cdc' END AS list FROM ref_icd10),
+     r AS (SELECT list, effective_from AS d, max(effective_to) AS e FROM i GROUP BY ALL),
+     ri AS (SELECT list, d, least(coalesce(lead(d) OVER (PARTITION BY list ORDER BY d), DATE '9999-12-31'),
+                                  coalesce(CAST(e + INTERVAL 1 DAY AS DATE), DATE '9999-12-31')) AS valid_to FROM r)
+     SELECT i.release, i.list, i.code, bool_or(i.billable) AS billable, ri.d AS valid_from, ri.valid_to
+     FROM i JOIN ri ON ri.list = i.list AND ri.d = i.effective_from
+     GROUP BY i.release, i.list, i.code, ri.d, ri.valid_to
+     """, True),
     (
         "xw_dos",
         # one row per NDC x code x release (the crosswalk may repeat an NDC row)
@@ -95,7 +115,7 @@ PREP: list[tuple[str, str, bool]] = [
                max(hcpcs_dosage) AS hcpcs_dosage, max(package_size) AS package_size,
                max(package_quantity) AS package_quantity, max(billing_units) AS billing_units,
                max(billing_units_per_package) AS billing_units_per_package
-        FROM (""" + _INTERVALS.format(start="effective_from", table="ref_ndc_crosswalk", valid_from="ri.d") + """) x
+        FROM (""" + _INTERVALS.format(start="effective_from", end="CAST(NULL AS DATE)", table="ref_ndc_crosswalk", valid_from="ri.d") + """) x
         GROUP BY ndc11, hcpcs, valid_from, valid_to
         """,
         True,

@@ -108,7 +108,15 @@ def recognize(path: Path) -> Callable[[Path], list[Loaded]] | str:
             return hcpcs.load
         if icd10.ORDER_LINE.match(first):
             return icd10.load_order_file
-        return "text file that is neither a CMS HCPCS fixed-width file nor a CDC ICD-10-CM order file"
+        if "codes" in name.lower() and icd10.CODES_LINE.match(first):
+            return icd10.load_codes_file
+        return "text file that is neither a CMS HCPCS fixed-width file nor a CDC ICD-10-CM order or code file"
+    if suffix == ".xml":
+        with open(path, "rb") as handle:
+            head = handle.read(400).decode("utf-8", "replace")
+        if "<ICD10CM.tabular" in head:
+            return icd10.load_tabular
+        return "XML file that is not the CDC ICD-10-CM tabular"
     if suffix == ".csv":
         low = name.lower()
         if low in coverage.FILES:
@@ -208,8 +216,11 @@ def _write(con: duckdb.DuckDBPyConnection, item: Loaded, source: str, label: str
 
 
 def import_dir(folder: Path, store_path: Path, *, progress: Progress | None = None,
-               source: str | None = None) -> ImportReport:
-    """Import every official file under ``folder`` into the store at ``store_path`` (atomically)."""
+               source: str | None = None, bundled_icd10: bool = False) -> ImportReport:
+    """Import every official file under ``folder`` into the store at ``store_path`` (atomically).
+
+    ``bundled_icd10``: also import the CDC ICD-10-CM tabular shipped inside the installed PyPI
+    package simple-icd-10-cm (``reclaim data import`` does by default)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise RefDataError(f"{folder}: not a folder", hint="Give the folder holding the official files.")
@@ -226,10 +237,12 @@ def import_dir(folder: Path, store_path: Path, *, progress: Progress | None = No
     if not plan:
         raise RefDataError(f"{folder}: no official reference file recognized in this folder",
                            hint="Expected CMS HCPCS, ASP, ICD-10, CARC/RARC, MUE, MCD or POS files.")
+    if bundled_icd10 and (packaged := icd10.bundled_tabular()) is not None:
+        plan.append((packaged, lambda p: icd10.load_bundled()))
     errors: list[str] = []
     for done, (path, loader) in enumerate(plan):
         if progress:
-            progress(str(path.relative_to(folder)), done, len(plan))
+            progress(str(path.relative_to(folder)) if path.is_relative_to(folder) else path.name, done, len(plan))
         try:
             for item in loader(path):
                 row = manifest.get(path.resolve())
@@ -264,7 +277,7 @@ def _write_store(store_path: Path, items: list[Loaded], manifest: dict[Path, dic
             _create_tables(con)
             for item in items:
                 row = manifest.get(item.path.resolve())
-                _write(con, item, source, row["release"] if row else None)
+                _write(con, item, item.source or source, row["release"] if row else None)
             con.execute("COMMIT")
             con.execute("CHECKPOINT")
         finally:
