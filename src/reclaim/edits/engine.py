@@ -34,6 +34,7 @@ import pyarrow as pa
 from ..claims.model import FILES, READ_ISSUES, ClaimBatch
 from ..policy import Policy, load_policies, policy_tables
 from .backends import INPUT_TABLES, make_backend
+from .in_force import release_notes
 from .registry import Edit, catalog, resolve
 
 FINDINGS = pa.schema(
@@ -597,6 +598,8 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Fin
         for ref, label in missing.items():
             if ref not in backend.ref_tables:
                 notes.append(f"the reference store has no {label} table ({ref}): edits that need it found nothing")
+        if edits:  # dates no release held covers: said once per run (reclaim.edits.in_force)
+            notes += release_notes(backend, codes)
     finally:
         backend.close()
     return Findings(
