@@ -62,6 +62,9 @@ class Settings:
     receiver_name: str = ""
     #: ISA15 of the 837s reclaim writes: "P" production, "T" test (for a clearinghouse's test lane)
     x12_usage: str = "P"
+    #: the billing provider's state (two letters, e.g. TX): chooses the Medicare contractor (MAC)
+    #: whose Medicare Coverage Database articles decide diagnosis coverage (RC604)
+    billing_state: str = ""
 
     @property
     def home_path(self) -> Path:

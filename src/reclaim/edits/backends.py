@@ -51,6 +51,21 @@ REF_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("release", "VARCHAR"), ("effective_from", "DATE"), ("effective_to", "DATE"), ("code", "VARCHAR"),
         ("short_description", "VARCHAR"), ("billable", "BOOLEAN"), ("source_format", "VARCHAR"),
     ],
+    # MCD billing-and-coding articles (RC604): which codes, diagnoses, contractors, states
+    "coverage_articles": [
+        ("release", "VARCHAR"), ("article_id", "VARCHAR"), ("article_version", "VARCHAR"), ("display_id", "VARCHAR"),
+        ("title", "VARCHAR"), ("effective_date", "DATE"), ("end_date", "DATE"),
+    ],
+    "coverage_hcpcs": [("release", "VARCHAR"), ("article_id", "VARCHAR"), ("article_version", "VARCHAR"),
+                       ("hcpcs", "VARCHAR")],
+    "coverage_icd10": [("release", "VARCHAR"), ("article_id", "VARCHAR"), ("article_version", "VARCHAR"),
+                       ("icd10", "VARCHAR")],
+    "coverage_contractors": [("release", "VARCHAR"), ("article_id", "VARCHAR"), ("article_version", "VARCHAR"),
+                             ("contractor_id", "VARCHAR"), ("contractor_type_id", "VARCHAR"),
+                             ("contractor_version", "VARCHAR")],
+    "coverage_jurisdictions": [("release", "VARCHAR"), ("contractor_id", "VARCHAR"), ("contractor_type_id", "VARCHAR"),
+                               ("contractor_version", "VARCHAR"), ("state_id", "VARCHAR"), ("term_date", "DATE")],
+    "coverage_states": [("release", "VARCHAR"), ("state_id", "VARCHAR"), ("state_abbrev", "VARCHAR")],
 }
 
 

@@ -493,6 +493,7 @@ def check(
     ignore: list[str] | None = None,
     engine: str = "duckdb",
     date_of_check: dt.date | None = None,
+    billing_state: str | None = None,
 ) -> Findings:
     """Run the edit catalog over ``batch`` (claims already in memory; for files use
     :func:`check_files`, which streams them).
@@ -501,7 +502,9 @@ def check(
     ``policies``: Policy objects or files/built-in names, the first being the default for claims
     no policy claims by payer id or filing indicator (default: built-in Medicare, Medicaid);
     ``history``: earlier claims of the same patients (frequency limits, duplicates);
-    ``select`` / ``ignore``: edit codes, prefixes or categories; ``engine``: duckdb or spark.
+    ``select`` / ``ignore``: edit codes, prefixes or categories; ``engine``: duckdb or spark;
+    ``billing_state``: the billing provider's state (the ``billing_state`` setting), which picks
+    the MAC whose coverage articles apply (RC604).
     """
 
     def feed(backend) -> tuple[int, int, pa.Table, pa.Table]:
@@ -510,7 +513,7 @@ def check(
         return batch["claims"].num_rows, batch["lines"].num_rows, batch["files"], batch["read_issues"]
 
     return _run(feed, store=store, policies=policies, select=select, ignore=ignore, engine=engine,
-                date_of_check=date_of_check)
+                date_of_check=date_of_check, billing_state=billing_state)
 
 
 def check_files(
@@ -524,6 +527,7 @@ def check_files(
     engine: str = "duckdb",
     date_of_check: dt.date | None = None,
     progress: Any = None,
+    billing_state: str | None = None,
 ) -> Findings:
     """:func:`check` over claim files (X12 837P/837I, CSV/XLSX, FHIR, or the normalized Parquet
     tables ``reclaim convert`` writes) and ``history`` files, streamed into the engine by
@@ -541,10 +545,10 @@ def check_files(
         return loaded.counts["claims"], loaded.counts["lines"], loaded.files, pa.concat_tables(issues)
 
     return _run(feed, store=store, policies=policies, select=select, ignore=ignore, engine=engine,
-                date_of_check=date_of_check)
+                date_of_check=date_of_check, billing_state=billing_state)
 
 
-def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Findings:
+def _run(feed, *, store, policies, select, ignore, engine, date_of_check, billing_state=None) -> Findings:
     """The engine proper: ``feed(backend)`` puts the input tables (``claims``, ``lines``,
     ``diagnoses``, ``files`` and their ``history_`` twins) into the backend and returns
     (claims, lines, files, read_issues); then the PREP views, the edits, the findings."""
@@ -575,7 +579,8 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Fin
                 "severity": [e.severity for e in edits], "category": [e.category for e in edits],
             }),
         )
-        backend.register("run_params", pa.table({"date_of_check": pa.array([date_of_check or dt.date.today()], pa.date32())}))
+        backend.register("run_params", pa.table({"date_of_check": pa.array([date_of_check or dt.date.today()], pa.date32()),
+                                                 "billing_state": pa.array([(billing_state or "").strip().upper() or None], pa.string())}))
         for name, sql, materialize in PREP:
             if materialize:
                 backend.materialize(name, sql, written_order=True)
@@ -599,7 +604,7 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Fin
             if ref not in backend.ref_tables:
                 notes.append(f"the reference store has no {label} table ({ref}): edits that need it found nothing")
         if edits:  # dates no release held covers: said once per run (reclaim.edits.in_force)
-            notes += release_notes(backend, codes)
+            notes += release_notes(backend, codes, billing_state)
     finally:
         backend.close()
     return Findings(

@@ -60,10 +60,12 @@ def _uncovered(backend: Any, table: str, lines: str) -> list[tuple]:
     return [(r["dos"], r["n"]) for r in backend.query(sql).to_pylist()]
 
 
-def release_notes(backend: Any, codes: list[str]) -> list[str]:
+def release_notes(backend: Any, codes: list[str], billing_state: str | None = None) -> list[str]:
     """The run's notes about dates no release held covers (``codes``: the edits run)."""
     notes: list[str] = []
     ran = set(codes)
+    if "RC604" in ran:
+        notes += _coverage_notes(backend, billing_state)
     for label, table, lines, skipped, pull in _STRICT:
         if table.removeprefix("ref_") not in backend.ref_tables:
             continue  # the engine's own note says the table is missing
@@ -131,3 +133,29 @@ def _icd10_note(backend: Any) -> list[str]:
                          "was reported only when no CDC release held lists it — pull the CDC release of those dates "
                          "(reclaim data pull --dataset icd10)")
     return notes
+
+
+def _coverage_notes(backend: Any, billing_state: str | None) -> list[str]:
+    """Drug lines no coverage document applies to (RC604 could not check them), by code."""
+    from .rules.coverage import COVERAGE_RULES
+
+    rows = backend.query(COVERAGE_RULES + """
+        SELECT c.procedure_code AS code, count(*) AS n FROM cand c
+        LEFT JOIN (SELECT DISTINCT claim_id, line_number FROM rules) r
+          ON r.claim_id = c.claim_id AND r.line_number = c.line_number
+        WHERE r.claim_id IS NULL GROUP BY c.procedure_code ORDER BY c.procedure_code""").to_pylist()
+    if not rows:
+        return []
+    codes = ", ".join(r["code"] for r in rows[:12]) + (f" and {len(rows) - 12} more" if len(rows) > 12 else "")
+    lines = sum(int(r["n"]) for r in rows)
+    articles = backend.query("SELECT count(*) AS n FROM ref_coverage_articles").to_pylist()[0]["n"]
+    if not articles:
+        why = ("no Medicare Coverage Database export is loaded (reclaim data pull --dataset coverage) and no payer "
+               "policy lists covered diagnoses for them (policy YAML coverage:)")
+    elif not (billing_state or "").strip():
+        why = ("the MCD articles apply through the MAC of the billing provider's state: set billing_state "
+               "(e.g. RECLAIM_BILLING_STATE=TX); no payer policy lists covered diagnoses for them")
+    else:
+        why = (f"no MCD article of the MAC serving {billing_state.strip().upper()} in force on their dates lists "
+               "them, and no payer policy lists covered diagnoses for them")
+    return [f"diagnosis coverage not checked: no coverage data for {codes} ({lines:,} drug line(s)): {why}"]

@@ -150,7 +150,7 @@ def recognize(path: Path) -> Callable[[Path], list[Loaded]] | str:
         return "XML file that is not the CDC ICD-10-CM tabular"
     if suffix == ".csv":
         low = name.lower()
-        if low in coverage.FILES:
+        if low in coverage.FILES or low in coverage.OTHER_FILES:
             return coverage.load
         try:
             head = read_csv_rows(path, "latin-1")[:40]
