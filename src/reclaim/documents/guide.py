@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import UnknownCodeError
 from ..refdata.ndc import format_ndc, ndc_problem, normalize_ndc
+from .guide_sources import cite_text, tags
 from .guide_tables import COMMON_DENIALS, DRUG_MODIFIERS, CodeTables, code_tables
 
 __all__ = ["Guide", "NdcInfo", "SearchHit", "build_guide", "lookup_ndc", "search_codes", "parse_code"]
@@ -124,8 +125,9 @@ class ModifierInfo:
     status: str
     termination_date: dt.date | None
     when: str
-    cite: str
+    cite: str  # the cited documents' titles (docs/sources.md)
     source: str
+    cite_ids: list[str] = field(default_factory=list)  # their ids in docs/sources.md
 
 
 @dataclass
@@ -151,7 +153,8 @@ class Denial:
     rarc_text: str | None
     cause: str
     fix: str
-    cite: str
+    cite: str  # the cited documents' titles (docs/sources.md)
+    cite_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -452,11 +455,12 @@ def _modifiers(store: Any, release: str, on: dt.date, sources: _Sources) -> list
     out = []
     for rule in DRUG_MODIFIERS:
         if rule.code not in found:
-            out.append(ModifierInfo(rule.code, None, "not in the loaded HCPCS file", None, rule.when, rule.cite, source))
+            out.append(ModifierInfo(rule.code, None, "not in the loaded HCPCS file", None, rule.when, cite_text(rule.cite),
+                                    source, tags(rule.cite)))
             continue
         desc, term = found[rule.code]
         status = f"terminated {term}: invalid on {on}" if term and on > term else "valid on the date of service"
-        out.append(ModifierInfo(rule.code, desc, status, term, rule.when, rule.cite, source))
+        out.append(ModifierInfo(rule.code, desc, status, term, rule.when, cite_text(rule.cite), source, tags(rule.cite)))
     return out
 
 
@@ -476,8 +480,8 @@ def _denials(store: Any, is_noc: bool, sources: _Sources) -> list[Denial]:
     rows = [r for r in COMMON_DENIALS if r.applies_to != "noc" or is_noc]
     carc = _code_texts(store, "carc", {r.carc for r in rows}, sources)
     rarc = _code_texts(store, "rarc", {r.rarc for r in rows if r.rarc}, sources)
-    return [Denial(r.carc, carc.get(r.carc), r.rarc, rarc.get(r.rarc) if r.rarc else None, r.cause, r.fix, r.cite)
-            for r in rows]
+    return [Denial(r.carc, carc.get(r.carc), r.rarc, rarc.get(r.rarc) if r.rarc else None, r.cause, r.fix,
+                   cite_text(r.cite), tags(r.cite)) for r in rows]
 
 
 def _quarter_end(start: dt.date) -> dt.date:
@@ -595,7 +599,7 @@ def build_guide(store: Any, code: str, on: dt.date | None = None) -> Guide:
         rule = next((r for r in DRUG_MODIFIERS if r.code == code), None)
         if rule:
             modifiers = [ModifierInfo(code, row["long_description"], status.summary, row["termination_date"],
-                                      rule.when, rule.cite, hcpcs_source)]
+                                      rule.when, cite_text(rule.cite), hcpcs_source, tags(rule.cite))]
     source_files = list(sources.used.values())
     return Guide(code, row["kind"], on, row["long_description"], row["short_description"], hcpcs_source,
                  unit, unit_note, status, indicators, payment, payment_note, mue_rows, mue_note, ndcs, ndc_source, ndc_note,
