@@ -432,29 +432,39 @@ class RefStore:
             f"termination_date FROM hcpcs WHERE release = ? AND {where} "
             f"ORDER BY termination_date IS NOT NULL, code LIMIT {int(limit)}", params)
 
+    def _windows(self, table: str, where: str, params: tuple) -> list[dict[str, Any]]:
+        """Each release of ``table`` (rows matching ``where``) with its period, newest first;
+        cached: the store is read-only while open, and look-ups ask for the same few tables."""
+        key = (table, where, params)
+        cache = self.__dict__.setdefault("_window_cache", {})
+        if key not in cache:
+            fmt = ", min(source_format) AS source_format" if table == "icd10" else ""
+            group = ", source_format" if table == "icd10" else ""
+            cache[key] = self._dicts(
+                f'SELECT release, min(effective_from) AS effective_from, max(effective_to) AS effective_to{fmt} '
+                f'FROM "{table}" WHERE {where} GROUP BY release{group} ORDER BY max(effective_from) DESC NULLS LAST',
+                list(params))
+        return cache[key]
+
     def in_force(self, table: str, on: dt.date | str | None, where: str = "true",
                  params: Iterable[Any] = ()) -> dict[str, Any] | None:
         """The release of ``table`` in force on ``on``: the latest that starts on or before it and
         has not ended (``effective_to`` inclusive); None when no release held covers the date.
         ICD-10-CM: a CDC list of the date wins over the partial CMS Section 111 list."""
         on = _as_date(on)
+        windows = self._windows(table, where, tuple(params))
         if on is None:
-            return self.newest(table, where, params)
-        prefer = ("CASE WHEN source_format = 'cms_valid_list' THEN 1 ELSE 0 END, " if table == "icd10" else "")
-        rows = self._dicts(
-            f'SELECT release, min(effective_from) AS effective_from, max(effective_to) AS effective_to'
-            f'{", min(source_format) AS source_format" if table == "icd10" else ""} FROM "{table}" WHERE {where} '
-            f"GROUP BY release{', source_format' if table == 'icd10' else ''} "
-            f"HAVING min(effective_from) <= ? AND (max(effective_to) IS NULL OR ? <= max(effective_to)) "
-            f"ORDER BY {prefer}max(effective_from) DESC LIMIT 1", [*params, on, on])
-        return rows[0] if rows else None
+            return windows[0] if windows else None
+        found = [w for w in windows if w["effective_from"] is not None and w["effective_from"] <= on
+                 and (w["effective_to"] is None or on <= w["effective_to"])]
+        if table == "icd10":  # stable: newest first within each list
+            found.sort(key=lambda w: w.get("source_format") == "cms_valid_list")
+        return found[0] if found else None
 
     def newest(self, table: str, where: str = "true", params: Iterable[Any] = ()) -> dict[str, Any] | None:
         """The newest release of ``table`` held (release, effective_from, effective_to), or None."""
-        rows = self._dicts(
-            f'SELECT release, min(effective_from) AS effective_from, max(effective_to) AS effective_to FROM "{table}" '
-            f"WHERE {where} GROUP BY release ORDER BY max(effective_from) DESC NULLS LAST LIMIT 1", list(params))
-        return rows[0] if rows else None
+        windows = self._windows(table, where, tuple(params))
+        return windows[0] if windows else None
 
     def _quarterly(self, table: str, where: str, params: list[Any], on: dt.date | None, *,
                    strict: bool = True) -> list[dict[str, Any]]:
@@ -463,7 +473,7 @@ class RefStore:
         before it answers, each row's ``covers_dos`` False."""
         found = self.in_force(table, on)
         if found is None and not strict and on is not None:
-            found = self.newest(table, "effective_from <= ?", [on])
+            found = next((w for w in self._windows(table, "true", ()) if w["effective_from"] <= on), None)
         if found is None:
             return []
         extra = " AND source_format = ?" if table == "icd10" else ""
