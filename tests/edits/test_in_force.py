@@ -94,3 +94,15 @@ def test_real_samples_no_diagnosis_finding(store, x12_samples):
     assert not [r for r in found.table.to_pylist() if r["category"] == "diagnosis" and r["code"] != "RC602"]
     assert sum(n.startswith("no MUE table in force") for n in found.notes) == 1
     assert sum(n.startswith("no ASP pricing quarter in force") for n in found.notes) == 1
+
+
+def test_mue_in_force_with_history_in_memory(store):
+    """RC204 sums the day's units over the batch and the history; with the history as in-memory
+    Arrow tables and an MUE in force, DuckDB must not push a join's bloom filter into the Arrow
+    scan (it cannot: 'Pushdown Filter Type BLOOM_FILTER is not currently supported')."""
+    claims = [{"service_date": dt.date(2026, 5, 4), "diagnoses": ["M810"], "lines": [_line(units=70)]}]
+    history = [{"service_date": dt.date(2026, 5, 4), "diagnoses": ["M810"], "lines": [_line(units=60)]}]
+    batch, hist = case_batches(Case(edit="RC204", id="hist", description="", claims=claims, expect=[], history=history))
+    found = check(batch, store=store, history=hist, select=["RC204"], date_of_check=CHECK_DATE)
+    [row] = found.table.to_pylist()
+    assert "130 units of J0897" in row["message"] and "120" in row["message"]

@@ -144,6 +144,7 @@ class DuckDBBackend:
         self.con.execute(f"SET temp_directory = '{_sql_str(self._spill.name)}'")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
+        self._disabled: set[str] = set()
         available = attach_store(self.con, store)
         self.ref_tables = {t for t in REF_COLUMNS if t in available}
         for table in REF_COLUMNS:
@@ -151,6 +152,12 @@ class DuckDBBackend:
 
     def register(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table)
+        if name.removeprefix("history_") in INPUT_TABLES and table.num_rows:
+            # DuckDB 1.5 cannot push a join's bloom filter into a scan of a registered Arrow
+            # table ("Pushdown Filter Type BLOOM_FILTER is not currently supported in PyArrow
+            # Scans", e.g. RC204's per-day sums over patient_lines with Arrow history): off while
+            # in-memory claims are read (files and Parquet are DuckDB scans and keep it)
+            self._disabled.add("join_filter_pushdown")
 
     def load(self, paths: Iterable[Path | str], prefix: str = "", progress=None) -> LoadedInput:
         """Claim files streamed into this connection's tables ``{prefix}claims``, ``{prefix}lines``...
@@ -165,13 +172,14 @@ class DuckDBBackend:
         """``written_order``: join in the order the SQL is written (hash tables built on the
         right side of each join): DuckDB cannot estimate an Arrow scan and would otherwise build
         its hash tables on the million-line side."""
-        if written_order:
-            self.con.execute("SET disabled_optimizers = 'join_order'")
+        disabled = sorted(self._disabled | ({"join_order"} if written_order else set()))
+        if disabled:
+            self.con.execute(f"SET disabled_optimizers = '{','.join(disabled)}'")
         try:
             result = self.con.execute(sql)
             return result.to_arrow_table() if fetch else None
         finally:
-            if written_order:
+            if disabled:
                 self.con.execute("RESET disabled_optimizers")
 
     def materialize(self, name: str, sql: str, written_order: bool = False) -> None:
