@@ -99,57 +99,20 @@ def _date(value: str, where: str) -> dt.date | None:
 
 
 def load(path: Path) -> list[Loaded]:
-    if path.name.lower() in OTHER_FILES:
-        return _load_other(path)
-    table, mapping, required = FILES[path.name.lower()]
+    """One file of the MCD export into its store table (columns by header name)."""
+    name = path.name.lower()
+    if name in FILES:
+        table, mapping, required = FILES[name]
+        mapping = {"article_id": "article_id", "article_version": "article_version", **mapping}
+        required = ["article_id", "article_version", *required]
+    else:
+        table, mapping, required = OTHER_FILES[name]
     try:
         rows = read_csv_rows(path, "utf-8-sig")
     except RefDataError:
         rows = read_csv_rows(path, "cp1252")
     if not rows:
-        raise RefDataError(f"{path}: empty file; expected a header row starting with article_id,article_version")
-    header = [h.strip().lower() for h in rows[0]]
-    ix = columns_index(header, ["article_id", "article_version", *required], path, 1)
-    schema = SCHEMAS[table]
-    out: dict[str, list] = {name: [] for name in schema.names}
-    updated: list[dt.date] = []
-    for number, row in enumerate(rows[1:], 2):
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) < len(header):
-            raise RefDataError(f"{path}: line {number}: {len(row)} columns, expected {len(header)} (truncated line?)")
-        out["article_id"].append(cell(row, ix["article_id"]))
-        out["article_version"].append(cell(row, ix["article_version"]))
-        for col, src in mapping.items():
-            value = cell(row, ix[src]) if src in ix else ""
-            if schema.field(col).type == pa.date32():
-                out[col].append(_date(value, f"{path}: line {number}, column {src}"))
-            elif col == "icd10":
-                out[col].append(value.replace(".", "").upper())
-            else:
-                out[col].append(value or None)
-        if "last_updated" in ix and (day := _date(cell(row, ix["last_updated"]), f"{path}: line {number}, column last_updated")):
-            updated.append(day)
-    latest = max(updated) if updated else None
-    release = f"MCD {latest.isoformat()}" if latest else "MCD (undated)"
-    out["release"] = [release] * len(out["article_id"])
-    return [Loaded(table, table, release, latest, None, path, pa.Table.from_pydict(out, schema=schema))]
-
-
-def _rows(path: Path) -> list[list[str]]:
-    try:
-        rows = read_csv_rows(path, "utf-8-sig")
-    except RefDataError:
-        rows = read_csv_rows(path, "cp1252")
-    if not rows:
-        raise RefDataError(f"{path}: empty file; expected the MCD export's header row")
-    return rows
-
-
-def _load_other(path: Path) -> list[Loaded]:
-    """contractor_jurisdiction.csv, contractor.csv, state_lookup.csv: the MCD's lookup tables."""
-    table, mapping, required = OTHER_FILES[path.name.lower()]
-    rows = _rows(path)
+        raise RefDataError(f"{path}: empty file; expected the MCD export's header row ({', '.join(required)}...)")
     header = [h.strip().lower() for h in rows[0]]
     ix = columns_index(header, required, path, 1)
     schema = SCHEMAS[table]
@@ -158,10 +121,16 @@ def _load_other(path: Path) -> list[Loaded]:
     for number, row in enumerate(rows[1:], 2):
         if not any(c.strip() for c in row):
             continue
+        if len(row) < len(header):
+            raise RefDataError(f"{path}: line {number}: {len(row)} columns, expected {len(header)} (truncated line?)")
         for col, src in mapping.items():
             value = cell(row, ix[src]) if src in ix else ""
             if schema.field(col).type == pa.date32():
                 out[col].append(_date(value, f"{path}: line {number}, column {src}"))
+            elif col == "icd10":
+                out[col].append(value.replace(".", "").upper())
+            elif col in ("article_id", "article_version"):
+                out[col].append(value)
             elif col == "state_abbrev":
                 out[col].append(value.upper())
             else:
@@ -170,6 +139,5 @@ def _load_other(path: Path) -> list[Loaded]:
             updated.append(day)
     latest = max(updated) if updated else None
     release = f"MCD {latest.isoformat()}" if latest else "MCD (undated)"
-    out["release"] = [release] * len(out["state_id" if "state_id" in out else "contractor_id"])
-    return [Loaded(table, table, release, latest, None, path, pa.Table.from_pylist(
-        [dict(zip(out, values)) for values in zip(*out.values())], schema=schema))]
+    out["release"] = [release] * len(out[next(iter(mapping))])
+    return [Loaded(table, table, release, latest, None, path, pa.Table.from_pydict(out, schema=schema))]

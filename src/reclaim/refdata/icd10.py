@@ -193,13 +193,17 @@ def load_bundled() -> list[Loaded]:
     return loaded
 
 
+def _text_lines(path: Path) -> list[str]:
+    try:
+        return path.read_bytes().decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise RefDataError(f"{path}: byte offset {exc.start}: not UTF-8/ASCII text") from None
+
+
 def load_codes_file(path: Path) -> list[Loaded]:
     """CDC ``icd10cm-codes-YYYY.txt``: one billable code a line (code, spaces, description)."""
     release, start, end = _release_of(path)
-    try:
-        lines = path.read_bytes().decode("utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise RefDataError(f"{path}: byte offset {exc.start}: not UTF-8/ASCII text") from None
+    lines = _text_lines(path)
     codes, descs = [], []
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -217,10 +221,7 @@ def load_codes_file(path: Path) -> list[Loaded]:
 
 def load_order_file(path: Path) -> list[Loaded]:
     release, start, end = _release_of(path)
-    try:
-        lines = path.read_bytes().decode("utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise RefDataError(f"{path}: byte offset {exc.start}: not UTF-8/ASCII text") from None
+    lines = _text_lines(path)
     codes, shorts, longs, billable = [], [], [], []
     for number, line in enumerate(lines, 1):
         if not line.strip():
