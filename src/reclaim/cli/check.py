@@ -60,7 +60,7 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
     as_of = date_of_check.date() if date_of_check else dt.date.today()
     with RefStore.open(settings) as store:
         run = dict(store=store, policies=policies, select=_split(select), ignore=_split(ignore),
-                   engine=engine or settings.engine, date_of_check=as_of)
+                   engine=engine or settings.engine, date_of_check=as_of, billing_state=settings.billing_state)
         changes = None
         if fix:
             # --fix rewrites the claims, so it holds them in memory (one 837 or one CSV)

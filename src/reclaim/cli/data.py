@@ -52,7 +52,7 @@ def import_(settings: Settings, folder: Path) -> None:
     """Import the official files under FOLDER (a failed import leaves the store unchanged)."""
     from ..refdata.store import import_dir
 
-    _run_import(settings, lambda step: import_dir(folder, settings.store_path, progress=step))
+    _run_import(settings, lambda step: import_dir(folder, settings.store_path, progress=step, bundled_icd10=True))
 
 
 @command.command("pull")
@@ -70,7 +70,7 @@ def pull(settings: Settings, dataset: tuple[str, ...], release: str | None, base
         click.echo(f"refdata_source is the folder {folder}: importing it instead of downloading", err=True)
         from ..refdata.store import import_dir
 
-        _run_import(settings, lambda step: import_dir(folder, settings.store_path, progress=step))
+        _run_import(settings, lambda step: import_dir(folder, settings.store_path, progress=step, bundled_icd10=True))
         return
 
     def fetched(url: str, done: int, total: int | None) -> None:
@@ -92,9 +92,10 @@ def status(settings: Settings, fmt: str | None) -> None:
     with RefStore.open(settings) as store:
         rows = store.status()
         unparsed = store.unparsed_units()
+        today = store.currency()
     fmt = fmt or ("json" if settings.format == "json" else "text")
     if fmt == "json":
-        payload = {"store": str(settings.store_path), "releases": rows,
+        payload = {"store": str(settings.store_path), "releases": rows, "in_force_today": today,
                    "unparsed_drug_units": [{"release": u["release"], "code": u["code"]} for u in unparsed]}
         click.echo(json.dumps(payload, default=str, indent=2))
         return
@@ -111,6 +112,15 @@ def status(settings: Settings, fmt: str | None) -> None:
         table.add_row(*(escape(str(v)) for v in (r["dataset"], r["release"], span, r["file"], r["sha256"],
                                                   f"{r['rows']:,}", notes)))
     Console(file=sys.stdout, width=200).print(table)
+    # per dataset: the newest release held and whether it covers today
+    current = Table(title="newest release held per dataset, today")
+    for name in ("dataset", "newest", "effective", "covers today", "what it means"):
+        current.add_column(name)
+    for r in today:
+        span = f"{r['effective_from'] or ''} .. {r['effective_to'] or ''}"
+        covers = {True: "yes", False: "NO", None: "n/a"}[r["covers_today"]]
+        current.add_row(*(escape(str(v)) for v in (r["label"], r["newest_release"], span, covers, r["message"])))
+    Console(file=sys.stdout, width=200).print(current)
     click.echo(f"drug descriptors with no parsable billing unit: {len(unparsed)} "
                "(view hcpcs_unparsed_units; `reclaim data status --format json` lists them)")
 

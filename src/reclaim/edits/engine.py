@@ -34,6 +34,7 @@ import pyarrow as pa
 from ..claims.model import FILES, READ_ISSUES, ClaimBatch
 from ..policy import Policy, load_policies, policy_tables
 from .backends import INPUT_TABLES, make_backend
+from .in_force import release_notes
 from .registry import Edit, catalog, resolve
 
 FINDINGS = pa.schema(
@@ -56,11 +57,14 @@ FINDINGS = pa.schema(
     ]
 )
 
-# release intervals: a reference row is in force from its release's start to the next release's
+# release intervals: a reference row is in force from its release's start to the next release's,
+# and never past its release's own end ({end}: a quarter's prices, MUEs end with the quarter;
+# NULL for the HCPCS file, whose codes carry their own dates); valid_to is exclusive
 _INTERVALS = """
-WITH r AS (SELECT DISTINCT {start} AS d FROM {table}),
-ri AS (SELECT d, lead(d) OVER (ORDER BY d) AS next_d, row_number() OVER (ORDER BY d) AS n FROM r)
-SELECT t.*, {valid_from} AS valid_from, coalesce(ri.next_d, DATE '9999-12-31') AS valid_to
+WITH r AS (SELECT {start} AS d, max({end}) AS e FROM {table} GROUP BY {start}),
+ri AS (SELECT d, e, lead(d) OVER (ORDER BY d) AS next_d, row_number() OVER (ORDER BY d) AS n FROM r)
+SELECT t.*, {valid_from} AS valid_from,
+       least(coalesce(ri.next_d, DATE '9999-12-31'), coalesce(CAST(ri.e + INTERVAL 1 DAY AS DATE), DATE '9999-12-31')) AS valid_to
 FROM {table} t JOIN ri ON t.{start} = ri.d
 """
 
@@ -137,14 +141,31 @@ PREP: list[tuple[str, str, bool]] = [
     # answers for earlier dates of service
     # per code, once: NOC (the long description says so) and the dose of one billing unit
     ("hcpcs_dos", "SELECT *, coalesce(regexp_matches(lower(long_description), 'unclassified|not otherwise classified'), false) AS is_noc FROM ("
-     + _INTERVALS.format(start="release_effective", table="ref_hcpcs", valid_from="CASE WHEN ri.n = 1 THEN DATE '1900-01-01' ELSE ri.d END")
+     + _INTERVALS.format(start="release_effective", end="CAST(NULL AS DATE)", table="ref_hcpcs", valid_from="CASE WHEN ri.n = 1 THEN DATE '1900-01-01' ELSE ri.d END")
      + ") h", True),
     ("asp_dos", "SELECT *, TRY_CAST(regexp_extract(dosage, '^ *([0-9.]+)', 1) AS DECIMAL(18,3)) AS dosage_amount FROM ("
-     + _INTERVALS.format(start="effective_from", table="ref_asp_pricing", valid_from="ri.d") + ") a", True),
-    ("mue_dos", _INTERVALS.format(start="effective_from", table="ref_mue", valid_from="ri.d"), True),
-    # only what RC601 reads (73,000 codes: the descriptions would double the cost of this table)
-    ("icd10_dos", "SELECT release, code, billable, valid_from, valid_to FROM ("
-     + _INTERVALS.format(start="effective_from", table="ref_icd10", valid_from="ri.d") + ") i", True),
+     + _INTERVALS.format(start="effective_from", end="effective_to", table="ref_asp_pricing", valid_from="ri.d") + ") a", True),
+    # a quarter's MUE table is in force in that quarter only: outside it there is no MUE (never
+    # another quarter's value); the intervals are per setting (each setting is its own table)
+    ("mue_dos", """
+     WITH r AS (SELECT setting, effective_from AS d, max(effective_to) AS e FROM ref_mue GROUP BY ALL),
+     ri AS (SELECT setting, d, least(coalesce(lead(d) OVER (PARTITION BY setting ORDER BY d), DATE '9999-12-31'),
+                                     coalesce(CAST(e + INTERVAL 1 DAY AS DATE), DATE '9999-12-31')) AS valid_to FROM r)
+     SELECT m.*, ri.d AS valid_from, ri.valid_to FROM ref_mue m JOIN ri ON ri.setting = m.setting AND ri.d = m.effective_from
+     """, True),
+    # ICD-10-CM: the CDC list of the fiscal year (October 1; the April update from April 1) decides
+    # where one is held; the partial CMS Section 111 list ('cms') only for dates no CDC release
+    # covers. Intervals per list; only what RC601/RC603 read (98,000 codes: no descriptions)
+    ("icd10_dos", """
+     WITH i AS (SELECT release, code, billable, effective_from, effective_to,
+                       CASE WHEN source_format = 'cms_valid_list' THEN 'cms' ELSE 'cdc' END AS list FROM ref_icd10),
+     r AS (SELECT list, effective_from AS d, max(effective_to) AS e FROM i GROUP BY ALL),
+     ri AS (SELECT list, d, least(coalesce(lead(d) OVER (PARTITION BY list ORDER BY d), DATE '9999-12-31'),
+                                  coalesce(CAST(e + INTERVAL 1 DAY AS DATE), DATE '9999-12-31')) AS valid_to FROM r)
+     SELECT i.release, i.list, i.code, bool_or(i.billable) AS billable, ri.d AS valid_from, ri.valid_to
+     FROM i JOIN ri ON ri.list = i.list AND ri.d = i.effective_from
+     GROUP BY i.release, i.list, i.code, ri.d, ri.valid_to
+     """, True),
     (
         "xw_dos",
         # one row per NDC x code x release (the crosswalk may repeat an NDC row)
@@ -153,7 +174,7 @@ PREP: list[tuple[str, str, bool]] = [
                max(hcpcs_dosage) AS hcpcs_dosage, max(package_size) AS package_size,
                max(package_quantity) AS package_quantity, max(billing_units) AS billing_units,
                max(billing_units_per_package) AS billing_units_per_package
-        FROM (""" + _INTERVALS.format(start="effective_from", table="ref_ndc_crosswalk", valid_from="ri.d") + """) x
+        FROM (""" + _INTERVALS.format(start="effective_from", end="CAST(NULL AS DATE)", table="ref_ndc_crosswalk", valid_from="ri.d") + """) x
         GROUP BY ndc11, hcpcs, valid_from, valid_to
         """,
         True,
@@ -575,6 +596,7 @@ def check(
     ignore: list[str] | None = None,
     engine: str = "duckdb",
     date_of_check: dt.date | None = None,
+    billing_state: str | None = None,
 ) -> Findings:
     """Run the edit catalog over ``batch`` (claims already in memory; for files use
     :func:`check_files`, which streams them).
@@ -583,7 +605,9 @@ def check(
     ``policies``: Policy objects or files/built-in names, the first being the default for claims
     no policy claims by payer id or filing indicator (default: built-in Medicare, Medicaid);
     ``history``: earlier claims of the same patients (frequency limits, duplicates);
-    ``select`` / ``ignore``: edit codes, prefixes or categories; ``engine``: duckdb or spark.
+    ``select`` / ``ignore``: edit codes, prefixes or categories; ``engine``: duckdb or spark;
+    ``billing_state``: the billing provider's state (the ``billing_state`` setting), which picks
+    the MAC whose coverage articles apply (RC604).
     """
 
     def feed(backend) -> tuple[int, int, pa.Table, pa.Table]:
@@ -592,7 +616,7 @@ def check(
         return batch["claims"].num_rows, batch["lines"].num_rows, batch["files"], batch["read_issues"]
 
     return _run(feed, store=store, policies=policies, select=select, ignore=ignore, engine=engine,
-                date_of_check=date_of_check)
+                date_of_check=date_of_check, billing_state=billing_state)
 
 
 def check_files(
@@ -606,6 +630,7 @@ def check_files(
     engine: str = "duckdb",
     date_of_check: dt.date | None = None,
     progress: Any = None,
+    billing_state: str | None = None,
 ) -> Findings:
     """:func:`check` over claim files (X12 837P/837I, CSV/XLSX, FHIR, or the normalized Parquet
     tables ``reclaim convert`` writes) and ``history`` files, streamed into the engine by
@@ -623,10 +648,10 @@ def check_files(
         return loaded.counts["claims"], loaded.counts["lines"], loaded.files, pa.concat_tables(issues)
 
     return _run(feed, store=store, policies=policies, select=select, ignore=ignore, engine=engine,
-                date_of_check=date_of_check)
+                date_of_check=date_of_check, billing_state=billing_state)
 
 
-def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Findings:
+def _run(feed, *, store, policies, select, ignore, engine, date_of_check, billing_state=None) -> Findings:
     """The engine proper: ``feed(backend)`` puts the input tables (``claims``, ``lines``,
     ``diagnoses``, ``files`` and their ``history_`` twins) into the backend and returns
     (claims, lines, files, read_issues); then the PREP views, the edits, the findings."""
@@ -657,7 +682,8 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Fin
                 "severity": [e.severity for e in edits], "category": [e.category for e in edits],
             }),
         )
-        backend.register("run_params", pa.table({"date_of_check": pa.array([date_of_check or dt.date.today()], pa.date32())}))
+        backend.register("run_params", pa.table({"date_of_check": pa.array([date_of_check or dt.date.today()], pa.date32()),
+                                                 "billing_state": pa.array([(billing_state or "").strip().upper() or None], pa.string())}))
         for name, sql, materialize in PREP:
             if materialize:
                 backend.materialize(name, sql, written_order=True)
@@ -680,6 +706,8 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Fin
         for ref, label in missing.items():
             if ref not in backend.ref_tables:
                 notes.append(f"the reference store has no {label} table ({ref}): edits that need it found nothing")
+        if edits:  # dates no release held covers: said once per run (reclaim.edits.in_force)
+            notes += release_notes(backend, codes, billing_state)
     finally:
         backend.close()
     return Findings(

@@ -86,7 +86,7 @@ def policy_tables(policies: list[Policy], edit_codes: list[str], known_codes: li
     ``edit_codes`` are the edits being run; ``known_codes`` the whole catalog (what a policy may
     name; default: ``edit_codes``)."""
     known = known_codes or edit_codes
-    rows: dict[str, list[dict]] = {k: [] for k in ("policies", "policy_match", "policy_edits", "policy_jwjz_exempt", "policy_prior_auth", "policy_frequency")}
+    rows: dict[str, list[dict]] = {k: [] for k in ("policies", "policy_match", "policy_edits", "policy_jwjz_exempt", "policy_prior_auth", "policy_frequency", "policy_coverage")}
     for priority, p in enumerate(policies):
         rows["policies"].append(
             {
@@ -133,10 +133,22 @@ def policy_tables(policies: list[Policy], edit_codes: list[str], known_codes: li
                         {"policy_id": p.id, "rule_id": rule.id, "hcpcs": code, "ndc11": ndc, "max_units": Decimal(str(rule.max_units)),
                          "period_days": rule.period_days, "source": rule.source}
                     )
+        for rule in p.coverage:
+            for code in rule.hcpcs:
+                for dx in rule.covered_icd10:
+                    rows["policy_coverage"].append(
+                        {"policy_id": p.id, "rule_id": rule.id, "hcpcs": code, "icd10": dx.rstrip("*"),
+                         "is_prefix": dx.endswith("*"), "title": rule.title, "source": rule.source,
+                         "effective_from": rule.effective_from, "effective_to": rule.effective_to})
     return {name: pa.Table.from_pylist(data, schema=POLICY_SCHEMAS[name]) for name, data in rows.items()}
 
 
 POLICY_SCHEMAS = {
+    "policy_coverage": pa.schema(
+        [("policy_id", pa.string()), ("rule_id", pa.string()), ("hcpcs", pa.string()), ("icd10", pa.string()),
+         ("is_prefix", pa.bool_()), ("title", pa.string()), ("source", pa.string()),
+         ("effective_from", pa.date32()), ("effective_to", pa.date32())]
+    ),
     "policies": pa.schema(
         [("policy_id", pa.string()), ("priority", pa.int32()), ("name", pa.string()), ("ndc_required", pa.string()),
          ("jwjz_required_from", pa.date32()), ("noc_units", pa.string()), ("noc_description_required", pa.bool_()),

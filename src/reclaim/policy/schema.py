@@ -110,6 +110,23 @@ class FrequencyRule(_Strict):
         return out
 
 
+class CoverageRule(_Strict):
+    """The diagnoses a payer covers a drug for (Medicaid and commercial medical-benefit drug
+    policies list them): a drug line pointing to none of them is RC604's finding."""
+
+    id: str
+    hcpcs: list[str]
+    #: ICD-10-CM codes, with or without the dot; a code ending in '*' covers every code under it
+    covered_icd10: list[str] = Field(min_length=1)
+    #: the policy document's title, shown as the finding's source
+    title: str
+    source: str = ""
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+
+    _upper = field_validator("hcpcs", "covered_icd10")(classmethod(lambda cls, v: [c.replace(".", "") for c in _codes(v)]))
+
+
 class Policy(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
@@ -125,3 +142,5 @@ class Policy(_Strict):
     timely_filing_source: str = ""
     prior_auth: list[PriorAuthRule] = Field(default_factory=list)
     frequency: list[FrequencyRule] = Field(default_factory=list)
+    #: covered diagnoses per drug (RC604); Medicare claims also use the MCD articles of the MAC
+    coverage: list[CoverageRule] = Field(default_factory=list)

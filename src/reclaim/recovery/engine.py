@@ -199,6 +199,32 @@ def _asp_rows(store, codes: list[str]) -> pa.Table:
     return res.read_all() if hasattr(res, "read_all") else res
 
 
+def _asp_quarters(store) -> pa.Table:
+    """The ASP quarters held (release, effective_from, effective_to): a price is used only in its quarter."""
+    empty = pa.table({"release": pa.array([], pa.string()), "effective_from": pa.array([], pa.date32()),
+                      "effective_to": pa.array([], pa.date32())})
+    if store is None:
+        return empty
+    res = store.con.execute("select release, min(effective_from) as effective_from, max(effective_to) as effective_to "
+                            "from asp_pricing group by release").arrow()
+    return res.read_all() if hasattr(res, "read_all") else res
+
+
+def _no_quarter_notes(con) -> list[str]:
+    """Once per run: the remittance lines no ASP quarter held could price (no underpayment computed)."""
+    row = con.execute("select min(service_date), max(service_date), count(*) from unpriced "
+                      "where reason like 'no ASP pricing quarter held covers%'").fetchone()
+    if not row[2]:
+        return []
+    newest = con.execute("select release, effective_from, effective_to from asp_quarters "
+                         "order by effective_from desc limit 1").fetchone()
+    held = f"the newest held is {newest[0]} ({newest[1]} to {newest[2]})" if newest else "none is held"
+    span = str(row[0]) if row[0] == row[1] else f"{row[0]} to {row[1]}"
+    return [f"no ASP pricing quarter in force on {span} ({row[2]:,} line(s)): {held}; their underpayment against "
+            "the ASP limit was not computed (never against another quarter's) — pull the quarter of the date "
+            "(reclaim data pull --dataset asp)"]
+
+
 #: the worklist's claims and every other claim of the same patients: the edit catalog's
 #: patient-scoped edits (duplicates, frequency limits) see the same lines as on the whole batch
 WORKLIST_CLAIMS_SQL = """
@@ -334,10 +360,12 @@ def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, thres
 
     codes = [r[0] for r in con.execute("select distinct procedure_code from remit_lines where procedure_code is not null").fetchall()]
     con.register("asp", _asp_rows(store, codes))
+    con.register("asp_quarters", _asp_quarters(store))
     if store is None:
         notes.append("no reference store: official CARC/RARC texts and ASP prices unavailable (run `reclaim data import`)")
     underpayment.expected_payments(con)
     step("expected_payments")
+    notes += _no_quarter_notes(con)
     worklist.build_items(con, threshold=threshold)
     step("items")
 
