@@ -39,16 +39,23 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
     """Lint claims (837P/837I, CSV, FHIR, or the Parquet tables `reclaim convert` writes) against
     the official code sets and payer policies.
 
-    Exits 1 when errors remain, 0 otherwise."""
+    Exit status: 0 when every input was read and checked clean, 1 when errors remain, 2 when an
+    input file could not be read at all or no claim was checked."""
     from ..claims.io import read_claims
     from ..edits import check, check_files
     from ..edits.fix import apply_fixes, write_fixed
     from ..errors import ReclaimError
     from ..policy import load_policies
     from ..refdata.store import RefStore
+    from .options import output_file
 
     if fix and output is None:
         raise click.UsageError("--fix needs -o/--output: the file to write the corrected claims to")
+    if output is not None and not fix:
+        raise click.UsageError("-o/--output is where --fix writes the corrected claims; without --fix nothing is "
+                               "written (to keep the report, redirect it: --format json > report.json)")
+    if output is not None:
+        output_file(output)
     fmt = fmt or (settings.format if settings.format in ("text", "json", "csv") else "text")
     policies = load_policies(list(policy_files) or ([settings.policy] if settings.policy else None))
     as_of = date_of_check.date() if date_of_check else dt.date.today()
@@ -91,6 +98,27 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
         if changes is not None:
             _diff(batch, changes, output, remaining)
     errors = (remaining if changes is not None else findings).errors
+    click.get_current_context().exit(_exit_status(issues, summary, errors))
+
+
+def _exit_status(issues, summary, errors: int) -> int:
+    """2 when an input file could not be read at all or no claim was checked (a clean report
+    of nothing must not pass a script's test), 1 when errors remain, 0 when all is clean."""
+    import pyarrow.compute as pc
+
+    from .failures import FAILED, error
+
+    unread = sorted(set(issues.filter(pc.equal(issues["skipped"], "file"))["path"].to_pylist()))
+    if unread:
+        shown = ", ".join(unread[:3]) + (f" and {len(unread) - 3} more" if len(unread) > 3 else "")
+        error(f"{len(unread)} input file(s) could not be read at all ({shown}): not checked",
+              "each file's reason is in the read issues (above, or `read_issues` in JSON); fix or remove those "
+              "files and run again")
+        return FAILED
+    if not summary["claims"]:
+        error("nothing was checked: no claims were read from the input",
+              "give claim files (837P/837I, CSV, XLSX, FHIR Claim) or the tables `reclaim convert` writes")
+        return FAILED
     return 1 if errors else 0
 
 
@@ -123,7 +151,8 @@ def _text(findings, summary, issues) -> None:
             click.echo(f"{'':<21}fix: {r['fix']}" + ("  [--fix]" if r["fix_action"] else ""))
     for r in issues.to_pylist():
         place = ", ".join(f"{k} {r[k]}" for k in ("segment_index", "byte_offset", "line", "column") if r.get(k) is not None)
-        click.secho(f"{r['path']}: {r['severity']} {r['code']} ({place}): {r['message']} [skipped: {r['skipped']}]", fg="yellow", err=True)
+        place = f" ({place})" if place else ""
+        click.secho(f"{r['path']}: {r['severity']} {r['code']}{place}: {r['message']} [skipped: {r['skipped']}]", fg="yellow", err=True)
     sev = summary["by_severity"]
     click.echo("")
     click.secho(

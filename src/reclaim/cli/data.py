@@ -26,6 +26,9 @@ def _progress():
 
 
 def _run_import(settings: Settings, work) -> None:
+    from .options import output_folder
+
+    output_folder(settings.home_path, "--home", example="~/reclaim")
     with _progress() as bar:
         task = bar.add_task("importing", total=None)
 

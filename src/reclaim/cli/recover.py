@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from .options import MemorySize
+
 
 def _money(value) -> str:
     return "" if value is None else f"${value:,.2f}"
@@ -62,7 +64,7 @@ def _history_outcomes(claim_paths, remit_paths, as_of: dt.date):
               help="Your copy of the letter templates folder.")
 @click.option("--letters/--no-letters", default=True, show_default=True, help="Write appeal letters (PDF, DOCX).")
 @click.option("--top", type=int, default=15, show_default=True, help="How many worklist rows to print.")
-@click.option("--memory-limit", "memory_limit", default=None, metavar="SIZE",
+@click.option("--memory-limit", "memory_limit", default=None, type=MemorySize(),
               help="Memory for the run's database (e.g. 2GB, the default); beyond it, it spills to a temporary folder.")
 @click.pass_obj
 def command(settings, remits, claims, history_claims, history_remits, policies, terms, db, no_save, out, as_of, threshold, templates, letters, top,
@@ -76,6 +78,13 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
     from ..recovery.export import write_outputs
     from ..refdata.store import RefStore
 
+    from .options import output_folder
+
+    output_folder(out)
+    if policies:  # a bad policy is said now, not after the files are read
+        from ..policy import load_policies
+
+        load_policies(list(policies))
     store = RefStore.open(settings)
     as_of_date = as_of.date() if as_of else dt.date.today()
     db_url = None if no_save else (db or settings.database_url)
@@ -139,4 +148,27 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
         click.echo(f"Letters: {len(written)} (PDF + DOCX) in {out / 'letters'}")
     click.echo(f"Worklist and summary: {out}/worklist.csv, worklist.xlsx, summary.xlsx, "
                + ", ".join(Path(p).name for p in files["summary"] if p.endswith(".png")))
+    status = _exit_status(result, out)
     result.close()
+    click.get_current_context().exit(status)
+
+
+def _exit_status(result, out: Path) -> int:
+    """2 when an input file could not be read at all (empty, binary, the wrong kind) or no
+    remittance claim was read: the run's outputs stand for the rest, but a script must notice."""
+    import pyarrow.compute as pc
+
+    from .failures import FAILED, error
+
+    issues = result.read_issues
+    unread = sorted(set(issues.filter(pc.equal(issues["skipped"], "file"))["path"].to_pylist()))
+    if unread:
+        shown = ", ".join(unread[:3]) + (f" and {len(unread) - 3} more" if len(unread) > 3 else "")
+        error(f"{len(unread)} input file(s) could not be read at all ({shown}): left out of the worklist",
+              f"each file's reason is in {out / 'read-issues.csv'}; fix or remove those files and run again")
+        return FAILED
+    if not result.counts.get("remit_claims", 0):
+        error("nothing was recovered: no remittance claims were read from the input",
+              "give 835 remittance files (or FHIR ExplanationOfBenefit) as REMITS, and the claims with --claims")
+        return FAILED
+    return 0
