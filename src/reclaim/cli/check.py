@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from . import terminal
+
 
 def _split(values: tuple[str, ...]) -> list[str] | None:
     out = [v.strip() for value in values for v in value.split(",") if v.strip()]
@@ -59,13 +61,15 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
     fmt = fmt or (settings.format if settings.format in ("text", "json", "csv") else "text")
     policies = load_policies(list(policy_files) or ([settings.policy] if settings.policy else None))
     as_of = date_of_check.date() if date_of_check else dt.date.today()
+    step = terminal.Progress(f"checking the claims ({engine or settings.engine})")
     with RefStore.open(settings) as store:
         run = dict(store=store, policies=policies, select=_split(select), ignore=_split(ignore),
                    engine=engine or settings.engine, date_of_check=as_of)
         changes = None
         if fix:
             # --fix rewrites the claims, so it holds them in memory (one 837 or one CSV)
-            batch = read_claims(files)
+            batch = read_claims(files, progress=step.files("reading"))
+            step(f"checking {batch['lines'].num_rows:,} lines ({run['engine']})")
             history = read_claims(history_files) if history_files else None
             findings = check(batch, history=history, **run)
             formats = set(batch["files"].column("format").to_pylist())
@@ -79,7 +83,9 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
             remaining = check(fixed, history=history, **run)
         else:
             # streamed: X12 block by block, Parquet read by the engine itself
-            findings = check_files(files, history=history_files, **run)
+            findings = check_files(files, history=history_files, **run,
+                                   progress=step.files("reading", then=f"running the edits ({run['engine']})"))
+    step.stop()
     summary = findings.summary()
     issues = findings.read_issues
     if fmt == "json":

@@ -8,34 +8,20 @@ releases in the store, what is not loaded, and the drug descriptors whose unit i
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
 from ..config import Settings
-
-
-def _progress():
-    from rich.progress import BarColumn, Progress, TextColumn
-
-    from rich.console import Console
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                    console=Console(stderr=True), transient=True)
+from . import terminal
 
 
 def _run_import(settings: Settings, work) -> None:
     from .options import output_folder
 
     output_folder(settings.home_path, "--home", example="~/reclaim")
-    with _progress() as bar:
-        task = bar.add_task("importing", total=None)
-
-        def step(name: str, done: int, total: int) -> None:
-            bar.update(task, description=name[-60:], completed=done, total=total)
-
-        report = work(step)
+    with terminal.Progress("importing") as bar:
+        report = work(lambda name, done, total: bar(f"importing {Path(name).name}", done, total))
     for item in report.loaded:
         click.echo(f"loaded {item.dataset} {item.release}: {item.rows.num_rows:,} rows from {item.path.name}")
     for path, reason in report.skipped:
@@ -77,7 +63,7 @@ def pull(settings: Settings, dataset: tuple[str, ...], release: str | None, base
         return
 
     def fetched(url: str, done: int, total: int | None) -> None:
-        if total:
+        if total and terminal.interactive():  # a log file gets no carriage-return lines
             click.echo(f"\r{url.rsplit('/', 1)[-1]}: {done * 100 // total}%", nl=False, err=True)
 
     for name in dataset or ("hcpcs", "asp"):
@@ -87,35 +73,59 @@ def pull(settings: Settings, dataset: tuple[str, ...], release: str | None, base
 
 @command.command("status")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None, help="Output format.")
+@click.option("--wide", is_flag=True, help="One line per file with the whole sha256 (for a wide terminal or a file).")
 @click.pass_obj
-def status(settings: Settings, fmt: str | None) -> None:
-    """Releases in the reference store, datasets not loaded, unparsed drug units."""
+def status(settings: Settings, fmt: str | None, wide: bool) -> None:
+    """Releases in the reference store (dataset, release, dates in force, rows, file, sha256),
+    datasets not loaded, unparsed drug units."""
     from ..refdata.store import RefStore
+    from .options import output_format
 
     with RefStore.open(settings) as store:
         rows = store.status()
         unparsed = store.unparsed_units()
-    fmt = fmt or ("json" if settings.format == "json" else "text")
+    fmt = output_format(settings, fmt, ("text", "json"), "data status")
     if fmt == "json":
         payload = {"store": str(settings.store_path), "releases": rows,
                    "unparsed_drug_units": [{"release": u["release"], "code": u["code"]} for u in unparsed]}
         click.echo(json.dumps(payload, default=str, indent=2))
         return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    click.echo(f"reference store {settings.store_path}")
+    for line in _status_lines(rows, wide, terminal.width()):
+        click.echo(line)
+    click.echo(f"drug descriptors with no parsable billing unit: {len(unparsed)}")
+    click.echo("    (`reclaim data status --format json` lists them; in the store: view hcpcs_unparsed_units)")
 
-    table = Table(title=f"reference store {settings.store_path}")
-    for name in ("dataset", "release", "effective", "file", "sha256", "rows", "notes"):
-        table.add_column(name, justify="right" if name == "rows" else "left")
+
+def _status_lines(rows: list[dict], wide: bool, fit: int | None) -> list[str]:
+    """One line per file (dataset, release, dates in force, rows), its file name, sha256 (12
+    characters; whole with --wide or in JSON) and notes on an indented line under it, wrapped at
+    words to the terminal; --wide puts everything on the one line."""
+    import textwrap
+
+    from .terminal import Column, table
+
+    shown = []
     for r in rows:
         span = "" if r["effective_from"] is None else f"{r['effective_from']} .. {r['effective_to'] or ''}"
-        notes = r["notes"] if r["provenance"] in ("official", "") else f"[{r['provenance']}] {r['notes']}"
-        table.add_row(*(escape(str(v)) for v in (r["dataset"], r["release"], span, r["file"], r["sha256"],
-                                                  f"{r['rows']:,}", notes)))
-    Console(file=sys.stdout, width=200).print(table)
-    click.echo(f"drug descriptors with no parsable billing unit: {len(unparsed)} "
-               "(view hcpcs_unparsed_units; `reclaim data status --format json` lists them)")
+        notes = r["notes"] if r["provenance"] in ("official", "") else f"[{r['provenance']}] {r['notes']}".strip()
+        sha = r["sha256"] if wide else r["sha256"][:12]
+        shown.append({**r, "span": span, "rows_": f"{r['rows']:,}", "notes": notes, "sha": sha})
+    columns = [Column("dataset", "dataset"), Column("release", "release"), Column("in force", "span"),
+               Column("rows", "rows_", ">")]
+    if wide:
+        columns += [Column("file", "file"), Column("sha256", "sha"), Column("notes", "notes")]
+        return table(shown, columns)
+    lines = table(shown, columns)
+    out = lines[:2]
+    for line, r in zip(lines[2:], shown):
+        out.append(line)
+        detail = "; ".join(part for part in (f"{r['file']} (sha256 {r['sha']})" if r["file"] else "", r["notes"])
+                           if part)
+        if detail:
+            out += textwrap.wrap(detail, max((fit or 10_000) - 4, 40), initial_indent="    ",
+                                 subsequent_indent="    ", break_on_hyphens=False)
+    return out
 
 
 @command.command("diff")

@@ -15,6 +15,8 @@ from pathlib import Path
 import click
 
 from .options import MemorySize
+from . import terminal
+from .terminal import Column, table
 
 
 def _money(value) -> str:
@@ -89,13 +91,16 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
     as_of_date = as_of.date() if as_of else dt.date.today()
     db_url = None if no_save else (db or settings.database_url)
     history = _history_outcomes(history_claims, history_remits, as_of_date)
+    step = terminal.Progress("reading and explaining the remittances")
     result = recover(
         list(remits), list(claims) or None, store=store, policies=list(policies) or ([settings.policy] if settings.policy else None),
         terms=terms_mod.load(terms), db_url=db_url,
         threshold=settings.underpayment_threshold if threshold is None else threshold, as_of=as_of_date,
         history=history, memory_limit=memory_limit or MEMORY_LIMIT,
     )
+    step("writing the worklist, summary and charts")
     files = write_outputs(result, out)
+    step("writing the corrected claims")
     from ..claims.x12.writer import envelope_from_settings
     from ..errors import ReclaimError
 
@@ -105,8 +110,10 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
         corrected = {"path": None, "claims": 0, "changes": None}
         click.secho(f"note: no corrected claims written: {exc}" + (f" ({exc.hint})" if exc.hint else ""),
                     fg="yellow", err=True)
+    step("writing the appeal letters")
     written = write_letters(result.items, result.claims, store, out / "letters", templates_dir=templates,
                             today=as_of_date, policies=list(policies) or None) if letters else []
+    step.stop()
 
     issues = result.read_issues.num_rows
     remit_claims = result.counts.get("remit_claims", 0)
@@ -118,17 +125,12 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
     items = result.items.to_pylist()
     total = sum((i["amount"] for i in items), start=0)
     click.echo(f"Worklist: {len(items)} items, {_money(total)} at stake (deadlines as of {as_of_date.isoformat()})\n")
-    header = f"{'#':>3}  {'item':12}  {'priority':>9}  {'amount':>11}  {'kind':15} {'reason':8} {'claim':10} {'code':6} {'action':25} deadline"
-    click.echo(header)
-    click.echo("-" * len(header))
-    for n, i in enumerate(items[:top], 1):
-        deadline = i["deadline"].isoformat() if i["deadline"] else "-"
-        if i["deadline_passed"]:
-            deadline += " (passed)"
-        reason = i["reason"] if i["kind"] not in ("underpayment",) else "short"
-        click.echo(f"{n:>3}  {i['item_id']:12}  {i['priority']:>9.2f}  {_money(i['amount']):>11}  {i['kind']:15} "
-                   f"{(reason or '')[:8]:8} {(i['patient_control_number'] or '-')[:10]:10} {(i['procedure_code'] or '-'):6} "
-                   f"{i['action']:25} {deadline}")
+    from .terminal import width
+    from .worklist import WORKLIST_COLUMNS, table_row
+
+    rows = [{"n": str(n), **table_row(i)} for n, i in enumerate(items[:top], 1)]
+    for line in table(rows, [Column("#", "n", ">", drop=8), *WORKLIST_COLUMNS], width()):
+        click.echo(line)
     if len(items) > top:
         click.echo(f"... {len(items) - top} more in {out / 'worklist.csv'}")
     click.echo("")
