@@ -15,41 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from reclaim.cli import main
-
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 CLAIMS = EXAMPLES / "claims" / "check-medicare.837"
 REMITS = EXAMPLES / "remits" / "recover-medicare.835"
 REMIT_CLAIMS = EXAMPLES / "claims" / "recover-medicare.837"
-
-
-def reclaim(capsys, *args: str) -> tuple[int, str, str]:
-    """(exit status, stdout, stderr) of ``reclaim ARGS`` run through the console entry point."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as done:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    code = done.value.code
-    return (code if isinstance(code, int) else (0 if code is None else 1)), out, err
-
-
-@pytest.fixture()
-def work(tmp_path, monkeypatch, ref_store):
-    """A working folder with the bad inputs a user meets, and the settings pointing to the store."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("RECLAIM_CONFIG", "RECLAIM_FORMAT", "RECLAIM_DB_URL", "RECLAIM_ENGINE", "RECLAIM_POLICY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("RECLAIM_HOME", ref_store.home)
-    monkeypatch.setenv("RECLAIM_DB_URL", f"sqlite:///{tmp_path / 'worklist.sqlite'}")
-    (tmp_path / "garbage.yaml").write_text("just words\n")
-    (tmp_path / "broken.yaml").write_text("a: [1, 2\n")
-    (tmp_path / "afile").write_text("a file where a folder is expected\n")
-    (tmp_path / "empty.835").write_bytes(b"")
-    (tmp_path / "binary.835").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8)
-    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
-    (tmp_path / "emptyhome").mkdir()
-    return tmp_path
 
 
 # (args, what the error must say); {claims} {remits} {remit_claims} are the example files
@@ -144,10 +114,10 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_paths_and_values_get_a_clear_error_not_a_traceback(case, work, capsys):
+def test_bad_paths_and_values_get_a_clear_error_not_a_traceback(case, work, reclaim):
     args, expected = BAD[case]
     paths = {"claims": CLAIMS, "remits": REMITS, "remit_claims": REMIT_CLAIMS}
-    status, out, err = reclaim(capsys, *(a.format(**paths) for a in args))
+    status, out, err = reclaim(*(a.format(**paths) for a in args))
     assert status == 2, (out, err)
     assert "Traceback" not in out + err
     assert "unexpected error" not in err  # the catch-all for bugs: each case here has its own message
@@ -159,10 +129,10 @@ def test_bad_paths_and_values_get_a_clear_error_not_a_traceback(case, work, caps
 @pytest.mark.parametrize("value", ["RECLAIM_CONFIG=missing.toml", "RECLAIM_CONFIG=broken.yaml",
                                    "RECLAIM_ENGINE=bogus", "RECLAIM_UNDERPAYMENT_THRESHOLD=abc",
                                    "RECLAIM_FORMAT=yaml"])
-def test_bad_settings_get_a_clear_error(value, work, capsys, monkeypatch):
+def test_bad_settings_get_a_clear_error(value, work, reclaim, monkeypatch):
     name, setting = value.split("=")
     monkeypatch.setenv(name, setting)
-    status, out, err = reclaim(capsys, "code", "J0897", "--date", "2025-12-15")
+    status, out, err = reclaim("code", "J0897", "--date", "2025-12-15")
     assert status == 2 and "Traceback" not in out + err
     assert err.startswith("error: ") and (name in err or setting in err), err
 
@@ -184,39 +154,39 @@ def test_a_bug_is_named_by_place_never_by_its_message(work, capsys, monkeypatch)
         failures.run(boom)
 
 
-def test_no_arguments_prints_help_and_exits_0(capsys):
-    status, out, err = reclaim(capsys)
+def test_no_arguments_prints_help_and_exits_0(reclaim):
+    status, out, err = reclaim()
     assert status == 0 and "Usage: reclaim" in out and "Commands:" in out
-    status, out, _ = reclaim(capsys, "data")
+    status, out, _ = reclaim("data")
     assert status == 0 and "Usage: reclaim data" in out
 
 
 # --------------------------------------------------------------------------- exit statuses
 
 
-def test_check_exit_status_0_clean_1_errors_2_unreadable_or_nothing(work, capsys):
+def test_check_exit_status_0_clean_1_errors_2_unreadable_or_nothing(work, reclaim):
     as_of = ["--date-of-check", "2025-12-15"]
-    status, out, _ = reclaim(capsys, "check", CLAIMS, *as_of, "--select", "RC305")
+    status, out, _ = reclaim("check", CLAIMS, *as_of, "--select", "RC305")
     assert status == 0 and "0 findings" in out
-    status, out, _ = reclaim(capsys, "check", CLAIMS, *as_of)
+    status, out, _ = reclaim("check", CLAIMS, *as_of)
     assert status == 1 and "errors" in out
     # one good file and one binary file: the good one is checked, the run says the other was not
-    status, out, err = reclaim(capsys, "check", CLAIMS, "binary.835", *as_of, "--select", "RC305")
+    status, out, err = reclaim("check", CLAIMS, "binary.835", *as_of, "--select", "RC305")
     assert status == 2 and "0 findings" in out
     assert "binary.835: error IO-UNKNOWN-FORMAT: not an X12, CSV or FHIR file: it looks like a program" in err
     assert "1 input file(s) could not be read at all (binary.835)" in err
-    status, _, err = reclaim(capsys, "check", "scan.pdf", "--format", "json")
+    status, _, err = reclaim("check", "scan.pdf", "--format", "json")
     assert status == 2 and "could not be read at all (scan.pdf)" in err
     # a remittance is not a claim file: nothing was checked
-    status, _, err = reclaim(capsys, "check", REMITS, *as_of)
+    status, _, err = reclaim("check", REMITS, *as_of)
     assert status == 2 and "this is an 835 remittance" in err
 
 
-def test_recover_exits_2_when_an_input_is_empty_binary_or_the_wrong_kind(work, capsys):
+def test_recover_exits_2_when_an_input_is_empty_binary_or_the_wrong_kind(work, reclaim):
     base = ["--claims", REMIT_CLAIMS, "--no-save", "--no-letters", "--as-of", "2025-12-15"]
-    status, out, err = reclaim(capsys, "recover", REMITS, *base, "-o", "good")
+    status, out, err = reclaim("recover", REMITS, *base, "-o", "good")
     assert status == 0, err
-    status, out, err = reclaim(capsys, "recover", REMITS, "binary.835", "empty.835", REMIT_CLAIMS, *base, "-o", "mixed")
+    status, out, err = reclaim("recover", REMITS, "binary.835", "empty.835", REMIT_CLAIMS, *base, "-o", "mixed")
     assert status == 2
     assert "3 input file(s) could not be read at all" in err and "binary.835" in err and "empty.835" in err
     assert "11 remittance claims" in out  # the good file was still recovered

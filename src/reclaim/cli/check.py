@@ -18,6 +18,10 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
     return out or None
 
 
+#: what `check --format` prints
+FORMATS = ("text", "json", "csv", "markdown")
+
+
 def _money(value) -> str:
     return f"${float(value):,.2f}"
 
@@ -31,7 +35,8 @@ def _money(value) -> str:
               help="Earlier claims of the same patients (frequency limits, duplicates). Repeatable.")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these edits: codes, prefixes (RC3) or categories, comma-separated.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these edits (same forms as --select).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default=None, help="Output format (default: text).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: the format setting, else text); markdown for a ticket or a wiki.")
 @click.option("--fix", is_flag=True, help="Apply the mechanical fixes and write the corrected claims to -o.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where --fix writes the claims (837 or CSV, like the input).")
 @click.option("--date-of-check", type=click.DateTime(["%Y-%m-%d"]), help="The date the check is run as of (default: today).")
@@ -49,7 +54,7 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
     from ..errors import ReclaimError
     from ..policy import load_policies
     from ..refdata.store import RefStore
-    from .options import output_file
+    from .options import output_file, output_format
 
     if fix and output is None:
         raise click.UsageError("--fix needs -o/--output: the file to write the corrected claims to")
@@ -58,7 +63,7 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
                                "written (to keep the report, redirect it: --format json > report.json)")
     if output is not None:
         output_file(output)
-    fmt = fmt or (settings.format if settings.format in ("text", "json", "csv") else "text")
+    fmt = output_format(settings, fmt, FORMATS, "check")
     policies = load_policies(list(policy_files) or ([settings.policy] if settings.policy else None))
     as_of = date_of_check.date() if date_of_check else dt.date.today()
     step = terminal.Progress(f"checking the claims ({engine or settings.engine})")
@@ -99,6 +104,8 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
 
         sink = sys.stdout.buffer
         pacsv.write_csv(findings.table, sink)
+    elif fmt == "markdown":
+        click.echo(_markdown(findings, summary, issues, changes, remaining if changes is not None else None), nl=False)
     else:
         _text(findings, summary, issues)
         if changes is not None:
@@ -118,8 +125,7 @@ def _exit_status(issues, summary, errors: int) -> int:
     if unread:
         shown = ", ".join(unread[:3]) + (f" and {len(unread) - 3} more" if len(unread) > 3 else "")
         error(f"{len(unread)} input file(s) could not be read at all ({shown}): not checked",
-              "each file's reason is in the read issues (above, or `read_issues` in JSON); fix or remove those "
-              "files and run again")
+              "each file's reason is listed with the read issues; fix or remove those files and run again")
         return FAILED
     if not summary["claims"]:
         error("nothing was checked: no claims were read from the input",
@@ -133,17 +139,21 @@ def _natural(text: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text or ""))
 
 
-def _text(findings, summary, issues) -> None:
+def _ordered(findings) -> list[tuple[str, dict]]:
+    """(path, finding) in reading order: file as given, claim as in the file, line, edit code."""
     paths = dict(zip(findings.files.column("file_id").to_pylist(), findings.files.column("path").to_pylist()))
     file_order = {fid: i for i, fid in enumerate(findings.files.column("file_id").to_pylist())}
     claim_files = dict(zip(findings.claim_files.column("claim_id").to_pylist(),
                            findings.claim_files.column("file_id").to_pylist()))
-    colors = {"error": "red", "warning": "yellow", "info": "blue"}
-    current_file = current_claim = None
     rows = sorted(findings.table.to_pylist(), key=lambda r: (file_order.get(claim_files.get(r["claim_id"]), -1),
                                                              _natural(r["claim_id"]), r["line_number"] or 0, r["code"]))
-    for r in rows:
-        path = paths.get(claim_files.get(r["claim_id"]), "?")
+    return [(paths.get(claim_files.get(r["claim_id"]), "?"), r) for r in rows]
+
+
+def _text(findings, summary, issues) -> None:
+    colors = {"error": "red", "warning": "yellow", "info": "blue"}
+    current_file = current_claim = None
+    for path, r in _ordered(findings):
         if path != current_file:
             click.secho(path, bold=True)
             current_file, current_claim = path, None
@@ -187,3 +197,51 @@ def _diff(batch, changes, output, remaining) -> None:
                    + click.style(f"- {r['before'] or '(none)'}", fg="red") + " "
                    + click.style(f"+ {r['after'] or '(none)'}", fg="green") + f"   ({r['codes']})")
     click.echo(f"  after the fixes: {remaining.errors} errors remain (need a person: see the findings above)")
+
+
+def _markdown(findings, summary, issues, changes, remaining) -> str:
+    """The report as Markdown (a ticket, a wiki page, a pull request): the totals, one table of
+    findings per file, the totals by edit, what could not be read, and the --fix changes."""
+    def cell(value) -> str:
+        return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")
+
+    def rows_of(header: list[str], rows: list[list]) -> list[str]:
+        return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + [
+            "| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+
+    sev = summary["by_severity"]
+    out = ["# reclaim check", "",
+           f"{summary['findings']} findings ({sev['error']} errors, {sev['warning']} warnings, {sev['info']} info) "
+           f"on {summary['lines']} lines; {summary['claims_with_errors']} of {summary['claims']} claims have errors; "
+           f"{_money(summary['dollars_at_risk'])} at risk on lines with errors.", ""]
+    by_file: dict[str, list[dict]] = {}
+    for path, r in _ordered(findings):
+        by_file.setdefault(path, []).append(r)
+    for path, rows in by_file.items():
+        out += [f"## {path}", ""]
+        out += rows_of(["claim", "policy", "line", "code", "edit", "severity", "message", "fix"],
+                       [[r["patient_control_number"], r["policy_id"], r["line_number"] or "claim", r["procedure_code"],
+                         r["code"], r["severity"], r["message"],
+                         (r["fix"] or "") + (" (--fix)" if r["fix_action"] else "")] for r in rows])
+        out.append("")
+    if summary["by_code"]:
+        out += ["## By edit", ""]
+        out += rows_of(["edit", "name", "severity", "findings", "at risk"],
+                       [[r["code"], r["name"], r["severity"], r["findings"], _money(r["dollars_at_risk"])]
+                        for r in summary["by_code"]])
+        out.append("")
+    if issues.num_rows:
+        out += ["## Not read", ""]
+        place = ("segment_index", "byte_offset", "line", "column")
+        out += rows_of(["file", "issue", "where", "message", "skipped"],
+                       [[r["path"], r["code"], ", ".join(f"{k} {r[k]}" for k in place if r.get(k) is not None),
+                         r["message"], r["skipped"]] for r in issues.to_pylist()])
+        out.append("")
+    if changes is not None:
+        out += ["## --fix changes", ""]
+        out += rows_of(["claim", "line", "field", "before", "after", "edits"],
+                       [[r["patient_control_number"], r["line_number"], r["field"], r["before"] or "(none)",
+                         r["after"] or "(none)", r["codes"]] for r in changes.to_pylist()])
+        out += ["", f"After the fixes: {remaining.errors} errors remain (they need a person).", ""]
+    out += [f"- note: {note}" for note in summary["notes"]]
+    return "\n".join(out).rstrip("\n") + "\n"

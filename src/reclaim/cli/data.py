@@ -135,10 +135,14 @@ def _status_lines(rows: list[dict], wide: bool, fit: int | None) -> list[str]:
               help="Compare one dataset only (default: all).")
 @click.option("--claims", "claim_files", multiple=True, type=click.Path(exists=True),
               help="Your claims (837/CSV/FHIR files or a `reclaim convert` Parquet folder): what the changes touch.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default=None,
+              help="Output format (default: the format setting, else text).")
 @click.pass_obj
-def diff(settings: Settings, old: str, new: str, dataset: str, claim_files: tuple[str, ...], fmt: str) -> None:
+def diff(settings: Settings, old: str, new: str, dataset: str, claim_files: tuple[str, ...], fmt: str | None) -> None:
     """What release NEW changes against OLD (e.g. 2025-Q4 2026-Q1), and what it means for your claims."""
     from ..loop.release_diff import report
+    from .options import output_format
+
+    fmt = output_format(settings, fmt, ("text", "json", "markdown"), "data diff")
 
     click.echo(report(settings, old, new, dataset=dataset, claim_files=claim_files, fmt=fmt), nl=False)

@@ -13,12 +13,16 @@ from . import terminal
 @click.option("--effectiveness", is_flag=True, help="Score each edit against your remittances (--claims, --remits).")
 @click.option("--claims", "claim_files", multiple=True, type=click.Path(exists=True), help="Submitted claims (history).")
 @click.option("--remits", "remit_files", multiple=True, type=click.Path(exists=True), help="Their 835 remittances.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", help="--effectiveness output.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default=None,
+              help="--effectiveness output (default: the format setting, else text).")
 @click.pass_obj
-def command(settings, code: str | None, as_docs: bool, effectiveness: bool, claim_files, remit_files, fmt: str) -> None:
+def command(settings, code: str | None, as_docs: bool, effectiveness: bool, claim_files, remit_files, fmt: str | None) -> None:
     """List the edits `reclaim check` runs; `reclaim rules RC101` explains one."""
     if effectiveness:
         from ..loop.effectiveness import report_files
+        from .options import output_format
+
+        fmt = output_format(settings, fmt, ("text", "json", "markdown"), "rules --effectiveness")
 
         click.echo(report_files(claim_files, remit_files, settings=settings, fmt=fmt), nl=False)
         return
