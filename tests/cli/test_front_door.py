@@ -95,6 +95,11 @@ BAD = {
     "data-status-bad-format": (["data", "status", "--format", "xml"], "'xml' is not one of"),
     "data-diff-unknown-release": (["data", "diff", "2025-Q4", "2031-Q1"], "2031-Q1"),
     "data-pull-bad-dataset": (["data", "pull", "--dataset", "bogus"], "'bogus' is not one of"),
+    "data-pull-bad-release": (["--home", "emptyhome", "data", "pull", "--release", "bogus"], "expected YYYY-MM"),
+    "data-pull-unreachable": (["--home", "emptyhome", "data", "pull", "--base-url", "http://127.0.0.1:1"],
+                              "could not reach 127.0.0.1"),
+    "data-pull-source-missing": (["--home", "emptyhome", "--refdata-source", "nosuchdir", "data", "pull"],
+                                 "nosuchdir: not a folder"),
     # worklist, users, serve
     "worklist-db-in-proc": (["worklist", "--db", "sqlite:////proc/x/w.sqlite", "list"], "/proc/x"),
     "worklist-bad-db-url": (["worklist", "--db", "bogus://x", "list"], "URL not usable"),

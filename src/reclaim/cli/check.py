@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import terminal
+from .terminal import Progress
 
 
 def _split(values: tuple[str, ...]) -> list[str] | None:
@@ -66,7 +66,7 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
     fmt = output_format(settings, fmt, FORMATS, "check")
     policies = load_policies(list(policy_files) or ([settings.policy] if settings.policy else None))
     as_of = date_of_check.date() if date_of_check else dt.date.today()
-    step = terminal.Progress(f"checking the claims ({engine or settings.engine})")
+    step = Progress(f"checking the claims ({engine or settings.engine})")
     with RefStore.open(settings) as store:
         run = dict(store=store, policies=policies, select=_split(select), ignore=_split(ignore),
                    engine=engine or settings.engine, date_of_check=as_of)
@@ -117,14 +117,11 @@ def command(settings, files, policy_files, history_files, select, ignore, fmt, f
 def _exit_status(issues, summary, errors: int) -> int:
     """2 when an input file could not be read at all or no claim was checked (a clean report
     of nothing must not pass a script's test), 1 when errors remain, 0 when all is clean."""
-    import pyarrow.compute as pc
+    from .failures import FAILED, error, unread_inputs
 
-    from .failures import FAILED, error
-
-    unread = sorted(set(issues.filter(pc.equal(issues["skipped"], "file"))["path"].to_pylist()))
+    unread = unread_inputs(issues)
     if unread:
-        shown = ", ".join(unread[:3]) + (f" and {len(unread) - 3} more" if len(unread) > 3 else "")
-        error(f"{len(unread)} input file(s) could not be read at all ({shown}): not checked",
+        error(f"{unread}: not checked",
               "each file's reason is listed with the read issues; fix or remove those files and run again")
         return FAILED
     if not summary["claims"]:

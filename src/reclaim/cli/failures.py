@@ -68,10 +68,22 @@ def run(invoke: Callable[[], object]) -> int:
     return status if isinstance(status, int) else 0
 
 
+def unread_inputs(issues) -> str | None:
+    """"N input file(s) ... (a, b, c and 2 more)" for the files a ``read_issues`` table says were
+    not read at all (skipped ``file``), else None."""
+    import pyarrow.compute as pc
+
+    unread = sorted(set(issues.filter(pc.equal(issues["skipped"], "file"))["path"].to_pylist()))
+    if not unread:
+        return None
+    shown = ", ".join(unread[:3]) + (f" and {len(unread) - 3} more" if len(unread) > 3 else "")
+    return f"{len(unread)} input file(s) could not be read at all ({shown})"
+
+
 def os_error(exc: OSError) -> tuple[str, str]:
     """(message, hint) for a file the system would not read or write."""
     path = exc.filename
-    reason = exc.strerror or type(exc).__name__
+    reason = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     message = f"{path}: {reason}" if path else reason
     code = exc.errno
     if code == errno.ENOENT and path:

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import click
 
-from .options import MemorySize
-from . import terminal
-from .terminal import Column, table
+from .options import MemorySize, output_folder
+from .terminal import Column, Progress, table, width
 
 
 def _money(value) -> str:
@@ -80,8 +79,6 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
     from ..recovery.export import write_outputs
     from ..refdata.store import RefStore
 
-    from .options import output_folder
-
     output_folder(out)
     if policies:  # a bad policy is said now, not after the files are read
         from ..policy import load_policies
@@ -91,7 +88,7 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
     as_of_date = as_of.date() if as_of else dt.date.today()
     db_url = None if no_save else (db or settings.database_url)
     history = _history_outcomes(history_claims, history_remits, as_of_date)
-    step = terminal.Progress("reading and explaining the remittances")
+    step = Progress("reading and explaining the remittances")
     result = recover(
         list(remits), list(claims) or None, store=store, policies=list(policies) or ([settings.policy] if settings.policy else None),
         terms=terms_mod.load(terms), db_url=db_url,
@@ -125,7 +122,6 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
     items = result.items.to_pylist()
     total = sum((i["amount"] for i in items), start=0)
     click.echo(f"Worklist: {len(items)} items, {_money(total)} at stake (deadlines as of {as_of_date.isoformat()})\n")
-    from .terminal import width
     from .worklist import WORKLIST_COLUMNS, table_row
 
     rows = [{"n": str(n), **table_row(i)} for n, i in enumerate(items[:top], 1)]
@@ -158,15 +154,11 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
 def _exit_status(result, out: Path) -> int:
     """2 when an input file could not be read at all (empty, binary, the wrong kind) or no
     remittance claim was read: the run's outputs stand for the rest, but a script must notice."""
-    import pyarrow.compute as pc
+    from .failures import FAILED, error, unread_inputs
 
-    from .failures import FAILED, error
-
-    issues = result.read_issues
-    unread = sorted(set(issues.filter(pc.equal(issues["skipped"], "file"))["path"].to_pylist()))
+    unread = unread_inputs(result.read_issues)
     if unread:
-        shown = ", ".join(unread[:3]) + (f" and {len(unread) - 3} more" if len(unread) > 3 else "")
-        error(f"{len(unread)} input file(s) could not be read at all ({shown}): left out of the worklist",
+        error(f"{unread}: left out of the worklist",
               f"each file's reason is in {out / 'read-issues.csv'}; fix or remove those files and run again")
         return FAILED
     if not result.counts.get("remit_claims", 0):
