@@ -126,7 +126,7 @@ def test_cli_recovers_a_folder_with_bad_files_and_reports_them(ref_store, tmp_pa
     args = ["--home", str(home), "recover", str(folder), "--claims", str(CLAIMS[0]), "--claims", str(CLAIMS[1]),
             "--terms", str(TERMS), "--no-save", "--no-letters", "--as-of", AS_OF.isoformat(), "-o", str(out)]
     res = CliRunner().invoke(cli, args, catch_exceptions=False)
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 2, res.output  # the others are recovered, but two inputs could not be read (#19.2)
     assert "14 remittance claims, 13 matched to submitted claims, 1 unmatched" in res.output
     assert "2 read issues (see read-issues.csv)" in res.output
     with open(out / "read-issues.csv", newline="") as fh:

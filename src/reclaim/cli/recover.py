@@ -14,6 +14,9 @@ from pathlib import Path
 
 import click
 
+from .options import MemorySize, output_folder
+from .terminal import Column, Progress, table, width
+
 
 def _money(value) -> str:
     return "" if value is None else f"${value:,.2f}"
@@ -62,7 +65,7 @@ def _history_outcomes(claim_paths, remit_paths, as_of: dt.date):
               help="Your copy of the letter templates folder.")
 @click.option("--letters/--no-letters", default=True, show_default=True, help="Write appeal letters (PDF, DOCX).")
 @click.option("--top", type=int, default=15, show_default=True, help="How many worklist rows to print.")
-@click.option("--memory-limit", "memory_limit", default=None, metavar="SIZE",
+@click.option("--memory-limit", "memory_limit", default=None, type=MemorySize(),
               help="Memory for the run's database (e.g. 2GB, the default); beyond it, it spills to a temporary folder.")
 @click.pass_obj
 def command(settings, remits, claims, history_claims, history_remits, policies, terms, db, no_save, out, as_of, threshold, templates, letters, top,
@@ -76,17 +79,25 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
     from ..recovery.export import write_outputs
     from ..refdata.store import RefStore
 
+    output_folder(out)
+    if policies:  # a bad policy is said now, not after the files are read
+        from ..policy import load_policies
+
+        load_policies(list(policies))
     store = RefStore.open(settings)
     as_of_date = as_of.date() if as_of else dt.date.today()
     db_url = None if no_save else (db or settings.database_url)
     history = _history_outcomes(history_claims, history_remits, as_of_date)
+    step = Progress("reading and explaining the remittances")
     result = recover(
         list(remits), list(claims) or None, store=store, policies=list(policies) or ([settings.policy] if settings.policy else None),
         terms=terms_mod.load(terms), db_url=db_url,
         threshold=settings.underpayment_threshold if threshold is None else threshold, as_of=as_of_date,
         history=history, memory_limit=memory_limit or MEMORY_LIMIT,
     )
+    step("writing the worklist, summary and charts")
     files = write_outputs(result, out)
+    step("writing the corrected claims")
     from ..claims.x12.writer import envelope_from_settings
     from ..errors import ReclaimError
 
@@ -96,8 +107,10 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
         corrected = {"path": None, "claims": 0, "changes": None}
         click.secho(f"note: no corrected claims written: {exc}" + (f" ({exc.hint})" if exc.hint else ""),
                     fg="yellow", err=True)
+    step("writing the appeal letters")
     written = write_letters(result.items, result.claims, store, out / "letters", templates_dir=templates,
                             today=as_of_date, policies=list(policies) or None) if letters else []
+    step.stop()
 
     issues = result.read_issues.num_rows
     remit_claims = result.counts.get("remit_claims", 0)
@@ -109,17 +122,11 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
     items = result.items.to_pylist()
     total = sum((i["amount"] for i in items), start=0)
     click.echo(f"Worklist: {len(items)} items, {_money(total)} at stake (deadlines as of {as_of_date.isoformat()})\n")
-    header = f"{'#':>3}  {'item':12}  {'priority':>9}  {'amount':>11}  {'kind':15} {'reason':8} {'claim':10} {'code':6} {'action':25} deadline"
-    click.echo(header)
-    click.echo("-" * len(header))
-    for n, i in enumerate(items[:top], 1):
-        deadline = i["deadline"].isoformat() if i["deadline"] else "-"
-        if i["deadline_passed"]:
-            deadline += " (passed)"
-        reason = i["reason"] if i["kind"] not in ("underpayment",) else "short"
-        click.echo(f"{n:>3}  {i['item_id']:12}  {i['priority']:>9.2f}  {_money(i['amount']):>11}  {i['kind']:15} "
-                   f"{(reason or '')[:8]:8} {(i['patient_control_number'] or '-')[:10]:10} {(i['procedure_code'] or '-'):6} "
-                   f"{i['action']:25} {deadline}")
+    from .worklist import WORKLIST_COLUMNS, table_row
+
+    rows = [{"n": str(n), **table_row(i)} for n, i in enumerate(items[:top], 1)]
+    for line in table(rows, [Column("#", "n", ">", drop=8), *WORKLIST_COLUMNS], width()):
+        click.echo(line)
     if len(items) > top:
         click.echo(f"... {len(items) - top} more in {out / 'worklist.csv'}")
     click.echo("")
@@ -141,4 +148,23 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
         click.echo(f"Letters: {len(written)} (PDF + DOCX) in {out / 'letters'}")
     click.echo(f"Worklist and summary: {out}/worklist.csv, worklist.xlsx, summary.xlsx, "
                + ", ".join(Path(p).name for p in files["summary"] if p.endswith(".png")))
+    status = _exit_status(result, out)
     result.close()
+    click.get_current_context().exit(status)
+
+
+def _exit_status(result, out: Path) -> int:
+    """2 when an input file could not be read at all (empty, binary, the wrong kind) or no
+    remittance claim was read: the run's outputs stand for the rest, but a script must notice."""
+    from .failures import FAILED, error, unread_inputs
+
+    unread = unread_inputs(result.read_issues)
+    if unread:
+        error(f"{unread}: left out of the worklist",
+              f"each file's reason is in {out / 'read-issues.csv'}; fix or remove those files and run again")
+        return FAILED
+    if not result.counts.get("remit_claims", 0):
+        error("nothing was recovered: no remittance claims were read from the input",
+              "give 835 remittance files (or FHIR ExplanationOfBenefit) as REMITS, and the claims with --claims")
+        return FAILED
+    return 0

@@ -554,7 +554,7 @@ class RefStore:
         """One row per imported file, plus a ``not loaded`` row for each expected dataset absent."""
         rows = [
             {"dataset": r["dataset"], "release": r["release"], "effective_from": r["effective_from"],
-             "effective_to": r["effective_to"], "file": r["file_name"], "sha256": r["sha256"][:12],
+             "effective_to": r["effective_to"], "file": r["file_name"], "sha256": r["sha256"],
              "rows": r["rows"], "provenance": r["provenance"], "notes": r["notes"] or ""}
             for r in self.releases()
         ]
