@@ -109,7 +109,7 @@ def test_results_carry_the_models_ids_not_the_engines_keys(result, remits):
     items = result.items.to_pylist()
     plb = [i for i in items if i["remit_claim_id"] not in ids]
     assert [i["remit_claim_id"] for i in plb] == ["PLB:1234567893:2025-12-31:WO:2525289000001"]
-    assert plb[0]["natural_key"].endswith("|recoupment|PLB:1234567893:2025-12-31:WO:2525289000001:150.00")
+    assert plb[0]["natural_key"].endswith("|recoupment|PLB:1234567893:2025-12-31:WO:2525289000001")
     assert all(i["remit_claim_id"] in ids for i in items if i not in plb)
 
 

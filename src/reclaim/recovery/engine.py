@@ -33,7 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from ..claims.model import REMIT_TABLES, ClaimBatch, RemitBatch
-from . import classify, keys, matching, rootcause, taxonomy, terms as terms_mod, underpayment, worklist
+from . import classify, keys, reconcile, matching, rootcause, taxonomy, terms as terms_mod, underpayment, worklist
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,9 @@ RESULT_SQL = {
     "underpayments": "select * from underpayments_out order by remit_claim_id, line_index",
     "unpriced": "select * from unpriced_out",
     "write_offs": "select * from write_offs_out order by remit_claim_id, line_index",
+    "dispositions": "select * from dispositions order by remit_claim_id, line_index nulls first, source",
+    "plb": "select * from plb_net order by transaction_id, reason_code, reference",
+    "denied": "select * from denied",
 }
 
 
@@ -131,6 +134,12 @@ class RecoveryResult:
     underpayments = property(lambda self: self.table("underpayments"))
     unpriced = property(lambda self: self.table("unpriced"))
     write_offs = property(lambda self: self.table("write_offs"))
+    #: every dollar row with its one disposition (paid, worklist, patient_share, no_action...)
+    dispositions = property(lambda self: self.table("dispositions"))
+    #: PLB entries netted per reason code and reference, with their disposition
+    plb = property(lambda self: self.table("plb"))
+    #: every denied claim (CLP02 = 4) and unpaid line: its items, or why nothing can be done
+    denied = property(lambda self: self.table("denied"))
 
     def count(self, name: str) -> int:
         """Rows of one of the run's tables, without reading it into Arrow."""
@@ -247,6 +256,15 @@ def _run_edits(con, store, policies) -> tuple[ClaimBatch | None, pa.Table | None
 def _arrow(con, sql: str) -> pa.Table:
     res = con.execute(sql).arrow()
     return res.read_all() if hasattr(res, "read_all") else res
+
+
+def _check_unique_items(con) -> None:
+    """Two worklist items never share a natural key or an id (the store would merge them)."""
+    dup = con.execute("select count(*) - count(distinct natural_key), count(*) - count(distinct item_id) "
+                      "from items_final").fetchone()
+    if dup != (0, 0):
+        raise RuntimeError(f"worklist identity broken: {dup[0]} duplicate natural keys, {dup[1]} duplicate ids "
+                           "(a bug in reclaim.recovery.worklist.KEY_SQL)")
 
 
 def _combined_outcomes(*sources: pa.Table | None) -> pa.Table | None:
@@ -370,6 +388,8 @@ def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, thres
               left join carc_text ct on ct.code = w.carc
               left join action_text acts on acts.action = w.action) w
     """)
+    _check_unique_items(con)
+    reconcile.reconcile(con)
     from . import summary as summary_mod
 
     result = RecoveryResult(

@@ -84,5 +84,9 @@ def summarize(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
             select action, kind, count(*) as items, sum(amount)::decimal(18, 2) as at_stake,
                    sum(amount) filter (where preventable)::decimal(18, 2) as preventable
             from items_final group by all order by at_stake desc"""),
+        # ties to the 835s per file and payer (reclaim.recovery.reconcile)
+        "reconciliation": _arrow(con, """
+            select * from reconciliation order by file, payer,
+                list_position(['totals', 'status', 'cas_group', 'disposition', 'plb'], section), item"""),
     }
     return out
