@@ -106,9 +106,16 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
                + (f"; {issues} read issues (see read-issues.csv)" if issues else ""))
     for note in result.notes:
         click.secho(f"note: {note}", fg="yellow", err=True)
+    from ..recovery.reconcile import text_lines
+
+    click.echo("\nReconciliation with the remittances (summary-reconciliation.csv; denied claims in denied.csv):")
+    for line in text_lines(result.summary["reconciliation"]):
+        click.echo(line)
     items = result.items.to_pylist()
-    total = sum((i["amount"] for i in items), start=0)
-    click.echo(f"Worklist: {len(items)} items, {_money(total)} at stake (deadlines as of {as_of_date.isoformat()})\n")
+    total = sum((i["amount"] for i in items if i["kind"] != "patient_responsibility"), start=0)
+    share = sum((i["amount"] for i in items if i["kind"] == "patient_responsibility"), start=0)
+    click.echo(f"\nWorklist: {len(items)} items, {_money(total)} at stake from payers, {_money(share)} patient share "
+               f"to bill (deadlines as of {as_of_date.isoformat()})\n")
     header = f"{'#':>3}  {'item':12}  {'priority':>9}  {'amount':>11}  {'kind':15} {'reason':8} {'claim':10} {'code':6} {'action':25} deadline"
     click.echo(header)
     click.echo("-" * len(header))

@@ -98,7 +98,7 @@ select u.remit_claim_id, u.line_index, 'underpayment' as source, u.amount, 'work
        'dispute_underpayment' as detail, u.item_id, 'contractual' as category
 from under_items u
 union all by name
-select u.remit_claim_id, u.line_index, 'underpayment' as source, -u.amount, 'no_action' as disposition,
+select u.remit_claim_id, u.line_index, 'underpayment' as source, -u.amount as amount, 'no_action' as disposition,
        (select label from labels where key = 'contractual') as detail, null as item_id, 'contractual' as category
 from under_items u
 """
@@ -190,3 +190,36 @@ def reconcile(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DISPOSITION_SQL.format(labels=_values(NO_ACTION_LABELS.items())))
     con.execute(RECONCILIATION_SQL.format(statuses=_values(STATUS_LABELS.items())))
     con.execute(DENIED_SQL)
+
+
+def text_lines(table) -> list[str]:
+    """The reconciliation as text, per file and payer: the 835's totals, claims by status, CAS by
+    group, where the dollars went, PLB by reason code, and whether each section ties."""
+    from collections import defaultdict
+    from decimal import Decimal
+    from pathlib import Path
+
+    groups: dict = defaultdict(list)
+    for row in table.to_pylist():
+        groups[(row["file"], row["payer"])].append(row)
+    titles = {"status": "claims by status (CLP02, CLP03)", "cas_group": "adjustments by group (CAS)",
+              "disposition": "where the charged dollars went", "plb": "provider-level (PLB) by reason code"}
+    out = []
+    for (file, payer), rows in groups.items():
+        totals = {r["item"]: r["amount"] for r in rows if r["section"] == "totals"}
+        sums: dict = defaultdict(Decimal)
+        for r in rows:
+            sums[r["section"]] += r["amount"]
+        charges, cas, plb = (totals.get(k, Decimal(0)) for k in ("CLP03 charges", "CAS adjustments",
+                                                                 "PLB provider-level (net)"))
+        ok = sums["status"] == charges == sums["disposition"] and sums["cas_group"] == cas and sums["plb"] == plb
+        if "BPR02 payment" in totals:
+            ok = ok and totals.get("CLP04 paid", Decimal(0)) - plb == totals["BPR02 payment"]
+        out.append(f"{Path(file).name} / {payer}: " + ", ".join(f"{k} ${v:,.2f}" for k, v in totals.items())
+                   + ("  -> ties to the cent" if ok else "  -> DOES NOT TIE: see summary-reconciliation.csv"))
+        for section, title in titles.items():
+            part = [r for r in rows if r["section"] == section]
+            if part:
+                out.append(f"  {title}:")
+                out += [f"    {r['item']:<78} {r['claims']:>6}  ${r['amount']:>14,.2f}" for r in part]
+    return out

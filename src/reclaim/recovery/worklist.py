@@ -188,12 +188,13 @@ def build_items(con: duckdb.DuckDBPyConnection, *, threshold: float) -> None:
 KEY_SQL = """
 create or replace temp table items_keyed as
 with occurrence as (
-    -- the n-th claim with the same CLP01, CLP07 and CLP02 in its transaction (a payer can send
-    -- one patient control number for several patients' claims, as the TR3's dental example does)
-    select remit_claim_id,
-           row_number() over (partition by transaction_id, patient_control_number, payer_claim_control_number,
-                                           claim_status order by remit_claim_id) as occurrence
-    from remit_claims
+    -- the n-th claim with the same CLP01, CLP07 and CLP02 in its payment (a payer can send one
+    -- patient control number for several patients' claims, as the TR3's dental example does)
+    select rc.remit_claim_id,
+           row_number() over (partition by coalesce(p.payer_id, ''), coalesce(p.trace_number, ''),
+                                           rc.patient_control_number, rc.payer_claim_control_number, rc.claim_status
+                              order by rc.transaction_id, rc.remit_claim_id) as occurrence
+    from remit_claims rc left join payments p using (transaction_id)
 )
 select i.*,
        concat_ws('|', coalesce(i.payer_id, ''), coalesce(i.trace_number, ''),
@@ -202,8 +203,16 @@ select i.*,
                  coalesce(i.line_index::varchar, ''), i.kind,
                  case when i.plb_key is not null then i.plb_key
                       when i.kind = 'underpayment' then ''
-                      else coalesce(i.reason, '') end) as natural_key
-from items i left join occurrence o using (remit_claim_id)
+                      else coalesce(i.reason, '') end) as key0
+from items i left join occurrence o using (remit_claim_id);
+
+-- safety net: whatever the payer repeated (one PLB reference in two transactions of one
+-- payment...), two items never share a key; the n-th repeat gets '#n'
+create or replace temp table items_keyed as
+select * exclude (key0, n),
+       key0 || case when n > 1 then '#' || n else '' end as natural_key
+from (select *, row_number() over (partition by key0 order by transaction_id, remit_claim_id, amount) as n
+      from items_keyed)
 """
 
 #: what makes a worklist item itself (documented for the kinds other steps add, e.g. 999/277

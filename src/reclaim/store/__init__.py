@@ -4,8 +4,9 @@ SQLite by default (the ``database_url`` setting: a file in reclaim's home), Post
 team (``postgresql://user@host/db``, driver psycopg 3). The schema is created and migrated in
 code: ``schema_version`` records each applied step of :data:`MIGRATIONS`.
 
-Items are keyed by a natural key (payer, CLP01, CLP07, CLP02, line, kind, reason; see
-:mod:`reclaim.recovery.worklist`), so re-importing the same 835 changes nothing. Statuses follow
+Items are keyed by a natural key (payer, payment trace, CLP01, CLP07, CLP02 and occurrence, line,
+kind, adjustment; see :data:`reclaim.recovery.worklist.NATURAL_KEY_PARTS`), so re-importing the
+same 835 changes nothing; an id already used by another natural key is refused, never merged. Statuses follow
 :data:`TRANSITIONS`; every change (status, assignee, note) is a row in ``item_history``.
 Item rows hold claim identifiers the user already has (CLM01, payer claim number) and no
 patient names, birth dates or member ids.
@@ -182,6 +183,7 @@ class WorklistStore:
                 chunk = keys[start:start + 500]
                 known |= {r[0] for r in conn.execute(select(items.c.natural_key).where(items.c.natural_key.in_(chunk)))}
             new = [r for r in rows if r["natural_key"] not in known]
+            self._refuse_id_collisions(conn, new)
             seen: set[str] = set()
             values, events = [], []
             for r in new:
@@ -206,6 +208,23 @@ class WorklistStore:
                 conn.execute(insert(items), values)
                 conn.execute(insert(history), events)
         return {"inserted": len(values), "unchanged": len(rows) - len(values)}
+
+    @staticmethod
+    def _refuse_id_collisions(conn, rows: list[dict]) -> None:
+        """Two different items never share an id: an id already stored (or repeated in this batch)
+        under another natural key is an error, not a silent merge."""
+        keys_by_id: dict[str, str] = {}
+        for r in rows:
+            if keys_by_id.setdefault(r["item_id"], r["natural_key"]) != r["natural_key"]:
+                raise WorklistError(f"two worklist items share the id {r['item_id']}: nothing saved",
+                                    hint="This is a bug in reclaim; please report it.")
+        ids = list(keys_by_id)
+        for start in range(0, len(ids), 500):
+            for item_id, key in conn.execute(select(items.c.id, items.c.natural_key)
+                                             .where(items.c.id.in_(ids[start:start + 500]))):
+                if keys_by_id[item_id] != key:
+                    raise WorklistError(f"worklist item id {item_id} is already used by another item: nothing saved",
+                                        hint="This is a bug in reclaim; please report it.")
 
     # -- queries ----------------------------------------------------------------------------
     def list(self, *, status: Iterable[str] | None = None, assignee: str | None = None,
