@@ -43,9 +43,12 @@ class Claim:
         return sum((a for _, _, a in self.cas), Decimal(0)) + self.paid_claim
 
     paid_claim: Decimal = Decimal(0)  # CLP04 of a claim without lines
+    clp04: Decimal | None = None  # a CLP04 that does not balance (what some payers send)
 
     @property
     def paid(self) -> Decimal:
+        if self.clp04 is not None:
+            return self.clp04
         return sum((l.paid for l in self.lines), Decimal(0)) if self.lines else self.paid_claim
 
 

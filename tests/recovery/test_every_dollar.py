@@ -114,3 +114,17 @@ def test_an_underpayment_is_never_more_than_the_line_was_reduced(tmp_path, store
     disp = _recon(result, "disposition")
     assert disp["worklist: dispute_underpayment"] == D("40.00")
     assert "no_action: contractual reduction (fee schedule or contract)" not in disp  # all of it at stake
+
+
+def test_a_difference_in_the_practices_favour_is_never_worth_disputing(tmp_path, store):
+    """One claim's CLP04 is $25 below its lines (the payer kept it), another's $50 above them
+    (paid more): $25 worth disputing, $50 reported in the practice's favour, never netted."""
+    claims = [Claim("LESS", "1", "IL", lines=[line("J0897", 200, 100, ("CO", "45", 100))], clp04=D("75.00")),
+              Claim("MORE", "1", "IM", lines=[line("J0897", 200, 100, ("CO", "45", 100))], clp04=D("150.00"))]
+    result = _run(tmp_path, build(Payment(claims)), store=store)
+    diff = result.adjudication_diff(store)
+    (row,) = [r for r in diff.by_payer.to_pylist() if r["kind"] == "claim_adjustments_unbalanced"]
+    assert (row["dollars_disputable"], row["dollars_in_favour"]) == (D("25.00"), D("50.00"))
+    assert row["summary"].endswith("$25.00 paid less, $25.00 worth disputing, $50.00 in the practice's favour (not disputed)")
+    by_kind = diff.summary()["by_kind"]["claim_adjustments_unbalanced"]
+    assert (by_kind["dollars_disputable"], by_kind["dollars_in_favour"]) == ("25.00", "50.00")
