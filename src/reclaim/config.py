@@ -62,6 +62,11 @@ class Settings:
     receiver_name: str = ""
     #: ISA15 of the 837s reclaim writes: "P" production, "T" test (for a clearinghouse's test lane)
     x12_usage: str = "P"
+    #: who signs recovery letters and whom the payer calls back (the letters' signature block)
+    letter_contact_name: str = ""
+    letter_contact_title: str = ""
+    letter_contact_phone: str = ""
+    letter_contact_email: str = ""
 
     @property
     def home_path(self) -> Path:

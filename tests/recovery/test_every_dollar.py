@@ -128,3 +128,18 @@ def test_a_difference_in_the_practices_favour_is_never_worth_disputing(tmp_path,
     assert row["summary"].endswith("$25.00 paid less, $25.00 worth disputing, $50.00 in the practice's favour (not disputed)")
     by_kind = diff.summary()["by_kind"]["claim_adjustments_unbalanced"]
     assert (by_kind["dollars_disputable"], by_kind["dollars_in_favour"]) == ("25.00", "50.00")
+
+
+def test_root_cause_names_the_specific_edit_and_timely_filing_counts_from_as_of(result):
+    """Each denial names the catalog edit that flags its line for a CARC that edit says it
+    prevents, or says that no edit covers that CARC; the CO-29 write-off's RC704 counts from
+    --as-of (2025-12-15), not from the day the tests run."""
+    causes = {i["reasons"]: i["root_cause"] for i in result.items.to_pylist() if i["kind"] in ("denial", "partial_denial")}
+    assert causes["CO-16"].startswith("RC401: ") and causes["CO-4"].startswith("RC301: ")
+    assert causes["CO-189"].startswith("RC103: ") and causes["CO-197"].startswith("RC702: ")
+    assert causes["CO-50"] == "no edit covers CO-50 yet"
+    assert causes["CO-119"] == "none of RC701 flags the submitted claim"
+    (late,) = result.write_offs.to_pylist()
+    assert late["root_cause_edit"] == "RC704" and "before 2025-12-15" in late["root_cause"]
+    by_edit = {r["edit"]: r["denied"] for r in result.summary["by_edit"].to_pylist()}
+    assert by_edit["RC704"] == late["amount"] and by_edit["RC401"] == D("14000.00")

@@ -103,7 +103,7 @@ def test_ranking_is_dollars_times_odds(result):
     assert top["priority"] == float(top["amount"]) * top["odds"]
 
 
-def test_root_cause_names_the_edit_by_category(result):
+def test_root_cause_names_the_edit_that_prevents_the_carc(result):
     findings = result.findings
     category = dict(zip(findings["code"].to_pylist(), findings["category"].to_pylist()))
     co4 = by_claim(result, "RC1002", "denial")[0]
@@ -113,7 +113,7 @@ def test_root_cause_names_the_edit_by_category(result):
     noc = by_claim(result, "RC2003", "denial")[0]
     assert category[noc["root_cause_edit"]] in ("noc", "code")
     medical = by_claim(result, "RC1005", "denial")[0]
-    assert medical["root_cause_edit"] is None and medical["root_cause"].startswith("none of the edits")
+    assert medical["root_cause_edit"] is None and medical["root_cause"] == "no edit covers CO-50 yet"
 
 
 def test_reversal_recoupment_plb_and_write_off(result):

@@ -68,7 +68,7 @@ def _history_outcomes(claim_paths, remit_paths, as_of: dt.date):
 def command(settings, remits, claims, history_claims, history_remits, policies, terms, db, no_save, out, as_of, threshold, templates, letters, top,
             memory_limit):
     """Explain remittances (835) against the submitted claims and rank what can be recovered."""
-    from ..documents.letters import write_letters
+    from ..documents.letters import contact_from_settings, write_letters
     from ..recovery import recover
     from ..recovery import terms as terms_mod
     from ..recovery.engine import MEMORY_LIMIT
@@ -97,7 +97,8 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
         click.secho(f"note: no corrected claims written: {exc}" + (f" ({exc.hint})" if exc.hint else ""),
                     fg="yellow", err=True)
     written = write_letters(result.items, result.claims, store, out / "letters", templates_dir=templates,
-                            today=as_of_date, policies=list(policies) or None) if letters else []
+                            today=as_of_date, policies=list(policies) or None,
+                            contact=contact_from_settings(settings)) if letters else []
 
     issues = result.read_issues.num_rows
     remit_claims = result.counts.get("remit_claims", 0)

@@ -49,6 +49,10 @@ ITEM_COLUMNS = (
     "claim_status", "claim_id", "line_number", "line_index", "line_control_number", "procedure_code",
     "modifier_1", "modifier_2", "service_date", "units_paid", "line_charge", "line_paid",
     "remit_date", "trace_number", "file_id", "remit_claim_id", "edit_category", "denial_reason", "carc",
+    # where a letter goes (the 835's N1*PR / N3 / N4 / PER) and which program's rules it may cite (CLP06)
+    "claim_filing_indicator", "terms_name", "payer_address_1", "payer_address_2", "payer_city", "payer_state",
+    "payer_zip", "payer_contact_function", "payer_contact_name", "payer_contact_phone", "payer_contact_email",
+    "payee_name", "payee_id_qualifier", "payee_id",
 )
 
 
@@ -212,7 +216,11 @@ def _asp_rows(store, codes: list[str]) -> pa.Table:
 #: patient-scoped edits (duplicates, frequency limits) see the same lines as on the whole batch
 WORKLIST_CLAIMS_SQL = """
 create or replace temp table worklist_claims as
-with item_claims as (select distinct claim_id from worklist where claim_id is not null),
+with item_claims as (
+    select distinct claim_id from worklist where claim_id is not null
+    union  -- written-off denials too: their root cause (CO-29: the timely-filing edit) counts as preventable
+    select cm.claim_id from write_offs w join claim_match cm using (remit_claim_id)
+),
 patients as (
     select distinct c.patient_id from claims_out c join item_claims i using (claim_id) where c.patient_id is not null
 )
@@ -240,8 +248,9 @@ def _worklist_claims(con: duckdb.DuckDBPyConnection) -> ClaimBatch:
     return ClaimBatch(tables=tables)
 
 
-def _run_edits(con, store, policies) -> tuple[ClaimBatch | None, pa.Table | None, bool, str | None]:
-    """Run the edit catalog on the worklist patients' claims; (those claims, raw findings, ran, note)."""
+def _run_edits(con, store, policies, as_of) -> tuple[ClaimBatch | None, pa.Table | None, bool, str | None]:
+    """Run the edit catalog on the worklist patients' claims, as of ``as_of`` (timely filing is
+    judged on that day); (those claims, raw findings, ran, note)."""
     if store is None:
         return None, None, False, "no reference store: root causes not computed"
     claims = _worklist_claims(con)
@@ -249,7 +258,7 @@ def _run_edits(con, store, policies) -> tuple[ClaimBatch | None, pa.Table | None
         return claims, None, False, None
     from ..edits import check
 
-    found = check(claims, store=store, policies=policies or None)
+    found = check(claims, store=store, policies=policies or None, date_of_check=as_of)
     return claims, found.table, True, None
 
 
@@ -371,7 +380,7 @@ def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, thres
     step("prioritize")
 
     claim_batch, raw_findings, ran, note = (None, None, False, "edit catalog not run") if not run_edits \
-        else _run_edits(con, store, policies)
+        else _run_edits(con, store, policies, as_of)
     if note:
         notes.append(note)
     rootcause.attach_root_cause(con, rootcause.findings_table(raw_findings), catalog_ran=ran)

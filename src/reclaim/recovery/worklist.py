@@ -109,7 +109,10 @@ ENRICH_SQL = """
 create or replace temp table items as
 with base as (
     select b.*, rc.patient_control_number, rc.payer_claim_control_number, rc.claim_status,
-           rc.file_id, rc.transaction_id, p.payer_id, p.payer_name,
+           rc.file_id, rc.transaction_id, p.payer_id, p.payer_name, rc.claim_filing_indicator,
+           p.payer_address_1, p.payer_address_2, p.payer_city, p.payer_state, p.payer_zip,
+           p.payer_contact_function, p.payer_contact_name, p.payer_contact_phone, p.payer_contact_email,
+           p.payee_name, p.payee_id_qualifier, p.payee_id,
            coalesce(p.payment_date, p.production_date) as remit_date, p.trace_number,
            rl.line_control_number, rl.procedure_code, rl.modifier_1, rl.modifier_2,
            coalesce(rl.units_paid, rl.original_units) as units_paid, rl.charge as line_charge, rl.paid as line_paid,
@@ -157,6 +160,8 @@ select 'PLB:' || coalesce(p.provider_id, '') || ':' || coalesce(p.fiscal_period_
          || coalesce(', reference ' || p.reference, '')
          || '): money offset from this payment. Check which claim it recovers and dispute it if not owed.' as explanation,
        p.file_id, p.transaction_id, pay.payer_id, pay.payer_name,
+       pay.payer_address_1, pay.payer_address_2, pay.payer_city, pay.payer_state, pay.payer_zip,
+       pay.payer_contact_function, pay.payer_contact_name, pay.payer_contact_phone, pay.payer_contact_email,
        coalesce(pay.payment_date, pay.production_date) as remit_date, pay.trace_number,
        p.reason_code as carc
 from plb_net p left join payments pay using (transaction_id)
