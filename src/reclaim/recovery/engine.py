@@ -409,6 +409,7 @@ def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, thres
     step("summary")
     if db is not None:
         result.saved = db.upsert_items(result.items)
+        db.save_reconciliation(result.summary["reconciliation"])
         result.summary["recovered"] = db.recovered()
         log.info("worklist saved: %d new, %d unchanged", result.saved["inserted"], result.saved["unchanged"])
         step("save")

@@ -105,18 +105,19 @@ from under_items u
 
 RECONCILIATION_SQL = """
 create or replace temp table recon_claims as
-select rc.remit_claim_id, rc.transaction_id, coalesce(f.path, rc.file_id) as file,
+select rc.remit_claim_id, rc.transaction_id, coalesce(f.path, rc.file_id) as file, f.sha256 as file_sha256,
        coalesce(p.payer_name, p.payer_id, '(unknown payer)') as payer,
        rc.claim_status, rc.total_charge, rc.paid
 from in_remit_claims rc left join in_payments p using (transaction_id) left join in_files f on f.file_id = rc.file_id;
 
 create or replace temp table recon_txn as
-select p.transaction_id, coalesce(f.path, p.file_id) as file,
+select p.transaction_id, coalesce(f.path, p.file_id) as file, f.sha256 as file_sha256,
        coalesce(p.payer_name, p.payer_id, '(unknown payer)') as payer, p.payment_amount
 from in_payments p left join in_files f on f.file_id = p.file_id;
 
 create or replace temp table reconciliation as
-with status_labels as (select * from (values {statuses}) t(code, label))
+with status_labels as (select * from (values {statuses}) t(code, label)),
+rows_ as (
 select file, payer, 'status' as section, claim_status || ' ' || coalesce(any_value(sl.label), 'other') as item,
        count(*) as claims, sum(total_charge)::decimal(18, 2) as amount
 from recon_claims left join status_labels sl on sl.code = claim_status group by file, payer, claim_status
@@ -146,6 +147,10 @@ select t.file, t.payer, 'totals', 'PLB provider-level (net)', count(*), sum(p.am
 from in_provider_adjustments p join recon_txn t using (transaction_id) group by all
 union all
 select file, payer, 'totals', 'BPR02 payment', count(*), sum(payment_amount)::decimal(18, 2) from recon_txn group by all
+)
+-- the file's sha256 says which file it is (a re-import replaces its rows in the worklist store)
+select r.*, f.file_sha256
+from rows_ r left join (select file, any_value(file_sha256) as file_sha256 from recon_txn group by all) f using (file)
 """
 
 DENIED_SQL = """

@@ -88,6 +88,22 @@ history = Table(
     Column("new_value", Text),
 )
 
+#: what each remittance file held and where its dollars went (reclaim.recovery.reconcile), as
+#: the last ``recover`` that read it stored it: from the command line or a web upload alike
+reconciliation = Table(
+    "recovery_reconciliation", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file_sha256", String(64), nullable=False, index=True),
+    Column("file", String(500), nullable=False),
+    Column("payer", String(200), nullable=False),
+    Column("section", String(20), nullable=False),
+    Column("item", String(300), nullable=False),
+    Column("claims", Integer, nullable=False),
+    Column("amount", Numeric(18, 2), nullable=False),
+    Column("source", String(100)),
+    Column("saved_at", DateTime, nullable=False),
+)
+
 #: worklist columns the web filters, sorts and facets on (rows carry a large JSON column, so a
 #: page must not scan them all); each index ends with a second column for stable sorting
 _SORTED_COLUMNS = ("priority", "amount", "deadline", "payer_name", "kind", "assignee", "status", "procedure_code")
@@ -101,6 +117,7 @@ MIGRATIONS = [
             f"DROP INDEX IF EXISTS web_ix_worklist_{column}",
             f"CREATE INDEX IF NOT EXISTS ix_worklist_{column} ON worklist_items "
             f"({column}, {'id' if column == 'amount' else 'amount'})"))),
+    (3, "reconciliation of each remittance file with its dollars' dispositions", (reconciliation,), ()),
 ]
 
 
@@ -225,6 +242,32 @@ class WorklistStore:
                 if keys_by_id[item_id] != key:
                     raise WorklistError(f"worklist item id {item_id} is already used by another item: nothing saved",
                                         hint="This is a bug in reclaim; please report it.")
+
+    def save_reconciliation(self, table: pa.Table, *, source: str = "reclaim recover") -> int:
+        """Store a run's reconciliation rows (``RecoveryResult.summary["reconciliation"]``): a
+        file read again replaces its rows (by sha256), so a re-import counts nothing twice."""
+        rows = [r for r in table.to_pylist() if r.get("file_sha256")]
+        now = _now()
+        with self.engine.begin() as conn:
+            shas = sorted({r["file_sha256"] for r in rows})
+            for start in range(0, len(shas), 500):
+                conn.execute(reconciliation.delete().where(reconciliation.c.file_sha256.in_(shas[start:start + 500])))
+            if rows:
+                conn.execute(insert(reconciliation), [{
+                    "file_sha256": r["file_sha256"], "file": str(r["file"])[-500:], "payer": r["payer"][:200],
+                    "section": r["section"], "item": r["item"][:300], "claims": int(r["claims"]),
+                    "amount": r["amount"], "source": source, "saved_at": now} for r in rows])
+        return len(rows)
+
+    def reconciliation(self) -> list[dict[str, Any]]:
+        """Every stored file's reconciliation summed per payer, section and item (the web
+        dashboard's table), with the number of files."""
+        c = reconciliation.c
+        q = (select(c.payer, c.section, c.item, func.count(func.distinct(c.file_sha256)).label("files"),
+                    func.sum(c.claims).label("claims"), func.sum(c.amount).label("amount"))
+             .group_by(c.payer, c.section, c.item).order_by(c.payer, c.section, c.item))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
 
     # -- queries ----------------------------------------------------------------------------
     def list(self, *, status: Iterable[str] | None = None, assignee: str | None = None,

@@ -574,10 +574,33 @@ def dashboard(request: Request) -> dict:
             select(month.label("month"), func.sum(items.c.recovered_amount))
             .where(items.c.status == "recovered").group_by(month).order_by(month)).all()
     out["worklist"] = [{"status": s, "count": n, "amount": a, "recovered": r} for s, n, a, r in status_rows]
+    # where every remittance dollar went, as `recover` stored it (command line or upload alike)
+    out["reconciliation"] = _reconciliation_by_payer(store.reconciliation())
     out["recovered_by_month"] = [{"month": m, "recovered": r} for m, r in recovered_by_month]
     out["totals"]["recovered"] = sum((r["recovered"] or 0) for r in out["worklist"])
     out["totals"]["open_at_stake"] = sum((r["amount"] or 0) for r in out["worklist"] if r["status"] in ("new", "in_progress", "submitted"))
     return out
+
+
+def _reconciliation_by_payer(rows: list[dict]) -> list[dict]:
+    """The stored reconciliation rows grouped per payer, with whether each payer's sections tie."""
+    from decimal import Decimal
+
+    payers: dict[str, dict] = {}
+    for r in rows:
+        p = payers.setdefault(r["payer"], {"payer": r["payer"], "files": 0, "sections": {}, "totals": {}})
+        p["files"] = max(p["files"], r["files"])
+        if r["section"] == "totals":
+            p["totals"][r["item"]] = r["amount"]
+        else:
+            p["sections"].setdefault(r["section"], []).append(r)
+    for p in payers.values():
+        t, sums = p["totals"], {k: sum((r["amount"] for r in v), Decimal(0)) for k, v in p["sections"].items()}
+        charges = t.get("CLP03 charges", Decimal(0))
+        p["ties"] = (sums.get("status", Decimal(0)) == charges == sums.get("disposition", Decimal(0))
+                     and sums.get("cas_group", Decimal(0)) == t.get("CAS adjustments", Decimal(0))
+                     and sums.get("plb", Decimal(0)) == t.get("PLB provider-level (net)", Decimal(0)))
+    return list(payers.values())
 
 
 # --------------------------------------------------------------------------- letters
