@@ -143,3 +143,14 @@ def test_root_cause_names_the_specific_edit_and_timely_filing_counts_from_as_of(
     assert late["root_cause_edit"] == "RC704" and "before 2025-12-15" in late["root_cause"]
     by_edit = {r["edit"]: r["denied"] for r in result.summary["by_edit"].to_pylist()}
     assert by_edit["RC704"] == late["amount"] and by_edit["RC401"] == D("14000.00")
+
+
+def test_a_reversal_not_re_paid_is_a_recoupment_once(tmp_path, store):
+    """A reversal with no re-adjudication is a recoupment item; one re-adjudicated with a denial
+    is disputed on that denial alone (the same dollars are not listed twice)."""
+    orig = Claim("R1", "22", "IR1", lines=[line("J0897", -2100, -1400, ("CO", "45", -700))])
+    orig2 = Claim("R2", "22", "IR2", lines=[line("J0897", -2100, -1400, ("CO", "45", -700))])
+    again2 = Claim("R2", "1", "IR2B", lines=[line("J0897", 2100, 700, ("CO", "45", 350), ("CO", "151", 1050))])
+    result = _run(tmp_path, build(Payment([orig, orig2, again2])), store=store)
+    kinds = sorted((i["patient_control_number"], i["kind"], i["amount"]) for i in result.items.to_pylist())
+    assert kinds == [("R1", "recoupment", D("1400.00")), ("R2", "partial_denial", D("1050.00"))]

@@ -117,8 +117,10 @@ def test_root_cause_names_the_edit_that_prevents_the_carc(result):
 
 
 def test_reversal_recoupment_plb_and_write_off(result):
-    recoup = by_claim(result, "RC1007", "recoupment")[0]
-    assert recoup["amount"] == Decimal("1425.09") - Decimal("712.55")
+    # RC1007 was reversed (1425.09) and re-paid 712.55 with a CO-151 units cut: the dispute is the
+    # partial denial of the re-adjudication, not a second (recoupment) item for the same dollars
+    assert by_claim(result, "RC1007", "recoupment") == []
+    assert [i["reason"] for i in by_claim(result, "RC1007", "partial_denial")] == ["CO-151"]
     plb = [i for i in result.items.to_pylist() if i["reason"] == "PLB-WO"]
     assert len(plb) == 1 and plb[0]["amount"] == Decimal("150.00")
     # CO-29 (timely filing) has no recovery path: a write-off, not a worklist item

@@ -49,6 +49,8 @@ NO_ACTION_LABELS = {
     "sequestration": "Medicare sequestration (federal reduction)",
     "prior_payer": "prior payer's payment or adjustment",
     "reversal": "reversal of a previous payment",
+    "presumptive_payment": "presumptive payment adjustment (settles an earlier advance payment)",
+    "excess_of_charges": "processed in excess of charges",
 }
 
 DISPOSITIONS = ("paid", "worklist", "patient_share", "no_action", "written_off", "unbalanced")

@@ -7,8 +7,9 @@ Items come from five sources (``kind``):
   listed in ``write_offs`` instead); the largest adjustment names the reason;
 * ``patient_responsibility``: the PR total of a claim (bill the secondary payer or patient);
 * ``underpayment``: a paid line whose shortfall exceeds the threshold;
-* ``recoupment``: a reversal (CLP02 = 22) not fully re-paid in the same remittances, or a
-  positive PLB amount (money offset at provider level).
+* ``recoupment``: a reversal (CLP02 = 22) not fully re-paid in the same remittances (unless the
+  re-adjudication carries its own denial item: that item holds the dispute), or a net positive
+  PLB recovery (:mod:`.plb`: offsetting entries, allowances and balances forward are not).
 
 Action: the taxonomy's Medicare or commercial action, by the payer's terms. Deadline: the
 terms' rule for that action, counted from the remittance date (BPR16, else DTM*405) or the
@@ -98,6 +99,10 @@ with loss as (
       on rp.patient_control_number = rv.patient_control_number and rp.claim_status <> '22'
      and rp.remit_claim_id <> rv.remit_claim_id
     where rv.claim_status = '22'
+      -- a re-adjudication that carries its own denial item already holds the dispute (the
+      -- units cut, the code denied): the same dollars are not a second, recoupment item
+      and not exists (select 1 from loss l join remit_claims rp2 using (remit_claim_id)
+                      where rp2.patient_control_number = rv.patient_control_number and rp2.claim_status <> '22')
     group by rv.remit_claim_id, rv.paid
     having -rv.paid - coalesce(sum(rp.paid), 0) > 0
 )
