@@ -158,9 +158,13 @@ from rows_ r left join (select file, any_value(file_sha256) as file_sha256 from 
 DENIED_SQL = """
 create or replace temp table denied as
 with targets as (
-    -- every denied claim, and every line paid nothing on a claim that was not reversed
+    -- every denied claim (and a claim without lines paid nothing), and every line paid nothing
+    -- on a claim that was not reversed
     select remit_claim_id, null::integer as line_index, 'claim' as level, total_charge as charge
-    from in_remit_claims where claim_status = '4'
+    from in_remit_claims rc
+    where claim_status = '4'
+       or (claim_status <> '22' and paid = 0 and total_charge > 0
+           and not exists (select 1 from in_remit_lines l where l.remit_claim_id = rc.remit_claim_id))
     union all
     select l.remit_claim_id, l.line_index, 'line', l.charge
     from in_remit_lines l join in_remit_claims rc using (remit_claim_id)
