@@ -610,7 +610,7 @@ def letter(request: Request, item_id: str, fmt: str) -> tuple[bytes, str]:
     """The appeal letter of a worklist item as PDF or DOCX bytes, and its file name."""
     import tempfile
 
-    from ..documents.letters import LETTER_ACTIONS, build_letter, write_docx, write_pdf
+    from ..documents.letters import LETTER_ACTIONS, build_letter, contact_from_settings, write_docx, write_pdf
 
     item = worklist_item(request, item_id)
     # the typed row recovery saved with the upload (the store keeps a JSON copy with text values)
@@ -634,9 +634,9 @@ def letter(request: Request, item_id: str, fmt: str) -> tuple[bytes, str]:
     settings = request.app.state.settings
     try:
         with ref_store(request) as store:
-            built = build_letter(row, claims, store, policies=_policies(settings))
+            built = build_letter(row, claims, store, policies=_policies(settings), contact=contact_from_settings(settings))
     except Unavailable:
-        built = build_letter(row, claims, None, policies=_policies(settings))
+        built = build_letter(row, claims, None, policies=_policies(settings), contact=contact_from_settings(settings))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"letter.{fmt}"
         (write_pdf if fmt == "pdf" else write_docx)(built, path)
