@@ -252,6 +252,16 @@ PAYMENTS = pa.schema(
         ("payee_name", pa.string()),  # N1*PE
         ("payee_id_qualifier", pa.string()),
         ("payee_id", pa.string()),  # NPI (XX) or tax id (FI)
+        # the payer's mailing address and contact (1000A N3 / N4 / PER): where letters go
+        ("payer_address_1", pa.string()),  # N301
+        ("payer_address_2", pa.string()),  # N302
+        ("payer_city", pa.string()),  # N401
+        ("payer_state", pa.string()),  # N402
+        ("payer_zip", pa.string()),  # N403
+        ("payer_contact_function", pa.string()),  # PER01: CX claims contact, BL technical, IC website
+        ("payer_contact_name", pa.string()),  # PER02 (the CX contact when the payer sends one)
+        ("payer_contact_phone", pa.string()),  # PER0x with qualifier TE
+        ("payer_contact_email", pa.string()),  # PER0x with qualifier EM
     ]
 )
 

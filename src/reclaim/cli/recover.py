@@ -71,7 +71,7 @@ def _history_outcomes(claim_paths, remit_paths, as_of: dt.date):
 def command(settings, remits, claims, history_claims, history_remits, policies, terms, db, no_save, out, as_of, threshold, templates, letters, top,
             memory_limit):
     """Explain remittances (835) against the submitted claims and rank what can be recovered."""
-    from ..documents.letters import write_letters
+    from ..documents.letters import contact_from_settings, write_letters
     from ..recovery import recover
     from ..recovery import terms as terms_mod
     from ..recovery.engine import MEMORY_LIMIT
@@ -109,7 +109,8 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
                     fg="yellow", err=True)
     step("writing the appeal letters")
     written = write_letters(result.items, result.claims, store, out / "letters", templates_dir=templates,
-                            today=as_of_date, policies=list(policies) or None) if letters else []
+                            today=as_of_date, policies=list(policies) or None,
+                            contact=contact_from_settings(settings)) if letters else []
     step.stop()
 
     issues = result.read_issues.num_rows
@@ -119,9 +120,16 @@ def command(settings, remits, claims, history_claims, history_remits, policies, 
                + (f"; {issues} read issues (see read-issues.csv)" if issues else ""))
     for note in result.notes:
         click.secho(f"note: {note}", fg="yellow", err=True)
+    from ..recovery.reconcile import text_lines
+
+    click.echo("\nReconciliation with the remittances (summary-reconciliation.csv; denied claims in denied.csv):")
+    for line in text_lines(result.summary["reconciliation"]):
+        click.echo(line)
     items = result.items.to_pylist()
-    total = sum((i["amount"] for i in items), start=0)
-    click.echo(f"Worklist: {len(items)} items, {_money(total)} at stake (deadlines as of {as_of_date.isoformat()})\n")
+    total = sum((i["amount"] for i in items if i["kind"] != "patient_responsibility"), start=0)
+    share = sum((i["amount"] for i in items if i["kind"] == "patient_responsibility"), start=0)
+    click.echo(f"\nWorklist: {len(items)} items, {_money(total)} at stake from payers, {_money(share)} patient share "
+               f"to bill (deadlines as of {as_of_date.isoformat()})\n")
     from .worklist import WORKLIST_COLUMNS, table_row
 
     rows = [{"n": str(n), **table_row(i)} for n, i in enumerate(items[:top], 1)]
