@@ -134,6 +134,10 @@ def _text(findings, summary, issues) -> None:
     )
     for row in summary["by_code"]:
         click.echo(f"  {row['code']} {row['name']:<36} {row['severity']:<7} {row['findings']:>5}  {_money(row['dollars_at_risk']):>14}")
+    for row in summary.get("policies_applied", []):
+        how = "default: no policy given matches these claims" if row["is_default"] else "given"
+        click.echo(f"  policy {row['policy_id']} ({row['name']}; {how}): {row['claims']} claims"
+                   + (f"; not checked: {row['not_checked']}" if row["not_checked"] else ""))
     fixable = sum(1 for a in findings.table.column("fix_action").to_pylist() if a)
     if fixable:
         click.echo(f"  {fixable} findings can be fixed mechanically with --fix -o FILE")

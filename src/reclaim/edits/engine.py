@@ -32,7 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from ..claims.model import FILES, READ_ISSUES, ClaimBatch
-from ..policy import Policy, load_policies, policy_tables
+from ..policy import Policy, default_policies, load_policies, policy_tables
 from .backends import INPUT_TABLES, make_backend
 from .registry import Edit, catalog, resolve
 
@@ -121,28 +121,27 @@ PREP: list[tuple[str, str, bool]] = [
     ),
     (
         # a claim's policy depends only on its payer id and filing indicator: decided once per
-        # pair (a handful), not per claim. A payer-id match wins over a filing-indicator match;
-        # otherwise the first policy given
+        # pair (a handful), not per claim. Strongest match first (see policy_tables): a given
+        # policy by payer id, by filing indicator, a given catch-all; then the built-in default
+        # by filing indicator (Medicare MA/MB, Medicaid MC), else the payer-neutral one
         "payer_policy",
         """
         WITH k AS (SELECT DISTINCT payer_id, claim_filing_indicator FROM claims),
         m AS (
           SELECT k.payer_id, k.claim_filing_indicator, p.policy_id, p.priority,
-                 CASE WHEN pm.kind = 'payer_id' THEN 0 ELSE 1 END AS strength
+                 CASE pm.kind WHEN 'payer_id' THEN 0 WHEN 'filing' THEN 1 WHEN 'any' THEN 2
+                      WHEN 'default_payer_id' THEN 3 WHEN 'default_filing' THEN 4 ELSE 5 END AS strength
           FROM k
-          JOIN policy_match pm ON (pm.kind = 'payer_id' AND pm.value = upper(k.payer_id))
-                               OR (pm.kind = 'filing' AND pm.value = upper(k.claim_filing_indicator))
+          JOIN policy_match pm ON (pm.kind IN ('payer_id', 'default_payer_id') AND pm.value = upper(k.payer_id))
+                               OR (pm.kind IN ('filing', 'default_filing') AND pm.value = upper(k.claim_filing_indicator))
+                               OR pm.kind IN ('any', 'default_any')
           JOIN policies p ON p.policy_id = pm.policy_id
         ), ranked AS (
           SELECT payer_id, claim_filing_indicator, policy_id,
                  row_number() OVER (PARTITION BY payer_id, claim_filing_indicator ORDER BY strength, priority) AS rn
           FROM m
         )
-        SELECT k.payer_id, k.claim_filing_indicator, coalesce(r.policy_id, d.policy_id) AS policy_id
-        FROM k
-        CROSS JOIN (SELECT policy_id FROM policies WHERE priority = 0) d
-        LEFT JOIN ranked r ON r.payer_id IS NOT DISTINCT FROM k.payer_id
-             AND r.claim_filing_indicator IS NOT DISTINCT FROM k.claim_filing_indicator AND r.rn = 1
+        SELECT payer_id, claim_filing_indicator, policy_id FROM ranked WHERE rn = 1
         """,
         True,
     ),
@@ -412,6 +411,9 @@ class Findings:
                                                                    "file_id": pa.array([], pa.string())}))
     files: pa.Table = field(default_factory=FILES.empty_table)
     read_issues: pa.Table = field(default_factory=READ_ISSUES.empty_table)
+    #: the policy each claim got, counted: policy_id, name, is_default (a built-in default: no
+    #: policy given matched), not_checked (what it cannot know), claims
+    claim_policies: pa.Table | None = None
     #: wall seconds per stage (input, each PREP table, edits, findings): where a run's time went
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -453,6 +455,7 @@ class Findings:
             "dollars_at_risk": str(at_risk),
             "engine": self.engine,
             "policies": [p.id for p in self.policies],
+            "policies_applied": [] if self.claim_policies is None else self.claim_policies.to_pylist(),
             "notes": list(self.notes),
         }
 
@@ -545,7 +548,10 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Fin
     try:
         n_claims, n_lines, files, read_issues = feed(backend)
         lap("input")
-        for name, table in policy_tables(policies, codes, list(catalog())).items():  # type: ignore[arg-type]
+        defaults = default_policies(policies)  # type: ignore[arg-type]
+        tables = policy_tables(policies, codes, list(catalog()), defaults=defaults,  # type: ignore[arg-type]
+                               date_of_check=date_of_check or dt.date.today())
+        for name, table in tables.items():
             backend.register(name, table)
         backend.register(
             "edit_catalog",
@@ -573,6 +579,11 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Fin
             lap("findings")
         else:
             table = FINDINGS.empty_table().append_column("file_id", pa.array([], pa.string()))
+        # every claim's policy, counted (the findings name it per row; this covers clean claims)
+        claim_policies = backend.query(
+            "SELECT p.policy_id, p.name, p.is_default, p.not_checked, count(c.claim_id) AS claims "
+            "FROM policies p JOIN claim_facts c ON c.policy_id = p.policy_id "
+            "GROUP BY p.policy_id, p.name, p.is_default, p.not_checked, p.priority ORDER BY p.priority")
         missing = {"mue": "MUE", "icd10": "ICD-10-CM", "asp_pricing": "ASP pricing", "ndc_crosswalk": "NDC-HCPCS crosswalk", "hcpcs": "HCPCS"}
         for ref, label in missing.items():
             if ref not in backend.ref_tables:
@@ -582,7 +593,8 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check) -> Fin
     return Findings(
         table=table.select(FINDINGS.names).cast(FINDINGS),
         edits=edits,
-        policies=list(policies),  # type: ignore[arg-type]
+        policies=[*policies, *defaults],  # type: ignore[arg-type]
+        claim_policies=claim_policies,
         engine=engine,
         claims=n_claims,
         lines=n_lines,

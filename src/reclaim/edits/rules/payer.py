@@ -194,32 +194,35 @@ RC704 = edit(
     name="timely-filing-limit",
     severity="error",
     category="policy",
-    message="date of service {service_date} is {age} days before {date_of_check}: past the {limit}-day filing limit of {policy}",
+    message="date of service {service_date} is {age} days before {date_of_check}: past the {limit} filing limit of {policy}",
     denials=("CARC 29",),
     doc="""
     ## What it checks
-    Under a policy with a timely filing limit (Medicare: 12 months), lines whose date of service
-    is more than that many days before the date of the check (`--date-of-check`, default today).
+    Under a policy with a timely filing limit (Medicare: 12 months, counted as 365 days;
+    Medicaid: 12 months), lines whose date of service is before the first date still in time on
+    the date of the check (`--date-of-check`, default today). A policy without a limit (the
+    payer-neutral default for commercial payers, whose limit is in their contract) is not checked.
 
     ## Why it matters
     Claims filed late are denied with CARC 29 "The time limit for filing has expired"; Medicare
     allows only the exceptions of Pub. 100-04 Ch.1 §70 and the provider cannot bill the patient.
 
     ## Example
-    A Medicare line dated 2024-10-01 checked on 2025-12-15.
+    A Medicare line dated 2024-10-01 checked on 2025-12-15; a Medicaid line dated 2024-11-20
+    checked on 2025-12-15 (past 12 months).
 
     ## Fix
     Submit at once if an exception applies (and document it); otherwise the amount is a write-off.
 
     ## Source
     Medicare timely filing, ACA §6404 (12 months from the date of service) [FCSO-TF] [NOR-TF]
-    [CMS-FAQ-TF]; payer policy `timely_filing_days`; domain-facts §10.1.
+    [CMS-FAQ-TF]; Medicaid: 12 months from the date of service, 42 CFR 447.45(d)(1); payer policy
+    `timely_filing_days` / `timely_filing_months`; domain-facts §10.1.
     """,
     sql="""
-    SELECT lf.claim_id, lf.line_number, lf.service_date, lf.procedure_code, rp.date_of_check, p.timely_filing_days AS limit, p.name AS policy,
+    SELECT lf.claim_id, lf.line_number, lf.service_date, lf.procedure_code, rp.date_of_check, p.filing_limit AS limit, p.name AS policy,
            date_diff('day', lf.service_date, rp.date_of_check) AS age, lf.at_risk AS dollars_at_risk
     FROM line_facts lf JOIN policies p ON p.policy_id = lf.policy_id CROSS JOIN run_params rp
-    WHERE p.timely_filing_days IS NOT NULL AND lf.original_claim
-      AND date_diff('day', lf.service_date, rp.date_of_check) > p.timely_filing_days
+    WHERE p.filing_cutoff IS NOT NULL AND lf.original_claim AND lf.service_date < p.filing_cutoff
     """,
 )
