@@ -119,8 +119,9 @@ def _text(findings, summary, issues) -> None:
         where = f"line {r['line_number']}" if r["line_number"] is not None else "claim"
         code = click.style(f"{r['code']} {r['severity']}", fg=colors.get(r["severity"]))
         click.echo(f"    {where:<8} {r['procedure_code'] or '':<6} {code}  {r['message']}")
-        if r["fix"]:
-            click.echo(f"{'':<21}fix: {r['fix']}" + ("  [--fix]" if r["fix_action"] else ""))
+        click.echo(f"{'':<21}fix: {r['fix'] or '?'}" + ("  [--fix]" if r["fix_action"] else ""))
+        if r["denials"]:
+            click.echo(f"{'':<21}prevents: {r['denials']}")
     for r in issues.to_pylist():
         place = ", ".join(f"{k} {r[k]}" for k in ("segment_index", "byte_offset", "line", "column") if r.get(k) is not None)
         click.secho(f"{r['path']}: {r['severity']} {r['code']} ({place}): {r['message']} [skipped: {r['skipped']}]", fg="yellow", err=True)

@@ -53,6 +53,9 @@ FINDINGS = pa.schema(
         ("fix_value", pa.string()),
         ("dollars_at_risk", pa.decimal128(18, 2)),
         ("policy_id", pa.string()),
+        # the CARC / RARC codes the finding's edit prevents (its fix is in ``fix``: the mechanical
+        # one, or "no mechanical fix: ..." and what a person checks)
+        ("denials", pa.string()),
     ]
 )
 
@@ -361,9 +364,14 @@ def _edit_sql(e: Edit) -> str:
     SELECT '{e.code}' AS code, f.claim_id AS claim_id, CAST(f.line_number AS INTEGER) AS line_number,
            CAST(f.service_date AS DATE) AS service_date, CAST(f.procedure_code AS VARCHAR) AS procedure_code,
            {_template_sql(e.message)} AS message,
-           {_template_sql(e.fix, fix=True, fallback=e.fix_fallback)} AS fix, {fix_action} AS fix_action, {fix_value} AS fix_value,
-           CAST(f.dollars_at_risk AS DECIMAL(18,2)) AS dollars_at_risk
+           coalesce({_template_sql(e.fix, fix=True, fallback=e.fix_fallback)}, {_literal(e.manual_fix)}) AS fix,
+           {fix_action} AS fix_action, {fix_value} AS fix_value,
+           CAST(f.dollars_at_risk AS DECIMAL(18,2)) AS dollars_at_risk, {_literal(e.denials_text)} AS denials
     FROM ({e.sql}) f"""
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def raw_findings_sql(edits: list[Edit]) -> str:
@@ -384,7 +392,7 @@ WITH r AS (
 )
 SELECT rc.code, rc.name, coalesce(pe.severity, rc.default_severity) AS severity, rc.category,
        rc.claim_id, rc.patient_control_number, rc.line_number, rc.service_date, rc.procedure_code,
-       rc.message, rc.fix, rc.fix_action, rc.fix_value, rc.dollars_at_risk, rc.policy_id, rc.file_id
+       rc.message, rc.fix, rc.fix_action, rc.fix_value, rc.dollars_at_risk, rc.policy_id, rc.denials, rc.file_id
 FROM rc
 LEFT JOIN policy_edits pe ON pe.policy_id = rc.policy_id AND pe.code = rc.code
 WHERE coalesce(pe.enabled, true)
