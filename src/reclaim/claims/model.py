@@ -104,6 +104,9 @@ CLAIMS = pa.schema(
         ("note", pa.string()),  # 2300 NTE
         ("attending_npi", pa.string()),  # 837I 2310A NM1*71 (added by the X12 reader)
         ("referring_npi", pa.string()),  # 2310A (837P) NM1*DN
+        # 2000A PRV03 (PRV*BI*PXC): the billing provider's NUCC taxonomy; 332B... = a DME supplier,
+        # whose lines the NCCI DME supplier MUE table governs
+        ("billing_taxonomy", pa.string()),
     ]
 )
 

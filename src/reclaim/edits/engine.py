@@ -159,6 +159,11 @@ PREP: list[tuple[str, str, bool]] = [
                c.statement_from, c.file_id, pp.policy_id,
                -- tested by one edit each: kept as flags (a string costs line_facts ~3x a flag)
                substr(coalesce(c.type_of_bill, ''), 1, 2) IN ('71', '77') AS rhc_fqhc_bill,
+               -- the NCCI MUE table of the claim's setting: 837I outpatient hospital; a billing
+               -- provider of NUCC taxonomy 332B... (Durable Medical Equipment & Medical Supplies) a
+               -- DME supplier; else practitioner
+               CASE WHEN c.claim_type = 'institutional' THEN 'outpatient_hospital'
+                    WHEN c.billing_taxonomy LIKE '332B%' THEN 'dme' ELSE 'practitioner' END AS mue_setting,
                coalesce(fl.format, 'x12') = 'x12' AS from_x12
         FROM claims c
         JOIN payer_policy pp ON pp.payer_id IS NOT DISTINCT FROM c.payer_id
@@ -240,7 +245,7 @@ PREP: list[tuple[str, str, bool]] = [
                  l.procedure_code, l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.description, l.charge,
                  l.units, l.ndc_qualifier, l.ndc, l.ndc11, l.ndc_quantity, l.ndc_unit, l.dx_pointer_1,
                  c.patient_control_number, c.patient_id, c.claim_type, c.billing_npi, c.frequency_code,
-                 c.rhc_fqhc_bill, c.from_x12,
+                 c.rhc_fqhc_bill, c.from_x12, c.mue_setting,
                  coalesce(l.prior_auth_number, c.prior_auth_number) AS auth_number,
                  coalesce(l.place_of_service, c.place_of_service) AS pos,
                  c.policy_id
@@ -290,8 +295,29 @@ PREP: list[tuple[str, str, bool]] = [
         LEFT JOIN key_facts k ON k.code_key IS NOT DISTINCT FROM l.procedure_code AND k.ndc_key IS NOT DISTINCT FROM l.ndc11
              AND k.epoch = e.epoch
         LEFT JOIN mue_dos m ON m.hcpcs = l.procedure_code
-             AND m.setting = CASE WHEN l.claim_type = 'institutional' THEN 'outpatient_hospital' ELSE 'practitioner' END
+             AND m.setting = l.mue_setting
              AND l.dos >= m.valid_from AND l.dos < m.valid_to
+        """,
+        True,
+    ),
+    (
+        # original claims (batch or history) a replacement (frequency 7) or void (8) of the same
+        # claim supersedes: same CLM01 and billing NPI (a replacement keeps the original's CLM01,
+        # X12 RFI 1945), and a history replacement a batch one supersedes. Their lines are no
+        # longer billed: patient_lines leaves them out, so RC204/RC701/RC703 do not count an
+        # original with the claim that replaces it. Small (most batches: no row)
+        "superseded_claims",
+        """
+        WITH c AS (
+          SELECT 'batch' AS source, claim_id, patient_control_number AS pcn, billing_npi,
+                 coalesce(frequency_code, '1') AS freq FROM claims
+          UNION ALL
+          SELECT 'history', claim_id, patient_control_number, billing_npi, coalesce(frequency_code, '1') FROM history_claims
+        ), r AS (
+          SELECT DISTINCT source, pcn, billing_npi FROM c WHERE freq IN ('7', '8') AND pcn IS NOT NULL
+        )
+        SELECT DISTINCT c.claim_id FROM r JOIN c ON c.pcn = r.pcn AND c.billing_npi IS NOT DISTINCT FROM r.billing_npi
+        WHERE c.freq NOT IN ('7', '8') OR (c.freq = '7' AND c.source = 'history' AND r.source = 'batch')
         """,
         True,
     ),
@@ -303,14 +329,15 @@ PREP: list[tuple[str, str, bool]] = [
     (
         "patient_lines",
         # every line of the patient's we know of: this batch and the history (earlier claims);
-        # 'source' tells them apart, voided claims (frequency 8) do not count. A batch line
-        # carries its is_drug and at_risk, so an edit needs no join back to line_facts
+        # 'source' tells them apart; voided claims (frequency 8) and the originals a replacement
+        # or void supersedes (superseded_claims) do not count. A batch line carries its is_drug
+        # and at_risk, so an edit needs no join back to line_facts
         """
-        SELECT 'batch' AS source, claim_id, line_number, patient_id, billing_npi, service_date, procedure_code,
-               units, ndc11, modifier_1, modifier_2, modifier_3, modifier_4, charge, patient_control_number,
-               is_drug, at_risk, duplicate_key
-        FROM line_facts
-        WHERE NOT void_claim
+        SELECT 'batch' AS source, lf.claim_id, lf.line_number, lf.patient_id, lf.billing_npi, lf.service_date, lf.procedure_code,
+               lf.units, lf.ndc11, lf.modifier_1, lf.modifier_2, lf.modifier_3, lf.modifier_4, lf.charge, lf.patient_control_number,
+               lf.is_drug, lf.at_risk, lf.duplicate_key
+        FROM line_facts lf LEFT JOIN superseded_claims s ON s.claim_id = lf.claim_id
+        WHERE NOT lf.void_claim AND s.claim_id IS NULL
         UNION ALL
         SELECT 'history' AS source, l.claim_id, l.line_number, c.patient_id, c.billing_npi,
                coalesce(l.service_date, c.statement_from) AS service_date, l.procedure_code, l.units, l.ndc11,
@@ -318,7 +345,8 @@ PREP: list[tuple[str, str, bool]] = [
                CAST(NULL AS BOOLEAN) AS is_drug, CAST(NULL AS DECIMAL(18,2)) AS at_risk,
                """ + _duplicate_key("c.patient_id", "c.billing_npi", "coalesce(l.service_date, c.statement_from)", "l") + """ AS duplicate_key
         FROM history_lines l JOIN history_claims c ON c.claim_id = l.claim_id
-        WHERE coalesce(c.frequency_code, '1') <> '8'
+        LEFT JOIN superseded_claims s ON s.claim_id = c.claim_id
+        WHERE coalesce(c.frequency_code, '1') <> '8' AND s.claim_id IS NULL
         """,
         False,
     ),

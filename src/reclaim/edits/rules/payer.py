@@ -43,7 +43,9 @@ RC701 = edit(
       SELECT lf.claim_id, lf.line_number, lf.patient_id, lf.service_date, lf.procedure_code, lf.at_risk, lf.policy_id, f.rule_id
       FROM line_facts lf JOIN policy_frequency f ON f.policy_id = lf.policy_id AND f.hcpcs = lf.procedure_code
            AND (f.ndc11 IS NULL OR f.ndc11 = lf.ndc11)
-      WHERE NOT lf.has_jw
+      -- a superseded original is not checked (its replacement is) and not counted (patient_lines)
+      LEFT JOIN superseded_claims s ON s.claim_id = lf.claim_id
+      WHERE NOT lf.has_jw AND NOT lf.void_claim AND s.claim_id IS NULL
       GROUP BY lf.claim_id, lf.line_number, lf.patient_id, lf.service_date, lf.procedure_code, lf.at_risk, lf.policy_id, f.rule_id
     ), window_lines AS (
       SELECT h.claim_id, h.line_number, h.rule_id, h.policy_id, h.service_date, h.procedure_code, h.at_risk,
@@ -138,8 +140,10 @@ RC703 = edit(
     doc="""
     ## What it checks
     Drug lines repeating another line of the same patient and billing provider with the same
-    date of service, code, modifiers and units, in this batch or in the `--history` claims
-    (replacement and void claims excluded from the comparison).
+    date of service, code, modifiers and units, in this batch or in the `--history` claims. A
+    replacement claim (frequency 7) takes the place of the original it replaces (same CLM01 and
+    billing NPI, X12 RFI 1945): the original is not compared with it or with other claims;
+    voided claims, and the originals they void, are left out.
 
     ## Why it matters
     The second line is denied as an exact duplicate (CARC 18) and repeated duplicates draw
@@ -163,17 +167,12 @@ RC703 = edit(
       -- integer per line is far cheaper than grouping or sorting nine columns. duplicate_key is
       -- that hash, computed once per line in line_facts (patient_lines for history lines)
       SELECT duplicate_key AS k FROM patient_lines GROUP BY 1 HAVING count(*) > 1
-    ), rl AS (
+    ), pl AS (
+      -- a replacement is not a duplicate of the original it replaces: patient_lines has no line
+      -- of a superseded original (superseded_claims), and none of a void
       SELECT pl.*, coalesce(pl.modifier_1, '') AS m1, coalesce(pl.modifier_2, '') AS m2,
              coalesce(pl.modifier_3, '') AS m3, coalesce(pl.modifier_4, '') AS m4
       FROM patient_lines pl JOIN repeated r ON r.k = pl.duplicate_key
-    ), pl AS (
-      -- replacements and voids are not duplicates of the claim they correct (an anti-join, on
-      -- the repeated lines only: NOT IN would be a nested loop on Spark)
-      SELECT rl.* FROM rl
-      LEFT JOIN (SELECT DISTINCT claim_id FROM claims_all WHERE coalesce(frequency_code, '1') <> '1') x
-             ON x.claim_id = rl.claim_id
-      WHERE x.claim_id IS NULL
     ), p AS (
       SELECT pl.*, row_number() OVER (
                PARTITION BY pl.patient_id, pl.billing_npi, pl.service_date, pl.procedure_code, pl.m1, pl.m2, pl.m3, pl.m4, pl.units
