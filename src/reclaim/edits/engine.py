@@ -69,11 +69,12 @@ FROM {table} t JOIN ri ON t.{start} = ri.d
 
 
 def _duplicate_key(patient_id: str, billing_npi: str, service_date: str, line: str) -> str:
-    """RC703's duplicate key of a line (patient, provider, date, code, modifiers, units) hashed
-    into one integer: computed once per line where the line is built (``line_facts``, history
-    lines in ``patient_lines``), with the same expression in both so equal keys hash equal."""
+    """RC703's duplicate key of a line (patient, provider, date, code, NDC, modifiers, units)
+    hashed into one integer: computed once per line where the line is built (``line_facts``,
+    history lines in ``patient_lines``), with the same expression in both so equal keys hash
+    equal. The NDC is part of it: two NOC lines (J3490) of different drugs are not duplicates."""
     modifiers = ", ".join(f"coalesce({line}.modifier_{i}, '')" for i in range(1, 5))
-    return f"hash({patient_id}, {billing_npi}, {service_date}, {line}.procedure_code, {modifiers}, {line}.units)"
+    return f"hash({patient_id}, {billing_npi}, {service_date}, {line}.procedure_code, coalesce({line}.ndc11, ''), {modifiers}, {line}.units)"
 
 
 #: (name, SQL, materialise?) built before the edits run; documented in docs/check.md
