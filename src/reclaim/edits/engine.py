@@ -68,13 +68,20 @@ FROM {table} t JOIN ri ON t.{start} = ri.d
 """
 
 
-def _duplicate_key(patient_id: str, billing_npi: str, service_date: str, line: str) -> str:
-    """RC703's duplicate key of a line (patient, provider, date, code, NDC, modifiers, units)
-    hashed into one integer: computed once per line where the line is built (``line_facts``,
-    history lines in ``patient_lines``), with the same expression in both so equal keys hash
-    equal. The NDC is part of it: two NOC lines (J3490) of different drugs are not duplicates."""
+def _duplicate_key(patient_id: str, billing_npi: str, service_date: str, line: str, is_noc: str) -> str:
+    """RC703's duplicate key of a line (patient, provider, date, code, modifiers, units, and on
+    a NOC code the NDC) hashed into one integer: computed once per line where the line is built
+    (``line_facts``, history lines in ``patient_lines``), with the same expression in both so
+    equal keys hash equal. A NOC code (J3490) names no drug: two of its lines with different
+    NDCs are different drugs, not duplicates; a specific code names the drug itself."""
     modifiers = ", ".join(f"coalesce({line}.modifier_{i}, '')" for i in range(1, 5))
-    return f"hash({patient_id}, {billing_npi}, {service_date}, {line}.procedure_code, coalesce({line}.ndc11, ''), {modifiers}, {line}.units)"
+    return (f"hash({patient_id}, {billing_npi}, {service_date}, {line}.procedure_code, "
+            f"{_noc_ndc(line, is_noc)}, {modifiers}, {line}.units)")
+
+
+def _noc_ndc(line: str, is_noc: str) -> str:
+    """The NDC a duplicate key compares: a NOC line's ('' when none), nothing for other codes."""
+    return f"CASE WHEN {is_noc} THEN coalesce({line}.ndc11, '') ELSE '' END"
 
 
 #: (name, SQL, materialise?) built before the edits run; documented in docs/check.md
@@ -271,7 +278,7 @@ PREP: list[tuple[str, str, bool]] = [
           -- an NDC was given: four edits test it, trimming every NDC once here instead of four times
           coalesce(trim(l.ndc) <> '', false) AS has_ndc,
           -- RC703 counts this hash over every line: computed here, once, not twice in the edit
-          """ + _duplicate_key("l.patient_id", "l.billing_npi", "l.dos", "l") + """ AS duplicate_key,
+          """ + _duplicate_key("l.patient_id", "l.billing_npi", "l.dos", "l", "coalesce(k.is_noc, false)") + """ AS duplicate_key,
           -- a line whose date falls in no epoch (none, or before every release) has no reference row
           k.fact_key,
           coalesce(k.hcpcs_known, false) AS hcpcs_known,
@@ -336,7 +343,7 @@ PREP: list[tuple[str, str, bool]] = [
         """
         SELECT 'batch' AS source, lf.claim_id, lf.line_number, lf.patient_id, lf.billing_npi, lf.service_date, lf.procedure_code,
                lf.units, lf.ndc11, lf.modifier_1, lf.modifier_2, lf.modifier_3, lf.modifier_4, lf.charge, lf.patient_control_number,
-               lf.is_drug, lf.at_risk, lf.duplicate_key
+               lf.is_drug, lf.at_risk, lf.duplicate_key, lf.is_noc
         FROM line_facts lf LEFT JOIN superseded_claims s ON s.claim_id = lf.claim_id
         WHERE NOT lf.void_claim AND s.claim_id IS NULL
         UNION ALL
@@ -344,9 +351,12 @@ PREP: list[tuple[str, str, bool]] = [
                coalesce(l.service_date, c.statement_from) AS service_date, l.procedure_code, l.units, l.ndc11,
                l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.charge, c.patient_control_number,
                CAST(NULL AS BOOLEAN) AS is_drug, CAST(NULL AS DECIMAL(18,2)) AS at_risk,
-               """ + _duplicate_key("c.patient_id", "c.billing_npi", "coalesce(l.service_date, c.statement_from)", "l") + """ AS duplicate_key
+               """ + _duplicate_key("c.patient_id", "c.billing_npi", "coalesce(l.service_date, c.statement_from)", "l",
+                                    "noc.code IS NOT NULL") + """ AS duplicate_key,
+               noc.code IS NOT NULL AS is_noc
         FROM history_lines l JOIN history_claims c ON c.claim_id = l.claim_id
         LEFT JOIN superseded_claims s ON s.claim_id = c.claim_id
+        LEFT JOIN (SELECT DISTINCT code FROM hcpcs_dos WHERE kind = 'procedure' AND is_noc) noc ON noc.code = l.procedure_code
         WHERE coalesce(c.frequency_code, '1') <> '8' AND s.claim_id IS NULL
         """,
         False,
