@@ -310,21 +310,23 @@ PREP: list[tuple[str, str, bool]] = [
     ),
     (
         # original claims (batch or history) a replacement (frequency 7) or void (8) of the same
-        # claim supersedes: same CLM01 and billing NPI (a replacement keeps the original's CLM01,
-        # X12 RFI 1945), and a history replacement a batch one supersedes. Their lines are no
+        # claim supersedes: same CLM01, billing NPI and patient (a replacement keeps the
+        # original's CLM01, X12 RFI 1945), and a history replacement a batch one supersedes. Their lines are no
         # longer billed: patient_lines leaves them out, so RC204/RC701/RC703 do not count an
         # original with the claim that replaces it. Small (most batches: no row)
         "superseded_claims",
         """
         WITH c AS (
-          SELECT 'batch' AS source, claim_id, patient_control_number AS pcn, billing_npi,
+          SELECT 'batch' AS source, claim_id, patient_control_number AS pcn, billing_npi, patient_id,
                  coalesce(frequency_code, '1') AS freq FROM claims
           UNION ALL
-          SELECT 'history', claim_id, patient_control_number, billing_npi, coalesce(frequency_code, '1') FROM history_claims
+          SELECT 'history', claim_id, patient_control_number, billing_npi, patient_id, coalesce(frequency_code, '1')
+          FROM history_claims
         ), r AS (
-          SELECT DISTINCT source, pcn, billing_npi FROM c WHERE freq IN ('7', '8') AND pcn IS NOT NULL
+          SELECT DISTINCT source, pcn, billing_npi, patient_id FROM c WHERE freq IN ('7', '8') AND pcn IS NOT NULL
         )
         SELECT DISTINCT c.claim_id FROM r JOIN c ON c.pcn = r.pcn AND c.billing_npi IS NOT DISTINCT FROM r.billing_npi
+             AND c.patient_id IS NOT DISTINCT FROM r.patient_id
         WHERE c.freq NOT IN ('7', '8') OR (c.freq = '7' AND c.source = 'history' AND r.source = 'batch')
         """,
         True,

@@ -144,7 +144,7 @@ RC703 = edit(
     not-otherwise-classified code the NDC too (J3490 names no drug: two J3490 lines, saline and
     heparin, are different drugs, not duplicates). A
     replacement claim (frequency 7) takes the place of the original it replaces (same CLM01 and
-    billing NPI, X12 RFI 1945): the original is not compared with it or with other claims;
+    billing NPI and patient, X12 RFI 1945): the original is not compared with it or with other claims;
     voided claims, and the originals they void, are left out.
 
     ## Why it matters

@@ -146,7 +146,7 @@ RC204 = edit(
     provider's taxonomy is a DME supplier's (NUCC 332B...), practitioner otherwise. MAI 1: each
     line alone. MAI 2 and 3: the units summed per beneficiary, per provider (billing NPI), per
     date of service, over this batch and the history. A replacement claim (frequency 7) stands
-    for the original it replaces (same CLM01 and billing NPI): the two are not added up; a
+    for the original it replaces (same CLM01, billing NPI and patient): the two are not added up; a
     voided claim counts for nothing.
 
     ## Why it matters
