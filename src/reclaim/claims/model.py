@@ -116,6 +116,9 @@ CLAIMS = pa.schema(
         ("x12_billing_offset", pa.int64()),
         ("x12_subscriber_offset", pa.int64()),
         ("x12_patient_offset", pa.int64()),
+        # 2000A PRV03 (PRV*BI*PXC): the billing provider's NUCC taxonomy; 332B... = a DME supplier,
+        # whose lines the NCCI DME supplier MUE table governs
+        ("billing_taxonomy", pa.string()),
     ]
 )
 

@@ -163,8 +163,9 @@ def _text(findings, summary, issues) -> None:
         where = f"line {r['line_number']}" if r["line_number"] is not None else "claim"
         code = click.style(f"{r['code']} {r['severity']}", fg=colors.get(r["severity"]))
         click.echo(f"    {where:<8} {r['procedure_code'] or '':<6} {code}  {r['message']}")
-        if r["fix"]:
-            click.echo(f"{'':<21}fix: {r['fix']}" + ("  [--fix]" if r["fix_action"] else ""))
+        click.echo(f"{'':<21}fix: {r['fix'] or '?'}" + ("  [--fix]" if r["fix_action"] else ""))
+        if r["denials"]:
+            click.echo(f"{'':<21}prevents: {r['denials']}")
     for r in issues.to_pylist():
         place = ", ".join(f"{k} {r[k]}" for k in ("segment_index", "byte_offset", "line", "column") if r.get(k) is not None)
         place = f" ({place})" if place else ""
@@ -179,6 +180,10 @@ def _text(findings, summary, issues) -> None:
     )
     for row in summary["by_code"]:
         click.echo(f"  {row['code']} {row['name']:<36} {row['severity']:<7} {row['findings']:>5}  {_money(row['dollars_at_risk']):>14}")
+    for row in summary.get("policies_applied", []):
+        how = "default: no policy given matches these claims" if row["is_default"] else "given"
+        click.echo(f"  policy {row['policy_id']} ({row['name']}; {how}): {row['claims']} claims"
+                   + (f"; not checked: {row['not_checked']}" if row["not_checked"] else ""))
     fixable = sum(1 for a in findings.table.column("fix_action").to_pylist() if a)
     if fixable:
         click.echo(f"  {fixable} findings can be fixed mechanically with --fix -o FILE")

@@ -32,7 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from ..claims.model import FILES, READ_ISSUES, ClaimBatch
-from ..policy import Policy, load_policies, policy_tables
+from ..policy import Policy, default_policies, load_policies, policy_tables
 from .backends import INPUT_TABLES, make_backend
 from .in_force import release_notes
 from .registry import Edit, catalog, resolve
@@ -54,6 +54,9 @@ FINDINGS = pa.schema(
         ("fix_value", pa.string()),
         ("dollars_at_risk", pa.decimal128(18, 2)),
         ("policy_id", pa.string()),
+        # the CARC / RARC codes the finding's edit prevents (its fix is in ``fix``: the mechanical
+        # one, or "no mechanical fix: ..." and what a person checks)
+        ("denials", pa.string()),
     ]
 )
 
@@ -69,12 +72,20 @@ FROM {table} t JOIN ri ON t.{start} = ri.d
 """
 
 
-def _duplicate_key(patient_id: str, billing_npi: str, service_date: str, line: str) -> str:
-    """RC703's duplicate key of a line (patient, provider, date, code, modifiers, units) hashed
-    into one integer: computed once per line where the line is built (``line_facts``, history
-    lines in ``patient_lines``), with the same expression in both so equal keys hash equal."""
+def _duplicate_key(patient_id: str, billing_npi: str, service_date: str, line: str, is_noc: str) -> str:
+    """RC703's duplicate key of a line (patient, provider, date, code, modifiers, units, and on
+    a NOC code the NDC) hashed into one integer: computed once per line where the line is built
+    (``line_facts``, history lines in ``patient_lines``), with the same expression in both so
+    equal keys hash equal. A NOC code (J3490) names no drug: two of its lines with different
+    NDCs are different drugs, not duplicates; a specific code names the drug itself."""
     modifiers = ", ".join(f"coalesce({line}.modifier_{i}, '')" for i in range(1, 5))
-    return f"hash({patient_id}, {billing_npi}, {service_date}, {line}.procedure_code, {modifiers}, {line}.units)"
+    return (f"hash({patient_id}, {billing_npi}, {service_date}, {line}.procedure_code, "
+            f"{_noc_ndc(line, is_noc)}, {modifiers}, {line}.units)")
+
+
+def _noc_ndc(line: str, is_noc: str) -> str:
+    """The NDC a duplicate key compares: a NOC line's ('' when none), nothing for other codes."""
+    return f"CASE WHEN {is_noc} THEN coalesce({line}.ndc11, '') ELSE '' END"
 
 
 def _asp_uom(dosage: str) -> str:
@@ -200,28 +211,27 @@ PREP: list[tuple[str, str, bool]] = [
     ),
     (
         # a claim's policy depends only on its payer id and filing indicator: decided once per
-        # pair (a handful), not per claim. A payer-id match wins over a filing-indicator match;
-        # otherwise the first policy given
+        # pair (a handful), not per claim. Strongest match first (see policy_tables): a given
+        # policy by payer id, by filing indicator, a given catch-all; then the built-in default
+        # by filing indicator (Medicare MA/MB, Medicaid MC), else the payer-neutral one
         "payer_policy",
         """
         WITH k AS (SELECT DISTINCT payer_id, claim_filing_indicator FROM claims),
         m AS (
           SELECT k.payer_id, k.claim_filing_indicator, p.policy_id, p.priority,
-                 CASE WHEN pm.kind = 'payer_id' THEN 0 ELSE 1 END AS strength
+                 CASE pm.kind WHEN 'payer_id' THEN 0 WHEN 'filing' THEN 1 WHEN 'any' THEN 2
+                      WHEN 'default_payer_id' THEN 3 WHEN 'default_filing' THEN 4 ELSE 5 END AS strength
           FROM k
-          JOIN policy_match pm ON (pm.kind = 'payer_id' AND pm.value = upper(k.payer_id))
-                               OR (pm.kind = 'filing' AND pm.value = upper(k.claim_filing_indicator))
+          JOIN policy_match pm ON (pm.kind IN ('payer_id', 'default_payer_id') AND pm.value = upper(k.payer_id))
+                               OR (pm.kind IN ('filing', 'default_filing') AND pm.value = upper(k.claim_filing_indicator))
+                               OR pm.kind IN ('any', 'default_any')
           JOIN policies p ON p.policy_id = pm.policy_id
         ), ranked AS (
           SELECT payer_id, claim_filing_indicator, policy_id,
                  row_number() OVER (PARTITION BY payer_id, claim_filing_indicator ORDER BY strength, priority) AS rn
           FROM m
         )
-        SELECT k.payer_id, k.claim_filing_indicator, coalesce(r.policy_id, d.policy_id) AS policy_id
-        FROM k
-        CROSS JOIN (SELECT policy_id FROM policies WHERE priority = 0) d
-        LEFT JOIN ranked r ON r.payer_id IS NOT DISTINCT FROM k.payer_id
-             AND r.claim_filing_indicator IS NOT DISTINCT FROM k.claim_filing_indicator AND r.rn = 1
+        SELECT payer_id, claim_filing_indicator, policy_id FROM ranked WHERE rn = 1
         """,
         True,
     ),
@@ -236,6 +246,11 @@ PREP: list[tuple[str, str, bool]] = [
                c.statement_from, c.file_id, pp.policy_id,
                -- tested by one edit each: kept as flags (a string costs line_facts ~3x a flag)
                substr(coalesce(c.type_of_bill, ''), 1, 2) IN ('71', '77') AS rhc_fqhc_bill,
+               -- the NCCI MUE table of the claim's setting: 837I outpatient hospital; a billing
+               -- provider of NUCC taxonomy 332B... (Durable Medical Equipment & Medical Supplies) a
+               -- DME supplier; else practitioner
+               CASE WHEN c.claim_type = 'institutional' THEN 'outpatient_hospital'
+                    WHEN c.billing_taxonomy LIKE '332B%' THEN 'dme' ELSE 'practitioner' END AS mue_setting,
                coalesce(fl.format, 'x12') = 'x12' AS from_x12
         FROM claims c
         JOIN payer_policy pp ON pp.payer_id IS NOT DISTINCT FROM c.payer_id
@@ -358,7 +373,7 @@ PREP: list[tuple[str, str, bool]] = [
                  l.procedure_code, l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.description, l.charge,
                  l.units, l.ndc_qualifier, l.ndc, l.ndc11, l.ndc_quantity, l.ndc_unit, l.dx_pointer_1,
                  c.patient_control_number, c.patient_id, c.claim_type, c.billing_npi, c.frequency_code,
-                 c.rhc_fqhc_bill, c.from_x12,
+                 c.rhc_fqhc_bill, c.from_x12, c.mue_setting,
                  coalesce('JW' IN (l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4), false) AS has_jw,
                  coalesce(l.prior_auth_number, c.prior_auth_number) AS auth_number,
                  coalesce(l.place_of_service, c.place_of_service) AS pos,
@@ -384,7 +399,7 @@ PREP: list[tuple[str, str, bool]] = [
           -- an NDC was given: four edits test it, trimming every NDC once here instead of four times
           coalesce(trim(l.ndc) <> '', false) AS has_ndc,
           -- RC703 counts this hash over every line: computed here, once, not twice in the edit
-          """ + _duplicate_key("l.patient_id", "l.billing_npi", "l.dos", "l") + """ AS duplicate_key,
+          """ + _duplicate_key("l.patient_id", "l.billing_npi", "l.dos", "l", "coalesce(k.is_noc, false)") + """ AS duplicate_key,
           -- a line whose date falls in no epoch (none, or before every release) has no reference row
           k.fact_key,
           coalesce(k.hcpcs_known, false) AS hcpcs_known,
@@ -412,8 +427,31 @@ PREP: list[tuple[str, str, bool]] = [
         LEFT JOIN key_facts k ON k.code_key IS NOT DISTINCT FROM l.procedure_code AND k.ndc_key IS NOT DISTINCT FROM l.ndc11
              AND k.epoch = e.epoch
         LEFT JOIN mue_dos m ON m.hcpcs = l.procedure_code
-             AND m.setting = CASE WHEN l.claim_type = 'institutional' THEN 'outpatient_hospital' ELSE 'practitioner' END
+             AND m.setting = l.mue_setting
              AND l.dos >= m.valid_from AND l.dos < m.valid_to
+        """,
+        True,
+    ),
+    (
+        # original claims (batch or history) a replacement (frequency 7) or void (8) of the same
+        # claim supersedes: same CLM01, billing NPI and patient (a replacement keeps the
+        # original's CLM01, X12 RFI 1945), and a history replacement a batch one supersedes. Their lines are no
+        # longer billed: patient_lines leaves them out, so RC204/RC701/RC703 do not count an
+        # original with the claim that replaces it. Small (most batches: no row)
+        "superseded_claims",
+        """
+        WITH c AS (
+          SELECT 'batch' AS source, claim_id, patient_control_number AS pcn, billing_npi, patient_id,
+                 coalesce(frequency_code, '1') AS freq FROM claims
+          UNION ALL
+          SELECT 'history', claim_id, patient_control_number, billing_npi, patient_id, coalesce(frequency_code, '1')
+          FROM history_claims
+        ), r AS (
+          SELECT DISTINCT source, pcn, billing_npi, patient_id FROM c WHERE freq IN ('7', '8') AND pcn IS NOT NULL
+        )
+        SELECT DISTINCT c.claim_id FROM r JOIN c ON c.pcn = r.pcn AND c.billing_npi IS NOT DISTINCT FROM r.billing_npi
+             AND c.patient_id IS NOT DISTINCT FROM r.patient_id
+        WHERE c.freq NOT IN ('7', '8') OR (c.freq = '7' AND c.source = 'history' AND r.source = 'batch')
         """,
         True,
     ),
@@ -425,22 +463,27 @@ PREP: list[tuple[str, str, bool]] = [
     (
         "patient_lines",
         # every line of the patient's we know of: this batch and the history (earlier claims);
-        # 'source' tells them apart, voided claims (frequency 8) do not count. A batch line
-        # carries its is_drug and at_risk, so an edit needs no join back to line_facts
+        # 'source' tells them apart; voided claims (frequency 8) and the originals a replacement
+        # or void supersedes (superseded_claims) do not count. A batch line carries its is_drug
+        # and at_risk, so an edit needs no join back to line_facts
         """
-        SELECT 'batch' AS source, claim_id, line_number, patient_id, billing_npi, service_date, procedure_code,
-               units, ndc11, modifier_1, modifier_2, modifier_3, modifier_4, charge, patient_control_number,
-               is_drug, at_risk, duplicate_key
-        FROM line_facts
-        WHERE NOT void_claim
+        SELECT 'batch' AS source, lf.claim_id, lf.line_number, lf.patient_id, lf.billing_npi, lf.service_date, lf.procedure_code,
+               lf.units, lf.ndc11, lf.modifier_1, lf.modifier_2, lf.modifier_3, lf.modifier_4, lf.charge, lf.patient_control_number,
+               lf.is_drug, lf.at_risk, lf.duplicate_key, lf.is_noc
+        FROM line_facts lf LEFT JOIN superseded_claims s ON s.claim_id = lf.claim_id
+        WHERE NOT lf.void_claim AND s.claim_id IS NULL
         UNION ALL
         SELECT 'history' AS source, l.claim_id, l.line_number, c.patient_id, c.billing_npi,
                coalesce(l.service_date, c.statement_from) AS service_date, l.procedure_code, l.units, l.ndc11,
                l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.charge, c.patient_control_number,
                CAST(NULL AS BOOLEAN) AS is_drug, CAST(NULL AS DECIMAL(18,2)) AS at_risk,
-               """ + _duplicate_key("c.patient_id", "c.billing_npi", "coalesce(l.service_date, c.statement_from)", "l") + """ AS duplicate_key
+               """ + _duplicate_key("c.patient_id", "c.billing_npi", "coalesce(l.service_date, c.statement_from)", "l",
+                                    "noc.code IS NOT NULL") + """ AS duplicate_key,
+               noc.code IS NOT NULL AS is_noc
         FROM history_lines l JOIN history_claims c ON c.claim_id = l.claim_id
-        WHERE coalesce(c.frequency_code, '1') <> '8'
+        LEFT JOIN superseded_claims s ON s.claim_id = c.claim_id
+        LEFT JOIN (SELECT DISTINCT code FROM hcpcs_dos WHERE kind = 'procedure' AND is_noc) noc ON noc.code = l.procedure_code
+        WHERE coalesce(c.frequency_code, '1') <> '8' AND s.claim_id IS NULL
         """,
         False,
     ),
@@ -486,9 +529,14 @@ def _edit_sql(e: Edit) -> str:
     SELECT '{e.code}' AS code, f.claim_id AS claim_id, CAST(f.line_number AS INTEGER) AS line_number,
            CAST(f.service_date AS DATE) AS service_date, CAST(f.procedure_code AS VARCHAR) AS procedure_code,
            {_template_sql(e.message)} AS message,
-           {_template_sql(e.fix, fix=True, fallback=e.fix_fallback)} AS fix, {fix_action} AS fix_action, {fix_value} AS fix_value,
-           CAST(f.dollars_at_risk AS DECIMAL(18,2)) AS dollars_at_risk
+           coalesce({_template_sql(e.fix, fix=True, fallback=e.fix_fallback)}, {_literal(e.manual_fix)}) AS fix,
+           {fix_action} AS fix_action, {fix_value} AS fix_value,
+           CAST(f.dollars_at_risk AS DECIMAL(18,2)) AS dollars_at_risk, {_literal(e.denials_text)} AS denials
     FROM ({e.sql}) f"""
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def raw_findings_sql(edits: list[Edit]) -> str:
@@ -509,7 +557,7 @@ WITH r AS (
 )
 SELECT rc.code, rc.name, coalesce(pe.severity, rc.default_severity) AS severity, rc.category,
        rc.claim_id, rc.patient_control_number, rc.line_number, rc.service_date, rc.procedure_code,
-       rc.message, rc.fix, rc.fix_action, rc.fix_value, rc.dollars_at_risk, rc.policy_id, rc.file_id
+       rc.message, rc.fix, rc.fix_action, rc.fix_value, rc.dollars_at_risk, rc.policy_id, rc.denials, rc.file_id
 FROM rc
 LEFT JOIN policy_edits pe ON pe.policy_id = rc.policy_id AND pe.code = rc.code
 WHERE coalesce(pe.enabled, true)
@@ -536,6 +584,9 @@ class Findings:
                                                                    "file_id": pa.array([], pa.string())}))
     files: pa.Table = field(default_factory=FILES.empty_table)
     read_issues: pa.Table = field(default_factory=READ_ISSUES.empty_table)
+    #: the policy each claim got, counted: policy_id, name, is_default (a built-in default: no
+    #: policy given matched), not_checked (what it cannot know), claims
+    claim_policies: pa.Table | None = None
     #: wall seconds per stage (input, each PREP table, edits, findings): where a run's time went
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -577,6 +628,7 @@ class Findings:
             "dollars_at_risk": str(at_risk),
             "engine": self.engine,
             "policies": [p.id for p in self.policies],
+            "policies_applied": [] if self.claim_policies is None else self.claim_policies.to_pylist(),
             "notes": list(self.notes),
         }
 
@@ -673,7 +725,10 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check, billin
     try:
         n_claims, n_lines, files, read_issues = feed(backend)
         lap("input")
-        for name, table in policy_tables(policies, codes, list(catalog())).items():  # type: ignore[arg-type]
+        defaults = default_policies(policies)  # type: ignore[arg-type]
+        tables = policy_tables(policies, codes, list(catalog()), defaults=defaults,  # type: ignore[arg-type]
+                               date_of_check=date_of_check or dt.date.today())
+        for name, table in tables.items():
             backend.register(name, table)
         backend.register(
             "edit_catalog",
@@ -702,6 +757,11 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check, billin
             lap("findings")
         else:
             table = FINDINGS.empty_table().append_column("file_id", pa.array([], pa.string()))
+        # every claim's policy, counted (the findings name it per row; this covers clean claims)
+        claim_policies = backend.query(
+            "SELECT p.policy_id, p.name, p.is_default, p.not_checked, count(c.claim_id) AS claims "
+            "FROM policies p JOIN claim_facts c ON c.policy_id = p.policy_id "
+            "GROUP BY p.policy_id, p.name, p.is_default, p.not_checked, p.priority ORDER BY p.priority")
         missing = {"mue": "MUE", "icd10": "ICD-10-CM", "asp_pricing": "ASP pricing", "ndc_crosswalk": "NDC-HCPCS crosswalk", "hcpcs": "HCPCS"}
         for ref, label in missing.items():
             if ref not in backend.ref_tables:
@@ -713,7 +773,8 @@ def _run(feed, *, store, policies, select, ignore, engine, date_of_check, billin
     return Findings(
         table=table.select(FINDINGS.names).cast(FINDINGS),
         edits=edits,
-        policies=list(policies),  # type: ignore[arg-type]
+        policies=[*policies, *defaults],  # type: ignore[arg-type]
+        claim_policies=claim_policies,
         engine=engine,
         claims=n_claims,
         lines=n_lines,

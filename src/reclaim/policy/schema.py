@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Severity = Literal["error", "warning", "info"]
 
@@ -139,8 +139,19 @@ class Policy(_Strict):
     entity_340b: Rule340B = Field(default_factory=Rule340B)
     #: claims must reach the payer within this many days of the (line) date of service; null = not checked
     timely_filing_days: int | None = Field(default=None, gt=0)
+    #: or within this many calendar months (Medicaid: 12 months, 42 CFR 447.45(d)); give one of the two
+    timely_filing_months: int | None = Field(default=None, gt=0)
     timely_filing_source: str = ""
+    #: what this policy cannot know and so does not check (said once per run beside the claims it
+    #: adjudicated: a payer-neutral default does not pretend to know a contract)
+    not_checked: list[str] = Field(default_factory=list)
     prior_auth: list[PriorAuthRule] = Field(default_factory=list)
     frequency: list[FrequencyRule] = Field(default_factory=list)
     #: covered diagnoses per drug (RC604); Medicare claims also use the MCD articles of the MAC
     coverage: list[CoverageRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_filing_limit(self) -> "Policy":
+        if self.timely_filing_days is not None and self.timely_filing_months is not None:
+            raise ValueError("give timely_filing_days or timely_filing_months, not both")
+        return self

@@ -144,14 +144,17 @@ RC204 = edit(
     name="mue-exceeded",
     severity="error",
     category="units",
-    message="{units} units of {procedure_code} on {service_date} exceed the MUE of {mue_value} ({scope}, MAI {mai})",
+    message="{units} units of {procedure_code} on {service_date} exceed the MUE of {mue_value} ({scope}, MAI {mai}; {table} table {release})",
     denials=("RARC N362", "CARC 151"),
     doc="""
     ## What it checks
-    Units against the NCCI Medically Unlikely Edit for the setting (practitioner for 837P,
-    outpatient hospital for 837I) in force on the date of service: for MAI 1 each line alone;
-    for MAI 2 and 3 the units summed over the patient's lines of the code on that date (this
-    batch and the history).
+    Units against the NCCI Medically Unlikely Edit in force on the date of service, from the
+    table of the claim's setting: outpatient hospital for 837I, DME supplier when the billing
+    provider's taxonomy is a DME supplier's (NUCC 332B...), practitioner otherwise. MAI 1: each
+    line alone. MAI 2 and 3: the units summed per beneficiary, per provider (billing NPI), per
+    date of service, over this batch and the history. A replacement claim (frequency 7) stands
+    for the original it replaces (same CLM01, billing NPI and patient): the two are not added up; a
+    voided claim counts for nothing.
 
     ## Why it matters
     Units over the MUE deny the **entire line** (RARC N362 "The number of Days or Units of Service
@@ -159,32 +162,43 @@ RC204 = edit(
     appeal with records; MAI 1 lines can be split with a modifier.
 
     ## Example
-    A code with MUE 1 (MAI 2) billed on two claims for the same patient and date.
+    J0897 (MUE 120, MAI 3, practitioner table 2026-Q2) billed 120 units on one claim and 60 on
+    another by the same provider for the same patient and date: 180 units.
 
     ## Fix
     Correct the units; for MAI 1 report additional units on another line with an appropriate
     modifier when documented; for MAI 3 send documentation of medical necessity.
 
     ## Source
-    CMS NCCI MUE tables (practitioner / outpatient hospital; quarter in force) — not in the
-    reference mirror yet: the edit reports nothing until an MUE release is imported;
-    domain-facts §6 [NGS-MUE] [PALM-MUE] [FCSO-MUE].
+    CMS NCCI MUE tables (practitioner, outpatient hospital, DME supplier; quarter in force):
+    "units of service ... for a single beneficiary on a single date of service" by one provider;
+    MAI since April 2013; domain-facts §6 [NGS-MUE] [PALM-MUE] [FCSO-MUE]. Replacement claims
+    replace the original (CLM05-3 = 7; CLM01 kept) [X12-RFI1945] [EMRPMS-837].
     """,
     sql="""
     WITH mue_codes AS (SELECT DISTINCT procedure_code FROM line_facts WHERE mue_value IS NOT NULL),
     per_dos AS (
-      -- summed only for codes that have an MUE (most drug codes in a batch may have none)
-      SELECT pl.patient_id, pl.procedure_code, pl.service_date, sum(pl.units) AS day_units
+      -- summed only for codes that have an MUE (most drug codes in a batch may have none);
+      -- patient_lines has no line a replacement or void supersedes
+      SELECT pl.patient_id, pl.billing_npi, pl.procedure_code, pl.service_date, sum(pl.units) AS day_units
       FROM patient_lines pl JOIN mue_codes mc ON mc.procedure_code = pl.procedure_code
-      GROUP BY pl.patient_id, pl.procedure_code, pl.service_date
+      GROUP BY pl.patient_id, pl.billing_npi, pl.procedure_code, pl.service_date
+    ), checked AS (
+      -- a superseded original is not checked (its replacement is)
+      SELECT lf.* FROM line_facts lf LEFT JOIN superseded_claims s ON s.claim_id = lf.claim_id
+      WHERE lf.mue_value IS NOT NULL AND s.claim_id IS NULL AND NOT lf.void_claim
     )
     SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, lf.mue_value, lf.mai,
            CASE WHEN lf.mai = '1' THEN lf.units ELSE d.day_units END AS units,
-           CASE WHEN lf.mai = '1' THEN 'this line' ELSE 'all lines of the date of service' END AS scope,
-           lf.at_risk AS dollars_at_risk
-    FROM line_facts lf
-    LEFT JOIN per_dos d ON d.patient_id = lf.patient_id AND d.procedure_code = lf.procedure_code AND d.service_date = lf.service_date
-    WHERE lf.mue_value IS NOT NULL
-      AND ((lf.mai = '1' AND lf.units > lf.mue_value) OR (coalesce(lf.mai, '2') <> '1' AND d.day_units > lf.mue_value))
+           CASE WHEN lf.mai = '1' THEN 'this line' ELSE 'this patient, provider and date of service' END AS scope,
+           m.setting AS table, m.release, lf.at_risk AS dollars_at_risk
+    FROM checked lf
+    LEFT JOIN per_dos d ON d.patient_id = lf.patient_id AND d.billing_npi IS NOT DISTINCT FROM lf.billing_npi
+         AND d.procedure_code = lf.procedure_code AND d.service_date = lf.service_date
+    LEFT JOIN claim_facts c ON c.claim_id = lf.claim_id
+    LEFT JOIN mue_dos m ON m.hcpcs = lf.procedure_code
+         AND m.setting = c.mue_setting
+         AND lf.service_date >= m.valid_from AND lf.service_date < m.valid_to
+    WHERE (lf.mai = '1' AND lf.units > lf.mue_value) OR (coalesce(lf.mai, '2') <> '1' AND d.day_units > lf.mue_value)
     """,
 )
