@@ -60,8 +60,17 @@ class Settings:
     submitter_phone: str = ""
     receiver_id: str = ""
     receiver_name: str = ""
-    #: ISA15 of the 837s reclaim writes: "P" production, "T" test (for a clearinghouse's test lane)
-    x12_usage: str = "P"
+    #: ISA15 of the 837s reclaim writes: "P" production, "T" test (for a clearinghouse's test lane);
+    #: empty = the ISA15 of the 837 the claims came from (P for claims read from CSV, Excel, FHIR)
+    x12_usage: str = ""
+    #: the billing provider's state (two letters, e.g. TX): chooses the Medicare contractor (MAC)
+    #: whose Medicare Coverage Database articles decide diagnosis coverage (RC604)
+    billing_state: str = ""
+    #: who signs recovery letters and whom the payer calls back (the letters' signature block)
+    letter_contact_name: str = ""
+    letter_contact_title: str = ""
+    letter_contact_phone: str = ""
+    letter_contact_email: str = ""
 
     @property
     def home_path(self) -> Path:
@@ -78,7 +87,7 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
-_CHOICES = {"engine": ("duckdb", "spark"), "format": ("text", "json", "csv", "markdown"), "x12_usage": ("P", "T")}
+_CHOICES = {"engine": ("duckdb", "spark"), "format": ("text", "json", "csv", "markdown"), "x12_usage": ("", "P", "T")}
 
 
 def config_file() -> Path | None:

@@ -113,11 +113,11 @@ def test_cli_recover_then_worklist(ref_store, tmp_path):
     assert bad.exit_code != 0 and "final status" in str(bad.exception)
 
 
-def test_cli_corrected_claims_from_csv_claims_need_the_configured_envelope(ref_store, tmp_path, monkeypatch):
-    """Claims sent as CSV carry no 837 envelope: without submitter/receiver settings the run
-    still finishes (a note says why no corrected claims); with them the 837 uses those ids."""
+def test_cli_corrected_claims_from_csv_claims_are_csv(ref_store, tmp_path, monkeypatch):
+    """Claims sent as CSV exports get corrected CSV exports (one per input, every column kept,
+    frequency 7 and the payer's claim number filled), not an 837 they never were."""
+    from reclaim.claims.csv import read_csv, write_template
     from reclaim.claims.io import read_claims
-    from reclaim.edits.fix import write_fixed
 
     home = tmp_path / "home"
     home.mkdir()
@@ -125,21 +125,20 @@ def test_cli_corrected_claims_from_csv_claims_need_the_configured_envelope(ref_s
     csv_claims = []
     for path in CLAIMS:  # the same claims, as the CSV export a practice system would send
         csv_claims.append(tmp_path / f"{path.stem}.csv")
-        write_fixed(read_claims([path]), csv_claims[-1], "csv")
+        write_template(read_claims([path]), csv_claims[-1])
     args = ["--home", str(home), "recover", *map(str, REMITS), *[a for p in csv_claims for a in ("--claims", str(p))],
             "--policy", POLICIES[0], "--policy", POLICIES[1], "--terms", str(TERMS), "--no-save",
             "--as-of", AS_OF.isoformat(), "-o", str(tmp_path / "out"), "--no-letters"]
     monkeypatch.setenv("RECLAIM_CONFIG", str(tmp_path / "reclaim.toml"))
     (tmp_path / "reclaim.toml").write_text("[reclaim]\n")
-    runner = CliRunner()
-    bare = runner.invoke(cli, args, catch_exceptions=False)
-    assert bare.exit_code == 0, bare.output
-    assert "no corrected claims written" in bare.output and "submitter_id" in bare.output
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     assert not (tmp_path / "out" / "corrected-claims.837").exists()
-    (tmp_path / "reclaim.toml").write_text('[reclaim]\nsubmitter_id = "CLINIC01"\nsubmitter_name = "CLINIC"\n'
-                                           'receiver_id = "PAYER01"\nreceiver_name = "PAYER"\n')
-    configured = runner.invoke(cli, args, catch_exceptions=False)
-    assert configured.exit_code == 0, configured.output
-    written = read_837(tmp_path / "out" / "corrected-claims.837")
-    assert written["claims"].num_rows > 0 and set(written["claims"]["frequency_code"].to_pylist()) == {"7"}
-    assert {(t["sender_id"], t["receiver_id"]) for t in written["transactions"].to_pylist()} == {("CLINIC01", "PAYER01")}
+    written = sorted((tmp_path / "out").glob("corrected-claims*.csv"))
+    assert written and "Corrected claims:" in result.output
+    header = csv_claims[0].read_text().splitlines()[0]
+    for path in written:
+        assert path.read_text().splitlines()[0] == header  # every input column, in the input's order
+        claims = read_csv(path)["claims"].to_pylist()
+        assert claims and {c["frequency_code"] for c in claims} == {"7"}
+        assert all(c["original_claim_number"] for c in claims)

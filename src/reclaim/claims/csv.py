@@ -110,6 +110,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("facility_npi", "text", "claim", ("service facility npi", "facility npi number")),
     Column("attending_npi", "text", "claim", ("attending provider npi",), doc="837I 2310A"),
     Column("referring_npi", "text", "claim", ("referring provider npi", "referring npi number", "ordering npi")),
+    Column("billing_taxonomy", "text", "claim", ("taxonomy", "billing taxonomy code", "provider taxonomy", "prv03"),
+           doc="NUCC code, e.g. 332B00000X DME supplier (its lines use the DME MUE table)"),
     Column("place_of_service", "pos", "claim", ("pos", "place of service code", "pos code", "clm05-1"),
            doc="2 digits, professional claims"),
     Column("type_of_bill", "tob", "claim", ("tob", "bill type", "type of bill code"),
@@ -408,6 +410,10 @@ class _Raw:
     issues: list[pa.Table]
     #: rows that could not be split into the header's columns: (line, cells, expected, found)
     broken: list[tuple[int, list[str], int, int]] = ()
+    #: how the file was read (the corrected-file writer writes it back the same way)
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    sheet: str | None = None
 
 
 def _score(cells) -> int:
@@ -525,7 +531,8 @@ def _read_csv_raw(data: bytes, identity: dict) -> _Raw | None:
             identity, code="CSV-UNCLOSED-QUOTE", skipped="line", line=last_line,
             message=f"a quote opened on this row is never closed: lines {last_line}-{total_lines} were read as one "
                     "value and are not loaded (close the quote and read the file again)"))
-    return _Raw(headers, header_idx + 1, [c.combine_chunks() for c in table.columns], lines, issues, broken)
+    return _Raw(headers, header_idx + 1, [c.combine_chunks() for c in table.columns], lines, issues, broken,
+                encoding=encoding, delimiter=delim)
 
 
 def _cell_text(v) -> str | None:
@@ -588,7 +595,8 @@ def _read_xlsx_raw(path: Path, identity: dict) -> _Raw | None:
         issues.append(make_issues(identity, code="CSV-XLSX-SHEET", severity="warning",
                                   message=f"the workbook has {len(wb.sheet_names)} sheets; read the one with claim "
                                           f"columns ({sheet!r})"))
-    return _Raw(headers, idx + 1, [pa.array(c, pa.string()) for c in cells], pa.array(lines, pa.int64()), issues)
+    return _Raw(headers, idx + 1, [pa.array(c, pa.string()) for c in cells], pa.array(lines, pa.int64()), issues,
+                sheet=sheet)
 
 
 def read_csv(path: Path | str) -> ClaimBatch:
@@ -853,6 +861,7 @@ def _assemble(identity: dict, rows: pa.Table):
                {col('patient_birth_date', 'DATE')} AS patient_birth_date, {col('patient_sex')} AS patient_sex,
                {col('claim_note')} AS note,
                {col('attending_npi')} AS attending_npi, {col('referring_npi')} AS referring_npi,
+               {col('billing_taxonomy')} AS billing_taxonomy,
                _first_line, {given_total} AS _given_total, _line_total
         FROM k ORDER BY _ordinal
     """).to_arrow_table()
@@ -903,10 +912,361 @@ def _assemble(identity: dict, rows: pa.Table):
                {rcol('ndc')} AS ndc, {rcol('ndc11')} AS ndc11,
                {rcol('ndc_quantity', 'DECIMAL(18,3)')} AS ndc_quantity, {rcol('ndc_unit')} AS ndc_unit,
                {rcol('line_rendering_npi')} AS rendering_npi,
-               {rcol('line_prior_auth_number')} AS prior_auth_number, {rcol('line_note')} AS note
+               {rcol('line_prior_auth_number')} AS prior_auth_number, {rcol('line_note')} AS note,
+               r._line AS source_position
         FROM r JOIN k USING (patient_control_number)
         ORDER BY k._ordinal, r._row
     """).to_arrow_table()
     con.close()
     lines = conform(lines, LINES)
     return claims, diagnoses, lines, issues
+
+
+# --------------------------------------------------------------------------- corrected files
+
+#: export column -> (table, model column), where the model's name is not the column's own
+_MODEL_OF = {"line_place_of_service": ("lines", "place_of_service"), "line_rendering_npi": ("lines", "rendering_npi"),
+             "line_prior_auth_number": ("lines", "prior_auth_number"), "line_note": ("lines", "note"),
+             "claim_note": ("claims", "note")}
+#: columns a correction never writes (derived by the reader, or split into other columns)
+_NOT_PATCHED = {"patient_name", "line_number"}
+_ROW_KEYS = ("claim_id", "transaction_id", "file_id", "source_position", "x12_clm_offset", "x12_billing_offset",
+             "x12_subscriber_offset", "x12_patient_offset")
+
+
+def _text_of(kind: str, value) -> str:
+    """A model value as a cell: dates ISO, money with 2 decimals, quantities without trailing zeros."""
+    from decimal import Decimal
+    import datetime as _dt
+
+    if value is None:
+        return ""
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}" if kind == "money" else format(value.normalize(), "f")
+    return str(value)
+
+
+def _column_means(spec: Column, col: pa.Array) -> list:
+    """What the reader makes of each cell of column ``spec`` (None when empty or bad); for the
+    combined modifiers / pointers columns, a list of 4 per cell."""
+    col = _clean(col)
+    if spec.kind in ("modifiers", "pointers"):
+        parts, _ = _split4(col, glued=spec.kind == "pointers")
+        parse = _parse_modifier if spec.kind == "modifiers" else _parse_pointer
+        return [list(v) for v in zip(*(parse(p)[0].to_pylist() for p in parts))]
+    if spec.kind == "ndc":  # the reader keeps the NDC as printed
+        return col.to_pylist()
+    return _PARSERS[spec.kind](col)[0].to_pylist()
+
+
+def _typed(kind: str, value, fmt: str):
+    """A model value as a cell: text for CSV (dates ISO, money with 2 decimals, quantities
+    without trailing zeros); for Excel, dates and numbers stay typed."""
+    from decimal import Decimal
+
+    if fmt == "xlsx" and value is not None and kind in ("money", "quantity", "date"):
+        return value if not isinstance(value, Decimal) else (value.quantize(Decimal("0.01")) if kind == "money"
+                                                           else value.normalize())
+    return _text_of(kind, value)
+
+
+def write_corrected(batch: ClaimBatch, out: Path | str, *, claim_ids=None, frequency: str | None = None,
+                    original_claim_numbers=None, source: Path | str | bytes | None = None) -> dict:
+    """Write the claims of ``batch`` read from one CSV or Excel export back as that export, with
+    every row and column of the input kept and only the cells whose model value changed
+    rewritten (a column the input lacks, e.g. ``frequency_code`` of a replacement, is added at
+    the end). ``claim_ids``: only those claims' rows (with the title and header rows); default
+    every row, the claims the reader skipped included. ``frequency`` / ``original_claim_numbers``:
+    7 replacement or 8 void with the payer's claim number, as for the 837 writer. The output is
+    read back and compared with the model: a change it cannot carry is an error.
+
+    Returns {"path", "claims", "format", "added_columns"}."""
+    from ..errors import ReclaimError
+    from .io import file_identity
+
+    files = batch["files"].to_pylist()
+    claims = batch["claims"]
+    if claim_ids is not None:
+        claims = claims.filter(pc.is_in(claims["claim_id"], value_set=pa.array(list(claim_ids), pa.string())))
+    file_ids = set(claims["file_id"].to_pylist())
+    if len(file_ids) != 1:
+        raise ReclaimError(f"a corrected export is written from one input file; these claims come from {len(file_ids)}",
+                           hint="correct one file at a time")
+    [file_row] = [f for f in files if f["file_id"] in file_ids] or [{}]
+    fmt = file_row.get("format")
+    if fmt not in ("csv", "xlsx"):
+        raise ReclaimError(f"write_corrected writes CSV or Excel exports, not {fmt}")
+    if isinstance(source, (bytes, bytearray)):
+        data, path_in = bytes(source), None
+    else:
+        path_in = Path(source or file_row.get("path") or "")
+        if not path_in.is_file():
+            raise ReclaimError(f"the export the claims were read from is not at {path_in}",
+                               hint="pass source= (the file) to write_corrected")
+        data = path_in.read_bytes()
+    if file_row.get("sha256") and file_identity(Path(file_row.get("path") or "x"), data)["sha256"] != file_row["sha256"]:
+        raise ReclaimError(f"the export {file_row.get('path')} changed since its claims were read (sha256 differs)",
+                           hint="read the claims from the file again, then write them")
+    if fmt == "csv":
+        raw = _read_csv_raw(data, {"file_id": "", "path": ""})
+        text = data.decode(raw.encoding, errors="replace")
+        bom = text.startswith("\ufeff")
+        reader = _pycsv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=raw.delimiter)
+        grid, starts, line = [], [], 1
+        for row in reader:
+            grid.append(row)
+            starts.append(line)
+            line = reader.line_num + 1
+        row_at = {start: i for i, start in enumerate(starts)}
+    else:
+        import openpyxl
+
+        if path_in is None:
+            path_in = Path(out).with_suffix(".source.xlsx")
+            path_in.write_bytes(data)
+        raw = _read_xlsx_raw(path_in, {"file_id": "", "path": ""})
+        book = openpyxl.load_workbook(path_in)
+        sheet = book[raw.sheet]
+        grid = [[c.value for c in r] for r in sheet.iter_rows(min_row=1, min_col=1)]
+        row_at = {i + 1: i for i in range(len(grid))}
+    header_row = raw.header_line - 1
+    headers = list(raw.headers)
+    column_of: dict[str, int] = {}
+    for i, h in enumerate(headers):
+        name = _ALIASES.get(normalize_header(h or ""))
+        if name is not None and name not in column_of:
+            column_of[name] = i
+
+    expected_claims, changed = _expected_claims(claims, frequency, original_claim_numbers)
+    ids = claims["claim_id"]
+    lines = batch["lines"].filter(pc.is_in(batch["lines"]["claim_id"], value_set=ids)).to_pylist()
+    dx: dict[str, dict[int, str]] = {}
+    for d in batch["diagnoses"].filter(pc.is_in(batch["diagnoses"]["claim_id"], value_set=ids)).to_pylist():
+        if d["category"] == "diagnosis":
+            dx.setdefault(d["claim_id"], {})[d["position"]] = d["code"]
+    added: list[str] = []
+    width = len(headers)
+    data_lines = raw.lines.to_pylist()
+    means_cache: dict[str, dict] = {}
+
+    def means(name: str, line_no: int):
+        """What the reader read in column ``name`` on the row at ``line_no`` (columnar, once per column)."""
+        if name not in means_cache:
+            i = column_of[name]
+            means_cache[name] = dict(zip(data_lines, _column_means(_BY_NAME[name], raw.columns[i]))) \
+                if i < len(raw.columns) else {}
+        return means_cache[name].get(line_no)
+
+    def column(name: str) -> int:
+        nonlocal width
+        if name not in column_of:
+            column_of[name] = width
+            headers.append(name)
+            added.append(name)
+            width += 1
+        return column_of[name]
+
+    def put(r: int, c: int, value) -> None:
+        row = grid[r]
+        while len(row) <= c:
+            row.append("" if fmt == "csv" else None)
+        row[c] = value
+        touched.add((r, c))
+
+    touched: set[tuple[int, int]] = set()
+    rows_of: dict[str, list[int]] = {}
+    line_of_row: dict[int, int] = {}
+    modifiers_split = any(f"modifier_{i}" in column_of for i in range(1, 5))
+    pointers_split = any(f"dx_pointer_{i}" in column_of for i in range(1, 5))
+    for line in lines:
+        n = line["source_position"]
+        r = row_at.get(n)
+        if r is None:
+            raise ReclaimError("a line of the claims is not in the export it was read from (a bug: please report it)")
+        rows_of.setdefault(line["claim_id"], []).append(r)
+        line_of_row[r] = n
+        for name, spec in _BY_NAME.items():
+            if spec.level != "line" or name in _NOT_PATCHED or name not in column_of:
+                continue
+            if spec.kind in ("modifiers", "pointers"):
+                prefix = "modifier_" if spec.kind == "modifiers" else "dx_pointer_"
+                if (modifiers_split if spec.kind == "modifiers" else pointers_split):
+                    continue  # separate columns win
+                want = [line[f"{prefix}{i}"] for i in range(1, 5)]
+                if means(name, n) != want:
+                    old = str(grid[r][column_of[name]] or "") if column_of[name] < len(grid[r]) else ""
+                    sep = "," if "," in old or spec.kind == "pointers" else " "
+                    put(r, column_of[name], sep.join(str(v) for v in want if v is not None))
+                continue
+            want = line[_MODEL_OF.get(name, ("lines", name))[1]]
+            if means(name, n) != want:
+                put(r, column_of[name], _typed(spec.kind, want, fmt))
+        for i in range(1, 5):  # a modifier a fix added where the input has no modifier column
+            m = line[f"modifier_{i}"]
+            if m and not modifiers_split and "modifiers" not in column_of:
+                put(r, column(f"modifier_{i}"), m)
+    # claim-level columns and diagnoses: on every row of the claim that has the cell filled (or the first)
+    for c in expected_claims:
+        rows = sorted(rows_of.get(c["claim_id"], []))
+        if not rows:
+            continue
+        wanted = {name: c[_MODEL_OF.get(name, ("claims", name))[1]] for name, spec in _BY_NAME.items()
+                  if spec.level == "claim" and name not in _NOT_PATCHED and not name.startswith("diagnosis_")
+                  and _MODEL_OF.get(name, ("claims", name))[1] in c}
+        codes = dx.get(c["claim_id"], {})
+        wanted.update({f"diagnosis_{i}": codes.get(i) for i in range(1, 13)})
+        for name, want in wanted.items():
+            spec = _BY_NAME[name]
+            if name not in column_of:
+                if want is None or name not in changed.get(c["claim_id"], set()):
+                    continue
+                column(name)
+            k = column_of[name]
+            filled = [r for r in rows if k < len(grid[r]) and grid[r][k] not in (None, "")]
+            current = means(name, line_of_row[filled[0]]) if filled and (filled[0], k) not in touched else None
+            if name.startswith("diagnosis_") and current is not None:
+                current = current.replace(".", "").upper()
+            if current != want:
+                for r in (filled or rows[:1]):
+                    put(r, k, _typed(spec.kind, want, fmt))
+    if added:
+        for i, h in enumerate(headers):
+            put(header_row, i, h)
+        for row in grid[header_row + 1:]:  # every data row as wide as the header again
+            if any(v not in (None, "") for v in row):
+                row.extend([""] * (width - len(row)))
+
+    keep = None if claim_ids is None else sorted(
+        set(range(header_row + 1)) | {r for rows in rows_of.values() for r in rows})
+    out = Path(out)
+    final, out = out, out.with_name(f".{out.name}.partial{out.suffix}")  # in place only once verified
+    if fmt == "csv":
+        buf = io.StringIO(newline="")
+        writer = _pycsv.writer(buf, delimiter=raw.delimiter, lineterminator="\r\n" if "\r\n" in text[:4096] else "\n")
+        for i, row in enumerate(grid):
+            if keep is None or i in keep:
+                writer.writerow(row)
+        out.write_bytes((("\ufeff" if bom else "") + buf.getvalue()).encode(raw.encoding, errors="replace"))
+        again = read_csv(out)
+    else:
+        for r, c in sorted(touched):
+            sheet.cell(r + 1, c + 1, grid[r][c])
+        if keep is not None:
+            for i in reversed(range(len(grid))):
+                if i not in keep:
+                    sheet.delete_rows(i + 1)
+        book.save(out)
+        again = read_xlsx(out)
+    try:
+        _verify_export(batch, expected_claims, lines, again)
+    except Exception:
+        out.unlink(missing_ok=True)
+        raise
+    out.replace(final)
+    return {"path": str(final), "claims": len(expected_claims), "format": fmt, "added_columns": added}
+
+
+def _expected_claims(claims: pa.Table, frequency, original_claim_numbers) -> tuple[list[dict], dict[str, set]]:
+    """The claims as the corrected file must say them (frequency, REF*F8 number, type of bill),
+    and per claim the claim-level columns that changed for it."""
+    from ..errors import ReclaimError
+
+    originals = dict(original_claim_numbers or {})
+    out, changed = [], {}
+    for c in claims.to_pylist():
+        c = dict(c)
+        diff = set()
+        if frequency is not None:
+            if frequency in ("7", "8"):
+                number = originals.get(c["claim_id"]) or c["original_claim_number"]
+                if not number:
+                    raise ReclaimError(f"frequency {frequency} needs the payer's claim control number (original_claim_number) "
+                                       f"for claim {c['patient_control_number']}")
+                if number != c["original_claim_number"]:
+                    diff.add("original_claim_number")
+                c["original_claim_number"] = number
+            if frequency != c["frequency_code"]:
+                diff.add("frequency_code")
+            c["frequency_code"] = frequency
+            if c["type_of_bill"]:
+                c["type_of_bill"] = c["type_of_bill"][:-1] + frequency
+                diff.add("type_of_bill")
+        changed[c["claim_id"]] = diff
+        out.append(c)
+    return out, changed
+
+
+def _verify_export(batch: ClaimBatch, expected: list[dict], lines: list[dict], again: ClaimBatch) -> None:
+    """The written export, read back, holds the model's values for the claims written."""
+    from ..errors import ReclaimError
+
+    wrong: dict[str, int] = {}
+    got = {c["patient_control_number"]: c for c in again["claims"].to_pylist()}
+    got_lines: dict[str, list[dict]] = {}
+    pcn_of = {c["claim_id"]: c["patient_control_number"] for c in again["claims"].to_pylist()}
+    for line in again["lines"].to_pylist():
+        got_lines.setdefault(pcn_of[line["claim_id"]], []).append(line)
+    want_lines: dict[str, list[dict]] = {}
+    pcn_want = {c["claim_id"]: c["patient_control_number"] for c in expected}
+    for line in sorted(lines, key=lambda l: l["source_position"]):
+        want_lines.setdefault(pcn_want[line["claim_id"]], []).append(line)
+    for c in expected:
+        g = got.get(c["patient_control_number"])
+        if g is None:
+            wrong["claims (missing)"] = wrong.get("claims (missing)", 0) + 1
+            continue
+        for name in CLAIMS.names:
+            if name not in _ROW_KEYS and c[name] != g[name]:
+                wrong[f"claims.{name}"] = wrong.get(f"claims.{name}", 0) + 1
+        have = got_lines.get(c["patient_control_number"], [])
+        want = want_lines.get(c["patient_control_number"], [])
+        if len(have) != len(want):
+            wrong["lines (count)"] = wrong.get("lines (count)", 0) + 1
+            continue
+        for w, h in zip(want, have):
+            for name in LINES.names:
+                if name not in _ROW_KEYS and w[name] != h[name]:
+                    wrong[f"lines.{name}"] = wrong.get(f"lines.{name}", 0) + 1
+    if wrong:
+        raise ReclaimError("the corrected export would not carry these changes of the model: "
+                           + ", ".join(f"{k} ({n} claim(s))" for k, n in sorted(wrong.items())),
+                           hint="the export's columns are documented in docs/claim-files.md")
+
+
+def write_template(batch: ClaimBatch, out: Path | str) -> None:
+    """Write claims (from any reader) as a CSV in the claim template's columns
+    (``examples/claims-template.csv``): one row per line, claim columns repeated. A conversion,
+    not a corrected file: the columns the template lacks are not written."""
+    con = duckdb.connect()
+    try:
+        con.register("claims", batch["claims"])
+        con.register("lines", batch["lines"])
+        con.register("diagnoses", batch["diagnoses"])
+        dx = ", ".join(f"max(CASE WHEN position = {i} THEN code END) AS diagnosis_{i}" for i in range(1, 13))
+        rows = con.execute(
+            f"""
+            WITH d AS (SELECT claim_id, {dx} FROM diagnoses GROUP BY claim_id)
+            SELECT c.patient_control_number, c.claim_type, c.patient_id, c.patient_last_name, c.patient_first_name,
+                   c.patient_birth_date, c.patient_sex, c.payer_id, c.payer_name, c.claim_filing_indicator,
+                   c.billing_npi, c.billing_name, c.billing_tax_id, c.rendering_npi, c.place_of_service,
+                   c.type_of_bill, c.frequency_code, c.original_claim_number, c.prior_auth_number,
+                   {", ".join(f"d.diagnosis_{i}" for i in range(1, 13))},
+                   l.line_number, l.service_date, l.service_date_to, l.procedure_code,
+                   l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.description, l.revenue_code,
+                   l.charge, l.units, l.dx_pointer_1, l.dx_pointer_2, l.dx_pointer_3, l.dx_pointer_4,
+                   l.ndc, l.ndc_quantity, l.ndc_unit
+            FROM lines l JOIN claims c ON c.claim_id = l.claim_id LEFT JOIN d ON d.claim_id = l.claim_id
+            ORDER BY c.claim_id, l.line_number
+            """
+        )
+        header = [d[0] for d in rows.description]
+        data = rows.fetchall()
+    finally:
+        con.close()
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        writer = _pycsv.writer(fh)
+        writer.writerow(header)
+        for row in data:
+            writer.writerow(["" if v is None else v for v in row])

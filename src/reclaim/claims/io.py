@@ -158,7 +158,7 @@ def sniff_format(path: Path | str | bytes) -> str | None:
     if head[:4] == b"PAR1":
         return "parquet"
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
-    if not text:
+    if not text or describe_binary(head):
         return None
     if text[:3] == b"ISA" or text[:6] in (b"ST*837", b"ST*835", b"GS*HC*", b"GS*HP*"):
         return "x12"
@@ -171,6 +171,53 @@ def sniff_format(path: Path | str | bytes) -> str | None:
     if text[:1] == b"[":
         return "fhir"
     return "csv"
+
+
+#: leading bytes of files billers mistake for claim files, and what to call them
+_MAGIC = (
+    (b"%PDF", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.xls/.doc): save it as .xlsx or CSV"),
+    (b"\x1f\x8b", "a gzip-compressed file: decompress it first"),
+    (b"BZh", "a bzip2-compressed file: decompress it first"),
+    (b"\xfd7zXZ", "an xz-compressed file: decompress it first"),
+    (b"7z\xbc\xaf", "a 7-Zip archive: extract it first"),
+    (b"Rar!", "a RAR archive: extract it first"),
+    (b"SQLite format 3", "an SQLite database"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"II*\x00", "a TIFF image (a scanned page?)"),
+    (b"MM\x00*", "a TIFF image (a scanned page?)"),
+    (b"\x7fELF", "a program (ELF executable)"),
+    (b"MZ", "a Windows program"),
+)
+
+
+def describe_binary(head: bytes) -> str | None:
+    """What the first bytes of a file look like when they are not text (``'a PDF document'``,
+    ``'binary data'``), else None. Text in any 8-bit encoding holds no NUL and few control bytes."""
+    for magic, what in _MAGIC:
+        if head.startswith(magic) and (magic != b"MZ" or b"\x00" in head):
+            return what
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 text: save it as UTF-8 (Excel: CSV UTF-8)"
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13) or b == 127)
+    if b"\x00" in head or controls > len(head) // 20:
+        return "binary data, not text"
+    return None
+
+
+def describe_unknown(path: Path) -> str:
+    """What a file :func:`sniff_format` does not recognise looks like, for the read issue."""
+    with Path(path).open("rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if not head:
+        return "the file is empty (0 bytes)"
+    if not head.lstrip(b"\xef\xbb\xbf").strip():
+        return "the file holds only blank space"
+    if head.startswith(b"PK\x03\x04"):
+        return "a ZIP archive that is not an Excel workbook: extract it first"
+    return f"it looks like {describe_binary(head) or 'text of no known layout'}"
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -208,8 +255,8 @@ def _read_file(path: Path) -> tuple[ClaimBatch | None, RemitBatch | None, pa.Tab
     if fmt is None:
         return None, None, _unreadable(
             path,
-            "empty or not a claim file: expected X12 (ISA...), CSV text, an .xlsx workbook, "
-            "or FHIR JSON / NDJSON",
+            f"not an X12, CSV or FHIR file: {describe_unknown(path)}; expected X12 (ISA...), CSV text, "
+            "an .xlsx workbook, or FHIR JSON / NDJSON",
             "IO-UNKNOWN-FORMAT",
         )
     if fmt == "parquet":

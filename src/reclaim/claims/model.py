@@ -57,6 +57,11 @@ TRANSACTIONS = pa.schema(
         ("submitter_id", pa.string()),
         ("receiver_name", pa.string()),  # 1000B NM103
         ("segment_count", pa.int32()),
+        # X12: byte offsets of the transaction's ISA, GS and ST segments in its file (the
+        # 837 writer copies the envelope from there: docs/claim-files.md)
+        ("x12_isa_offset", pa.int64()),
+        ("x12_gs_offset", pa.int64()),
+        ("x12_st_offset", pa.int64()),
     ]
 )
 
@@ -104,6 +109,16 @@ CLAIMS = pa.schema(
         ("note", pa.string()),  # 2300 NTE
         ("attending_npi", pa.string()),  # 837I 2310A NM1*71 (added by the X12 reader)
         ("referring_npi", pa.string()),  # 2310A (837P) NM1*DN
+        # X12: byte offsets in the file of the claim's CLM and of its billing provider (20),
+        # subscriber (22) and patient (23, null when none) HL segments: the 837 writer copies the
+        # claim's segments from there and patches only what changed (docs/claim-files.md)
+        ("x12_clm_offset", pa.int64()),
+        ("x12_billing_offset", pa.int64()),
+        ("x12_subscriber_offset", pa.int64()),
+        ("x12_patient_offset", pa.int64()),
+        # 2000A PRV03 (PRV*BI*PXC): the billing provider's NUCC taxonomy; 332B... = a DME supplier,
+        # whose lines the NCCI DME supplier MUE table governs
+        ("billing_taxonomy", pa.string()),
     ]
 )
 
@@ -153,6 +168,9 @@ LINES = pa.schema(
         ("rendering_npi", pa.string()),  # 2420A
         ("prior_auth_number", pa.string()),  # 2400 REF*G1
         ("note", pa.string()),  # 2400 NTE
+        # where the line is in its file: X12 byte offset of its LX (or SV1/SV2 without LX),
+        # CSV/Excel line (row) number; the writers of corrected files patch the line found there
+        ("source_position", pa.int64()),
     ]
 )
 
@@ -237,6 +255,16 @@ PAYMENTS = pa.schema(
         ("payee_name", pa.string()),  # N1*PE
         ("payee_id_qualifier", pa.string()),
         ("payee_id", pa.string()),  # NPI (XX) or tax id (FI)
+        # the payer's mailing address and contact (1000A N3 / N4 / PER): where letters go
+        ("payer_address_1", pa.string()),  # N301
+        ("payer_address_2", pa.string()),  # N302
+        ("payer_city", pa.string()),  # N401
+        ("payer_state", pa.string()),  # N402
+        ("payer_zip", pa.string()),  # N403
+        ("payer_contact_function", pa.string()),  # PER01: CX claims contact, BL technical, IC website
+        ("payer_contact_name", pa.string()),  # PER02 (the CX contact when the payer sends one)
+        ("payer_contact_phone", pa.string()),  # PER0x with qualifier TE
+        ("payer_contact_email", pa.string()),  # PER0x with qualifier EM
     ]
 )
 

@@ -1,23 +1,28 @@
 """Apply the mechanical fixes findings carry (``reclaim check --fix``).
 
 A finding's ``fix_action``/``fix_value`` says what to change on its line: units, procedure
-code, NDC, NDC qualifier, or a modifier to add, remove or replace (``JG>TB``). All fixes are
-applied in one relational pass (DuckDB over the Arrow tables); when two edits set the same
-field of a line, the lower edit code wins (a code swap, RC1xx, before a units change, RC2xx).
-Claims whose lines change are marked as changed; nothing else is touched.
+code with its units (``J0897 x 60``: a code swap always converts the units, see RC103/RC104),
+NDC, NDC qualifier, or a modifier to add, remove or replace (``JG>TB``). All fixes of one
+check are applied in one relational pass (DuckDB over the Arrow tables); when two edits set the
+same field of a line, the lower edit code wins (a code swap, RC1xx, before a units change,
+RC2xx). Claims whose lines change are marked as changed; nothing else is touched.
 
 :func:`apply_fixes` returns the fixed batch and the changes (claim, line, field, before,
-after) for the diff the CLI shows. :func:`write_fixed` writes an 837 (through the 837 writer)
-or a CSV in the claim template's columns (``examples/claims-template.csv``).
+after) for the diff the CLI shows. :func:`fix_until_clean` checks and fixes again until no
+mechanical fix is left (as code linters do: a fix can make another edit's fix possible),
+bounded to :data:`MAX_ROUNDS`. :func:`write_fixed` writes the fixed claims in the format
+they were read in (837, CSV, Excel), from their source file with only the changed values
+rewritten (docs/claim-files.md). The writers derive what to patch from the model's columns, so a
+fix only has to change the batch's columns (a line's charge with the claim's total_charge).
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from ..claims.model import LINES, ClaimBatch
 
@@ -32,7 +37,9 @@ WITH fx AS (
 ), per_line AS (
   SELECT claim_id, line_number,
          arg_min(fix_value, code) FILTER (WHERE fix_action = 'set_units') AS units,
-         arg_min(fix_value, code) FILTER (WHERE fix_action = 'set_procedure_code') AS procedure_code,
+         -- a code swap 'J0897 x 60' sets the code and its units together
+         split_part(arg_min(fix_value, code) FILTER (WHERE fix_action = 'set_procedure_code'), ' x ', 1) AS procedure_code,
+         nullif(split_part(arg_min(fix_value, code) FILTER (WHERE fix_action = 'set_procedure_code'), ' x ', 2), '') AS swap_units,
          arg_min(fix_value, code) FILTER (WHERE fix_action = 'set_ndc') AS ndc,
          arg_min(fix_value, code) FILTER (WHERE fix_action = 'set_ndc_qualifier') AS ndc_qualifier,
          coalesce(list(fix_value ORDER BY code) FILTER (WHERE fix_action = 'add_modifier'), []) AS adds,
@@ -54,7 +61,8 @@ WITH fx AS (
   FROM mods
 )
 SELECT l.* REPLACE (
-         CASE WHEN p.units IS NULL THEN l.units ELSE CAST(p.units AS DECIMAL(18,3)) END AS units,
+         CASE WHEN p.swap_units IS NOT NULL THEN CAST(p.swap_units AS DECIMAL(18,3))
+              WHEN p.units IS NOT NULL THEN CAST(p.units AS DECIMAL(18,3)) ELSE l.units END AS units,
          coalesce(p.procedure_code, l.procedure_code) AS procedure_code,
          coalesce(p.ndc, l.ndc) AS ndc,
          coalesce(p.ndc, l.ndc11) AS ndc11,
@@ -98,43 +106,90 @@ def apply_fixes(batch: ClaimBatch, findings: pa.Table) -> tuple[ClaimBatch, pa.T
     return ClaimBatch(tables=tables), changes.cast(CHANGES)
 
 
-def write_fixed(batch: ClaimBatch, out: Path, fmt: str, *, sender=None, receiver=None, usage: str = "P") -> None:
-    """Write the fixed claims: ``x12`` through the 837 writer (``sender``/``receiver``/``usage``:
-    the envelope from the settings, see ``writer.envelope_from_settings``; sender or receiver None
-    keeps the claims' own), ``csv`` in the template's columns."""
+#: at most this many check-and-fix rounds: each round fixes what the previous one made fixable
+#: (a code swap, then the units or modifiers of the new code); more means fixes undo each other
+MAX_ROUNDS = 5
+
+
+def fix_until_clean(batch: ClaimBatch, run_check, max_rounds: int = MAX_ROUNDS):
+    """Check, apply the mechanical fixes, and check again until no finding carries one (a
+    fixpoint) or ``max_rounds`` rounds ran. ``run_check(batch)`` returns the Findings of a
+    batch. Returns (fixed batch, every change made in order, the first check's Findings, the
+    last check's Findings: what remains for a person, and the rounds run)."""
+    first = findings = run_check(batch)
+    all_changes = []
+    rounds = 0
+    while rounds < max_rounds and _has_fix(findings.table):
+        batch, changes = apply_fixes(batch, findings.table)
+        rounds += 1
+        if changes.num_rows == 0:
+            break  # the fixes found change nothing: stop rather than loop
+        all_changes.append(changes)
+        findings = run_check(batch)
+    changes = pa.concat_tables(all_changes) if all_changes else CHANGES.empty_table()
+    return batch, changes, first, findings, rounds
+
+
+def _has_fix(findings: pa.Table) -> bool:
+    return findings.num_rows > 0 and any(a is not None for a in findings.column("fix_action").to_pylist())
+
+
+#: the file names a corrected file of each input format may take (it is written in the input's format)
+SUFFIXES = {"x12": (".837", ".x12", ".edi", ".txt", ".dat"), "csv": (".csv", ".tsv", ".txt"), "xlsx": (".xlsx",)}
+
+
+def input_format(batch: ClaimBatch, claim_ids=None) -> str:
+    """The one format (x12, csv, xlsx, fhir) of the files the batch's claims (or ``claim_ids``)
+    were read from."""
+    from ..errors import ReclaimError
+
+    wanted = None if claim_ids is None else set(claim_ids)
+    used = {f for c, f in zip(batch["claims"]["claim_id"].to_pylist(), batch["claims"]["file_id"].to_pylist())
+            if wanted is None or c in wanted}
+    formats = sorted({f["format"] for f in batch["files"].to_pylist() if f["file_id"] in used})
+    if len(formats) != 1:
+        raise ReclaimError(f"corrected claims are written in the format they were read in; these come in "
+                           f"{', '.join(formats) or 'none'}", hint="correct the files of one format at a time")
+    return formats[0]
+
+
+def check_output_name(out: Path, fmt: str) -> None:
+    """Refuse a file name whose extension says another format than the one written."""
+    from ..errors import ReclaimError
+
+    if fmt not in SUFFIXES:
+        raise ReclaimError(f"corrected {fmt.upper()} files are not written yet: reclaim writes corrected 837, CSV and "
+                           "Excel files", hint="export the claims as CSV or 837 from your system and correct those")
+    if Path(out).suffix.lower() not in SUFFIXES[fmt]:
+        label = {"x12": "837", "csv": "CSV", "xlsx": "Excel workbook"}[fmt]
+        raise ReclaimError(f"{Path(out).name}: the claims were read from a {label}, so the corrected file is a {label} "
+                           f"too; its name must end in {' or '.join(SUFFIXES[fmt])}",
+                           hint=f"name the output e.g. {Path(out).stem}{SUFFIXES[fmt][0]}")
+
+
+def write_fixed(batch: ClaimBatch, out: Path, *, sender=None, receiver=None, usage=None, claim_ids=None,
+                frequency=None, original_claim_numbers=None, sources=None) -> dict:
+    """Write the (fixed) claims in the format they were read in, from their source file: an 837
+    through the 837 writer (the claims' own segments patched, their envelope unless
+    ``sender``/``receiver``/``usage`` override it: ``writer.envelope_from_settings``), a CSV or
+    Excel export through ``csv.write_corrected`` (every row and column kept). ``frequency`` /
+    ``original_claim_numbers``: replacement (7) or void (8). ``sources``: file_id -> the source
+    file when it is not where it was read from. Returns {path, format, claims, ...}."""
+    fmt = input_format(batch, claim_ids)
+    check_output_name(out, fmt)
     if fmt == "x12":
         from ..claims.x12.writer import write_837
 
-        write_837(batch, out, sender=sender, receiver=receiver, usage=usage)
-        return
-    con = duckdb.connect()
-    try:
-        con.register("claims", batch["claims"])
-        con.register("lines", batch["lines"])
-        con.register("diagnoses", batch["diagnoses"])
-        dx = ", ".join(f"max(CASE WHEN position = {i} THEN code END) AS diagnosis_{i}" for i in range(1, 13))
-        rows = con.execute(
-            f"""
-            WITH d AS (SELECT claim_id, {dx} FROM diagnoses GROUP BY claim_id)
-            SELECT c.patient_control_number, c.claim_type, c.patient_id, c.patient_last_name, c.patient_first_name,
-                   c.patient_birth_date, c.patient_sex, c.payer_id, c.payer_name, c.claim_filing_indicator,
-                   c.billing_npi, c.billing_name, c.billing_tax_id, c.rendering_npi, c.place_of_service,
-                   c.type_of_bill, c.frequency_code, c.original_claim_number, c.prior_auth_number,
-                   {", ".join(f"d.diagnosis_{i}" for i in range(1, 13))},
-                   l.line_number, l.service_date, l.service_date_to, l.procedure_code,
-                   l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4, l.description, l.revenue_code,
-                   l.charge, l.units, l.dx_pointer_1, l.dx_pointer_2, l.dx_pointer_3, l.dx_pointer_4,
-                   l.ndc, l.ndc_quantity, l.ndc_unit
-            FROM lines l JOIN claims c ON c.claim_id = l.claim_id LEFT JOIN d ON d.claim_id = l.claim_id
-            ORDER BY c.claim_id, l.line_number
-            """
-        )
-        header = [d[0] for d in rows.description]
-        data = rows.fetchall()
-    finally:
-        con.close()
-    with open(out, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        for row in data:
-            writer.writerow(["" if v is None else v for v in row])
+        result = write_837(batch, out, claim_ids=claim_ids, frequency=frequency,
+                           original_claim_numbers=original_claim_numbers, sender=sender, receiver=receiver,
+                           usage=usage, sources=sources)
+        return {"path": str(out), "format": fmt, "claims": result.claims, "interchanges": result.interchanges,
+                "gaps": list(result.gaps)}
+    from ..claims.csv import write_corrected
+
+    claims = batch["claims"] if claim_ids is None else batch["claims"].filter(
+        pa.compute.is_in(batch["claims"]["claim_id"], value_set=pa.array(list(claim_ids), pa.string())))
+    file_ids = set(claims["file_id"].to_pylist())
+    source = next(iter((sources or {}).get(f) for f in file_ids), None) if len(file_ids) == 1 else None
+    return write_corrected(batch, out, claim_ids=claim_ids, frequency=frequency,
+                           original_claim_numbers=original_claim_numbers, source=source)

@@ -576,10 +576,33 @@ def dashboard(request: Request) -> dict:
             select(month.label("month"), func.sum(items.c.recovered_amount))
             .where(items.c.status == "recovered").group_by(month).order_by(month)).all()
     out["worklist"] = [{"status": s, "count": n, "amount": a, "recovered": r} for s, n, a, r in status_rows]
+    # where every remittance dollar went, as `recover` stored it (command line or upload alike)
+    out["reconciliation"] = _reconciliation_by_payer(store.reconciliation())
     out["recovered_by_month"] = [{"month": m, "recovered": r} for m, r in recovered_by_month]
     out["totals"]["recovered"] = sum((r["recovered"] or 0) for r in out["worklist"])
     out["totals"]["open_at_stake"] = sum((r["amount"] or 0) for r in out["worklist"] if r["status"] in ("new", "in_progress", "submitted"))
     return out
+
+
+def _reconciliation_by_payer(rows: list[dict]) -> list[dict]:
+    """The stored reconciliation rows grouped per payer, with whether each payer's sections tie."""
+    from decimal import Decimal
+
+    payers: dict[str, dict] = {}
+    for r in rows:
+        p = payers.setdefault(r["payer"], {"payer": r["payer"], "files": 0, "sections": {}, "totals": {}})
+        p["files"] = max(p["files"], r["files"])
+        if r["section"] == "totals":
+            p["totals"][r["item"]] = r["amount"]
+        else:
+            p["sections"].setdefault(r["section"], []).append(r)
+    for p in payers.values():
+        t, sums = p["totals"], {k: sum((r["amount"] for r in v), Decimal(0)) for k, v in p["sections"].items()}
+        charges = t.get("CLP03 charges", Decimal(0))
+        p["ties"] = (sums.get("status", Decimal(0)) == charges == sums.get("disposition", Decimal(0))
+                     and sums.get("cas_group", Decimal(0)) == t.get("CAS adjustments", Decimal(0))
+                     and sums.get("plb", Decimal(0)) == t.get("PLB provider-level (net)", Decimal(0)))
+    return list(payers.values())
 
 
 # --------------------------------------------------------------------------- letters
@@ -589,7 +612,7 @@ def letter(request: Request, item_id: str, fmt: str) -> tuple[bytes, str]:
     """The appeal letter of a worklist item as PDF or DOCX bytes, and its file name."""
     import tempfile
 
-    from ..documents.letters import LETTER_ACTIONS, build_letter, write_docx, write_pdf
+    from ..documents.letters import LETTER_ACTIONS, build_letter, contact_from_settings, write_docx, write_pdf
 
     item = worklist_item(request, item_id)
     # the typed row recovery saved with the upload (the store keeps a JSON copy with text values)
@@ -613,9 +636,9 @@ def letter(request: Request, item_id: str, fmt: str) -> tuple[bytes, str]:
     settings = request.app.state.settings
     try:
         with ref_store(request) as store:
-            built = build_letter(row, claims, store, policies=_policies(settings))
+            built = build_letter(row, claims, store, policies=_policies(settings), contact=contact_from_settings(settings))
     except Unavailable:
-        built = build_letter(row, claims, None, policies=_policies(settings))
+        built = build_letter(row, claims, None, policies=_policies(settings), contact=contact_from_settings(settings))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"letter.{fmt}"
         (write_pdf if fmt == "pdf" else write_docx)(built, path)
@@ -646,13 +669,17 @@ def corrected_file(request: Request, upload: dict) -> tuple[bytes, str, int]:
 
     from ..edits.fix import write_fixed
 
+    from ..edits.fix import SUFFIXES, input_format
+
     fixed, changes = fixes(request, upload)
-    fmt = "x12" if upload["format"] == "x12" else "csv"
+    fmt = input_format(fixed)  # written in the upload's own format, from the stored original
     stem = Path(upload["file_name"]).stem or "claims"
-    name = f"{stem}-corrected.{'837' if fmt == 'x12' else 'csv'}"
+    name = f"{stem}-corrected{SUFFIXES.get(fmt, ('.' + fmt,))[0]}"
+    original = uploads.original_file(request.app.state.uploads_dir, upload)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / uploads.safe_name(name)
         from ..claims.x12.writer import envelope_from_settings
 
-        write_fixed(fixed, path, fmt, **envelope_from_settings(request.app.state.settings))
+        write_fixed(fixed, path, sources={f: original for f in fixed["claims"]["file_id"].to_pylist()},
+                    **envelope_from_settings(request.app.state.settings))
         return path.read_bytes(), name, changes.num_rows

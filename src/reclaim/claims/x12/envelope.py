@@ -36,7 +36,10 @@ def envelope_columns(txns: list[dict]) -> dict[str, pa.Array]:
 
     return {"transaction_type": col("type"), "implementation": col("version"), "sender_id": col("ISA06"),
             "receiver_id": col("ISA08"), "interchange_control": col("ISA13"), "group_control": col("GS06"),
-            "transaction_control": col("ST02"), "segment_count": col("segment_count", pa.int32())}
+            "transaction_control": col("ST02"), "segment_count": col("segment_count", pa.int32()),
+            "x12_isa_offset": pa.array([t.get("isa_offset") for t in txns], pa.int64()),
+            "x12_gs_offset": pa.array([t.get("gs_offset") for t in txns], pa.int64()),
+            "x12_st_offset": col("offset", pa.int64())}
 
 
 def transaction_type(st01: str | None, version: str | None, has_sv2: bool | None = None) -> str | None:
@@ -99,7 +102,8 @@ class EnvelopeWalker:
                 if self.isa is not None and self.isa.get("index"):
                     self._add("X12-IEA-MISSING", "interchange has no IEA before the next ISA", severity="warning",
                               block=block, r=r, segment_id="ISA")
-                self.isa = {"ISA06": get(6), "ISA08": get(8), "ISA13": get(13), "index": idx, "gs_count": 0}
+                self.isa = {"ISA06": get(6), "ISA08": get(8), "ISA13": get(13), "index": idx, "gs_count": 0,
+                            "offset": off}
                 self.gs = None
             elif sid == "GS":
                 if self.st is not None:
@@ -109,7 +113,8 @@ class EnvelopeWalker:
                               block=block, r=r, segment_id="GS")
                     self.isa = {"ISA06": None, "ISA08": None, "ISA13": None, "index": 0, "gs_count": 0}
                 self.isa["gs_count"] = self.isa.get("gs_count", 0) + 1
-                self.gs = {"GS06": get(6), "GS08": get(8), "GS04": _d8(get(4)), "index": idx, "st_count": 0}
+                self.gs = {"GS06": get(6), "GS08": get(8), "GS04": _d8(get(4)), "index": idx, "st_count": 0,
+                           "offset": off}
             elif sid == "ST":
                 if self.st is not None:
                     self._close_st("the next ST", idx, off)
@@ -124,7 +129,8 @@ class EnvelopeWalker:
                 self.st = {"index": idx, "offset": off, "ST01": get(1), "ST02": get(2), "version": version,
                            "ISA06": self.isa.get("ISA06"), "ISA08": self.isa.get("ISA08"),
                            "ISA13": self.isa.get("ISA13"), "GS06": self.gs.get("GS06"), "GS04": self.gs.get("GS04"),
-                           "truncated": False, "segment_count": None}
+                           "truncated": False, "segment_count": None,
+                           "isa_offset": self.isa.get("offset"), "gs_offset": self.gs.get("offset")}
                 self.transactions.append(self.st)
             elif sid == "SE":
                 if self.st is None:

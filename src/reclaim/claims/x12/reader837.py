@@ -152,11 +152,16 @@ class Reader837(StreamingReader):
         P.add("hl_ref", last["HL"][r], q=nm1q[r], ref_q=ref_q, value=value)
         r = rows("DMG", hl_sub)
         P.add("hl_dmg", last["HL"][r], q=nm1q[r], birth=T.date_at(r, 2, "DMG02", "2010"), sex=el(r, 3))
+        r = hl_rows[in_txn[hl_rows]]
+        P.add("hl_at", idx[r], offset=b.offset[r])  # where the corrected-claim writer finds the loop
         r = rows("SBR", in_hl)
         resp, rel, group, filing = els(r, (1, 2, 3, 9))
         P.add("hl_sbr", last["HL"][r], resp=resp, rel=rel, group=group, filing=filing)
         r = rows("PAT", in_hl)
         P.add("hl_pat", last["HL"][r], rel=el(r, 1))
+        r = rows("PRV", in_hl)
+        kind, taxonomy = els(r, (1, 3))
+        P.add("hl_prv", last["HL"][r], kind=kind, taxonomy=taxonomy)
 
         # -- 2300 claim
         r = rows("CLM", in_txn)
@@ -192,7 +197,8 @@ class Reader837(StreamingReader):
         r = np.flatnonzero(is_line & in_claim)
         is_lx = sid[r] == C["LX"]
         lx_value = pc.if_else(pa.array(is_lx), el(r, 1), pa.scalar(None, pa.string()))
-        P.add("line", idx[r], claim=last["CLM"][r], lx=T.integer(lx_value, r, "LX01", "2400"), has_lx=is_lx)
+        P.add("line", idx[r], claim=last["CLM"][r], lx=T.integer(lx_value, r, "LX01", "2400"), has_lx=is_lx,
+              offset=b.offset[r])
         stray = np.flatnonzero(is_line & ~in_claim)
         if len(stray):
             self.issues.add("X12-LINE-OUTSIDE-CLAIM", "service line (LX/SV1/SV2) outside a claim (no CLM before it)",
@@ -479,6 +485,8 @@ class Reader837(StreamingReader):
         patient = hl(hl_nm1, "QC", pat_key)
         pat_dmg = hl(dmg, "QC", pat_key)
         pat = fk("hl_pat", {"rel": pa.string()}, pat_key)
+        prv = fk("hl_prv", {"kind": pa.string(), "taxonomy": pa.string()}, billing_key,
+                 where=lambda t: pc.equal(t["kind"], "BI"))
 
         def either(a, b_):
             return pc.if_else(has_pat, a, b_)
@@ -517,6 +525,9 @@ class Reader837(StreamingReader):
             "note": nte["text"],
             "attending_npi": provider("71"),
             "referring_npi": provider("DN"),
+            "x12_clm_offset": clm["offset"],
+            **self._hl_offsets(P, billing_key, sub_key, pat_key),
+            "billing_taxonomy": prv["taxonomy"],
         })
         claims = claims.select(CLAIMS.names).cast(CLAIMS)
         self._missing(claims, clm, ckey)
@@ -526,6 +537,14 @@ class Reader837(StreamingReader):
         self._required(P, claims, clm, ckey, diagnoses, lines)
         self._pcn = claims["patient_control_number"]
         return self._batch(P, identity, transactions, claims, diagnoses, lines, self._cob(P, ckey, claim_id))
+
+    @staticmethod
+    def _hl_offsets(P, billing_key, sub_key, pat_key) -> dict[str, pa.Array]:
+        """Byte offsets of each claim's billing provider, subscriber and patient HL segments."""
+        hl_at = P.lookup("hl_at", {"offset": pa.int64()})
+        return {"x12_billing_offset": first_per_key(hl_at, billing_key)["offset"],
+                "x12_subscriber_offset": first_per_key(hl_at, sub_key)["offset"],
+                "x12_patient_offset": first_per_key(hl_at, pat_key)["offset"]}
 
     def _missing(self, claims, clm, ckey) -> None:
         # invalid values were reported when parsed; here only what is absent
@@ -594,7 +613,7 @@ class Reader837(StreamingReader):
     def _lines(self, P, ckey, claim_id, clm) -> pa.Table:
         from reclaim.refdata.ndc import normalize_ndc
 
-        line = P.get("line", {"claim": pa.int64(), "lx": pa.int32(), "has_lx": pa.bool_()})
+        line = P.get("line", {"claim": pa.int64(), "lx": pa.int32(), "has_lx": pa.bool_(), "offset": pa.int64()})
         self._line_pos = np.zeros(0, dtype=np.int64)
         self._line_keys, self._line_lx = np.zeros(0, dtype=np.int64), pa.array([], pa.int32())
         if len(line) == 0:
@@ -647,7 +666,7 @@ class Reader837(StreamingReader):
             "dx_pointer_1": sv["p1"], "dx_pointer_2": sv["p2"], "dx_pointer_3": sv["p3"], "dx_pointer_4": sv["p4"],
             "ndc_qualifier": lin["q"], "ndc": ndc, "ndc11": ndc11, "ndc_quantity": ctp["qty"],
             "ndc_unit": ctp["unit"], "rendering_npi": rend["id"], "prior_auth_number": ref["G1"],
-            "note": nte["text"],
+            "note": nte["text"], "source_position": line["offset"],
         })
         return table.select(LINES.names).cast(LINES)
 
@@ -769,7 +788,7 @@ class Reader837(StreamingReader):
 _CLAIM_PARTS = ("clm", "clm_ref", "clm_dtp", "clm_nte", "clm_nm1", "hi", "hi_bad", "line", "sv",
                 "line_dtp", "line_ref", "line_nte", "lin", "ctp", "line_nm1",
                 "cob_sbr", "cob_amt", "cob_oi", "cob_cas", "cob_nm1", "cob_dtp", "svd", "svd_cas", "svd_dtp", "svd_amt")
-_HL_PARTS = ("hl_nm1", "hl_n3", "hl_n4", "hl_ref", "hl_dmg", "hl_sbr", "hl_pat")
+_HL_PARTS = ("hl_at", "hl_nm1", "hl_n3", "hl_n4", "hl_ref", "hl_dmg", "hl_sbr", "hl_pat", "hl_prv")
 _ST_PARTS = ("bht", "header_nm1")
 
 

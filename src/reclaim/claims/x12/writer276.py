@@ -73,10 +73,11 @@ def _name(full: str | None) -> tuple[str, str, str]:
 
 
 def write_276(tables: dict[str, pa.Table], out: str | Path, *, sender: str | None = None,
-              receiver: str | None = None, usage: str = "P", control: int = 1,
+              receiver: str | None = None, usage: str | None = "P", control: int = 1,
               now: dt.datetime | None = None) -> StatusRequestResult:
     """A 276 asking about every claim of ``tables["claims"]`` (with ``lines`` for the service
     dates and ``transactions`` for the envelope and the 1000A submitter)."""
+    usage = usage or "P"  # unset (the x12_usage setting's default): production
     if usage not in ("P", "T"):
         raise ValueError("usage (ISA15) must be P or T")
     now = now or dt.datetime.now()
