@@ -92,9 +92,12 @@ def test_remittance_builds_the_worklist_once(loaded, ref_store):
     store.con.close()
     assert listed["total"] == direct.items.num_rows == loaded["remit"]["summary"]["recovery"]["items"] > 0
     assert Decimal(listed["amount"]) == sum(Decimal(str(a)) for a in direct.items.column("amount").to_pylist())
-    # the same 835 again: nothing added, the dashboard counts the file once
+    # the same 835 again: refused as a duplicate naming the first upload, nothing added
     again = upload(loaded["biller"], "remits", REMITS_835)
-    assert again.json()["summary"]["recovery"]["saved"]["inserted"] == 0
+    assert again.status_code == 409, again.text
+    duplicate = again.json()["detail"]
+    assert duplicate["upload_id"] == loaded["remit"]["id"] and duplicate["url"] == f"/uploads/{loaded['remit']['id']}"
+    assert duplicate["uploaded_by"] == "ben" and "already uploaded on" in duplicate["message"]
     assert manager.get("/api/worklist").json()["total"] == listed["total"]
     dashboard = manager.get("/api/dashboard").json()
     assert dashboard["totals"]["claims"] == direct.remits["remit_claims"].num_rows
@@ -133,7 +136,7 @@ def test_status_assignment_notes_and_roles(loaded):
     assert jump.status_code == 400 and "cannot go from new to recovered" in jump.json()["detail"]
     history = biller.get(f"/api/worklist/{item}").json()["history"]
     assert [h["field"] for h in history] == ["created", "assignee", "status", "note", "status"]
-    assert all(h["actor"] in ("ben", "reclaim recover") for h in history)
+    assert all(h["actor"] == "ben" or h["actor"] == f"upload {loaded['remit']['id']}" for h in history)
     # bulk: managers only
     ids = [r["id"] for r in manager.get("/api/worklist").json()["rows"][:3]]
     assert biller.post("/api/worklist/bulk", json={"item_ids": ids, "assignee": "ben"}).status_code == 403

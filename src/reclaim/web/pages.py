@@ -11,8 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 
-from . import api, audit, auth, uploads
-from .db import audit_log
+from . import api, audit, auth, throttle, uploads
 from .security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, client_of, principal, require, same_origin
 from .templating import render
 
@@ -20,8 +19,6 @@ from fastapi import Depends
 
 router = APIRouter(include_in_schema=False)
 BILLER, MANAGER, ADMIN = Depends(require("biller")), Depends(require("manager")), Depends(require("admin"))
-#: failed sign-ins of one name within the window before further tries are refused
-LOCKOUT_FAILURES, LOCKOUT_WINDOW = 10, timedelta(minutes=15)
 
 
 def _secure(request: Request) -> bool:
@@ -45,13 +42,13 @@ def login_form(request: Request):
     return _login_page(request)
 
 
-def _recent_failures(engine, name: str) -> int:
-    since = auth.now() - LOCKOUT_WINDOW
-    with engine.connect() as conn:
-        return conn.execute(
-            select(func.count()).select_from(audit_log)
-            .where(audit_log.c.action == "login.failed", audit_log.c.user_name == name[:64], audit_log.c.at >= since)
-        ).scalar_one()
+def _known_name(engine, name: str) -> str | None:
+    """``name`` when it is a user's name, else None: the audit log keeps what was typed in the
+    name field only when it names a user (a password typed there must not be stored)."""
+    try:
+        return auth.get_user(engine, name).name
+    except auth.AuthError:
+        return None
 
 
 @router.post("/login")
@@ -60,19 +57,31 @@ def login(request: Request, username: str = Form(..., max_length=64), password: 
     engine, settings = request.app.state.engine, request.app.state.settings
     if not same_origin(request) or not auth.csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
         return _login_page(request, error="The sign-in form expired or came from another site. Try again.", status=403)
-    if _recent_failures(engine, username) >= LOCKOUT_FAILURES:
-        audit.record(engine, None, "login.locked", username[:64], client=client_of(request), user_name=username[:64])
-        return _login_page(request, error="Too many failed sign-ins for this name. Wait 15 minutes or ask an admin.",
-                           username=username, status=429)
+    client = client_of(request)
+    known = _known_name(engine, username)
+    device = request.cookies.get(throttle.DEVICE_COOKIE, "")
+    refusal = throttle.check(engine, username, client, known_device=bool(known) and throttle.is_known_device(engine, device, known))
+    if refusal is not None:
+        audit.record(engine, None, "login.throttled", known, {"key": refusal.which, "seconds": refusal.seconds},
+                     client=client, user_name=known)
+        response = _login_page(request, error=refusal.message, username=known or "", status=429)
+        response.headers["Retry-After"] = str(refusal.seconds)
+        return response
     user = auth.authenticate(engine, username, password)
     if user is None:
-        audit.record(engine, None, "login.failed", username[:64], client=client_of(request), user_name=username[:64])
-        return _login_page(request, error="Wrong user name or password.", username=username, status=401)
+        throttle.failed(engine, username, client)
+        audit.record(engine, None, "login.failed", known, None if known else {"name": "not a user"},
+                     client=client, user_name=known)
+        return _login_page(request, error="Wrong user name or password.", username=known or "", status=401)
+    throttle.succeeded(engine, username, client)
     secret, session = auth.open_session(engine, user, settings.session_minutes)
-    audit.record(engine, user, "login.ok", user.name, client=client_of(request))
+    audit.record(engine, user, "login.ok", user.name, client=client)
     response = RedirectResponse("/worklist", status_code=303)
     response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax", secure=_secure(request),
                         max_age=settings.session_minutes * 60, path="/")
+    if not throttle.is_known_device(engine, device, user.name):
+        response.set_cookie(throttle.DEVICE_COOKIE, throttle.remember_device(engine, user.id), httponly=True,
+                            samesite="strict", secure=_secure(request), max_age=365 * 24 * 3600, path="/login")
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 

@@ -86,13 +86,16 @@ def upload_or_404(request: Request, upload_id: str) -> dict:
     upload = uploads.get_upload(request.app.state.engine, upload_id)
     if upload is None:
         raise HTTPException(status_code=404, detail="no such upload")
+    if upload["state"] != "committed":
+        raise HTTPException(status_code=409, detail=f"this upload is {upload['state']}: its results are not ready yet")
     return upload
 
 
-def after_read(app, kind: str, batch: ClaimBatch | RemitBatch, folder: Path) -> dict:
+def after_read(app, kind: str, batch: ClaimBatch | RemitBatch, folder: Path, actor: str = "reclaim web") -> dict:
     """Run before an upload is committed (see :func:`uploads.store_upload`): claims are checked
     (findings saved beside the tables), remittances are explained against every claim uploaded
-    so far and their worklist items saved (idempotent by natural key)."""
+    so far and their worklist items saved (idempotent by natural key; the history's ``created``
+    rows name ``actor``, the upload, so that an unfinished upload can be undone)."""
     settings = app.state.settings
     if kind == "claims":
         from ..edits import check
@@ -118,16 +121,20 @@ def after_read(app, kind: str, batch: ClaimBatch | RemitBatch, folder: Path) -> 
     # database, so the server does not hold them all in memory
     claims = [path for name in ("transactions", "claims", "diagnoses", "lines")
               for path in _committed_files(app, name)] or None
+    worklist = worklist_store(app)
+    # the worklist's past outcomes set the odds; the items are saved below, named after the upload
+    observed = worklist.observed_outcomes()
     try:
         with ref_store(app) as store:
-            result = recover(batch, claims, store=store, policies=_policies(settings), db_url=settings.database_url,
+            result = recover(batch, claims, store=store, policies=_policies(settings), history=observed,
                              threshold=settings.underpayment_threshold)
     except Unavailable:
-        result = recover(batch, claims, store=None, policies=_policies(settings), db_url=settings.database_url,
+        result = recover(batch, claims, store=None, policies=_policies(settings), history=observed,
                          threshold=settings.underpayment_threshold, run_edits=False)
     for name in ("dollars", "line_match", "claim_match", "items"):
         pq.write_table(getattr(result, name), folder / "tables" / f"recovery_{name}.parquet")
-    return {"recovery": {"items": result.items.num_rows, "saved": result.saved, "notes": result.notes}}
+    saved = worklist.upsert_items(result.items, actor=actor)
+    return {"recovery": {"items": result.items.num_rows, "saved": saved, "notes": result.notes}}
 
 
 def _committed_files(app, table: str) -> list[str]:
@@ -137,7 +144,7 @@ def _committed_files(app, table: str) -> list[str]:
 
     from .db import uploads as uploads_table
 
-    first = (select(func.min(uploads_table.c.id).label("id"))
+    first = (select(func.min(uploads_table.c.id).label("id")).where(uploads_table.c.state == "committed")
              .group_by(uploads_table.c.sha256, uploads_table.c.kind))
     with app.state.engine.connect() as conn:
         ids = [r[0] for r in conn.execute(first)]
@@ -482,7 +489,8 @@ def store_upload(request: Request, who, kind: str, file_name: str, stream) -> up
     app = request.app
     return uploads.store_upload(app.state.engine, app.state.uploads_dir, who.user, kind, file_name, stream,
                                 via=who.via, client=client_of(request),
-                                after_read=lambda k, batch, folder: after_read(app, k, batch, folder))
+                                limit_bytes=app.state.settings.max_upload_mb << 20,
+                                after_read=lambda k, batch, folder, actor: after_read(app, k, batch, folder, actor))
 
 
 # --------------------------------------------------------------------------- dashboard
