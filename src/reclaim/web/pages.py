@@ -108,11 +108,21 @@ def home(request: Request):
 # --------------------------------------------------------------------------- uploads
 
 
+UPLOADS_PAGE = 50
+
+
+def _uploads_context(request: Request, before: str | None = None) -> dict:
+    rows = uploads.list_uploads(request.app.state.engine, limit=UPLOADS_PAGE, before=before or None)
+    return {"uploads": rows, "kinds": uploads.KINDS, "limit_mb": request.app.state.settings.max_upload_mb,
+            "next_before": uploads.cursor_of(rows[-1]) if len(rows) == UPLOADS_PAGE else None}
+
+
 @router.get("/uploads")
-def uploads_page(request: Request, who: Principal = BILLER):
-    rows = uploads.list_uploads(request.app.state.engine)
-    return render(request, "uploads.html", {"uploads": rows, "kinds": uploads.KINDS,
-                                            "limit_mb": request.app.state.settings.max_upload_mb})
+def uploads_page(request: Request, who: Principal = BILLER, before: str | None = None, message: str | None = None):
+    context = _uploads_context(request, before)
+    audit.record(request.app.state.engine, who.user, "upload.list", None, {"rows": len(context["uploads"])},
+                 client=client_of(request))
+    return render(request, "uploads.html", {**context, "message": message})
 
 
 @router.post("/uploads")
@@ -129,10 +139,19 @@ def upload_files(request: Request, kind: str = Form(...), files: list[UploadFile
         except uploads.UploadRefused as exc:
             audit.record(request.app.state.engine, who.user, "upload.refused", None, {"kind": kind}, client=client_of(request))
             refused.append({"message": str(exc), "problems": exc.problems})
-    rows = uploads.list_uploads(request.app.state.engine)
-    return render(request, "uploads.html", {"uploads": rows, "kinds": uploads.KINDS, "results": results, "refused": refused,
-                                            "limit_mb": request.app.state.settings.max_upload_mb},
+        except uploads.DuplicateUpload as exc:
+            audit.record(request.app.state.engine, who.user, "upload.duplicate", exc.existing["id"], {"kind": kind},
+                         client=client_of(request))
+            refused.append({**exc.as_dict(), "problems": []})
+    return render(request, "uploads.html", {**_uploads_context(request), "results": results, "refused": refused},
                   status_code=200 if results or not refused else 422)
+
+
+@router.post("/uploads/{upload_id}/delete")
+def upload_delete(request: Request, upload_id: str, who: Principal = BILLER):
+    result = api.delete_upload(request, upload_id, who)
+    return RedirectResponse(f"/uploads?message=deleted%20the%20upload%20and%20{result['items']}%20worklist%20items",
+                            status_code=303)
 
 
 @router.get("/uploads/{upload_id}")
@@ -159,9 +178,57 @@ def corrected_download(request: Request, upload_id: str, who: Principal = BILLER
 # --------------------------------------------------------------------------- admin
 
 
+def _users_context(request: Request) -> dict:
+    engine = request.app.state.engine
+    rows = auth.list_users(engine)
+    for row in rows:
+        row["throttle"] = throttle.state(engine, row["name"])
+    return {"users": rows, "tokens": auth.list_tokens(engine)}
+
+
 @router.get("/admin/users")
 def users_page(request: Request, who: Principal = ADMIN, message: str | None = None):
-    return render(request, "users.html", {"users": auth.list_users(request.app.state.engine), "message": message})
+    return render(request, "users.html", {**_users_context(request), "message": message})
+
+
+@router.post("/admin/users/{name}/unlock")
+def users_unlock(request: Request, name: str, who: Principal = ADMIN):
+    api.unlock_user(request, name, who)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/tokens")
+def tokens_add(request: Request, user: str = Form(..., max_length=64), label: str = Form(..., max_length=128),
+               scope: str = Form("read"), days: int = Form(auth.TOKEN_DAYS), who: Principal = ADMIN):
+    try:
+        made = api.create_token(request, api.NewToken(user=user, label=label, scope=scope, days=days), who)
+    except (auth.AuthError, ValueError) as exc:
+        return render(request, "users.html", {**_users_context(request), "error": str(exc).splitlines()[0]},
+                      status_code=400)
+    return render(request, "users.html", {**_users_context(request), "new_token": made})
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+def tokens_revoke(request: Request, token_id: int, who: Principal = ADMIN):
+    api.revoke_token(request, token_id, who)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/account")
+def account_page(request: Request, who: Principal = BILLER):
+    return render(request, "account.html", {})
+
+
+@router.post("/account/password")
+def account_password(request: Request, current: str = Form(..., max_length=1024), new: str = Form(..., max_length=1024),
+                     who: Principal = BILLER):
+    try:
+        api.change_password(request, api.PasswordChange(current=current, new=new), who)
+    except auth.AuthError as exc:
+        return render(request, "account.html", {"error": str(exc)}, status_code=400)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 @router.post("/admin/users")
@@ -171,7 +238,7 @@ def users_add(request: Request, name: str = Form(..., max_length=64), role: str 
     try:
         user = auth.add_user(engine, name, role, password)
     except auth.AuthError as exc:
-        return render(request, "users.html", {"users": auth.list_users(engine), "error": str(exc)}, status_code=400)
+        return render(request, "users.html", {**_users_context(request), "error": str(exc)}, status_code=400)
     audit.record(engine, who.user, "user.create", user.name, {"role": role}, client=client_of(request))
     return RedirectResponse("/admin/users", status_code=303)
 
@@ -180,7 +247,7 @@ def users_add(request: Request, name: str = Form(..., max_length=64), role: str 
 def users_change(request: Request, name: str, role: str = Form(""), active: str = Form(""), who: Principal = ADMIN):
     engine = request.app.state.engine
     if name == who.user.name and (active == "no" or (role and role != "admin")):
-        return render(request, "users.html", {"users": auth.list_users(engine),
+        return render(request, "users.html", {**_users_context(request),
                                               "error": "You cannot disable yourself or drop your own admin role."}, status_code=400)
     if role:
         auth.set_role(engine, name, role)

@@ -23,6 +23,7 @@ NAV = [
     ("/refdata/diff", "Reference changes", "manager"),
     ("/admin/users", "Users", "admin"),
     ("/admin/audit", "Audit log", "admin"),
+    ("/account", "My account", "biller"),
     ("/api", "API", "biller"),
 ]
 

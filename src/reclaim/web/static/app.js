@@ -53,6 +53,7 @@ function uploadOne(kind, file, list) {
         const detail = body.detail || {};
         const message = typeof detail === "string" ? detail : detail.message || `refused (HTTP ${xhr.status})`;
         item.append(el("div", { class: "alert error", role: "alert" }, message));
+        if (detail.url) { item.append(el("a", { href: detail.url, class: "duplicate-link" }, "open the earlier upload")); }
         (detail.problems || []).slice(0, 20).forEach((p) => {
           const where = [p.segment_index ? `segment ${p.segment_index}` : "", p.byte_offset != null ? `byte ${p.byte_offset}` : "",
                          p.line ? `line ${p.line}` : "", p.column || ""].filter(Boolean).join(", ");
