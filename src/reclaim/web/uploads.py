@@ -31,14 +31,15 @@ import fcntl
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
+import socket
 import threading
 import time
 import uuid
 import zipfile
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
@@ -56,8 +57,8 @@ from .db import uploads, users
 KINDS = {"claims": "Claims (837P/837I, CSV, FHIR)", "remits": "Remittances (835)"}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _STALE_SECONDS = 24 * 3600
-#: a queued row older than this belongs to a process that died while it waited
-_STALE_QUEUED = timedelta(hours=6)
+#: the file in an upload's folder naming the process receiving it (host and pid)
+_OWNER = ".owner"
 #: Excel's own limit on the characters of one cell: a longer "cell" was not made by Excel
 MAX_CELL_CHARS = 32_767
 #: how many times the upload limit a ZIP container (XLSX) may hold once decompressed
@@ -114,15 +115,6 @@ def safe_name(name: str) -> str:
     """A file-system-safe version of a user's file name (the original is kept for display)."""
     base = Path(name.replace("\\", "/")).name
     return (_SAFE_NAME.sub("_", base).strip("._") or "upload")[:100]
-
-
-def _sweep_incoming(incoming: Path) -> None:
-    if not incoming.is_dir():
-        return
-    cutoff = time.time() - _STALE_SECONDS
-    for folder in incoming.iterdir():
-        if folder.stat().st_mtime < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _read(kind: str, path: Path) -> ClaimBatch | RemitBatch:
@@ -262,16 +254,34 @@ def recover_unfinished(engine: Engine, uploads_dir: Path, *, wait: bool = False)
         return _recover_unfinished(engine, uploads_dir)
 
 
+def _owner_alive(folder: Path) -> bool:
+    """Whether the process that received the upload in ``folder`` still runs (on another host:
+    whether the folder is younger than a day)."""
+    try:
+        host, pid = (folder / _OWNER).read_text().split()
+    except (OSError, ValueError):
+        return False
+    if host != socket.gethostname():
+        return time.time() - folder.stat().st_mtime < _STALE_SECONDS
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _recover_unfinished(engine: Engine, uploads_dir: Path) -> int:
     from ..store import WorklistStore
 
     WorklistStore("", engine=engine)  # the worklist tables exist before we look at them
-    cutoff = now() - _STALE_QUEUED
-    rows = _fetch(engine, select(uploads.c.id, uploads.c.state, uploads.c.uploaded_at).where(uploads.c.state != "committed"))
+    incoming = uploads_dir / ".incoming"
+    rows = _fetch(engine, select(uploads.c.id, uploads.c.state).where(uploads.c.state != "committed"))
     undone = 0
-    for upload_id, state, uploaded_at in rows:
-        stamp = uploaded_at if uploaded_at.tzinfo else uploaded_at.replace(tzinfo=cutoff.tzinfo)
-        if state == "queued" and stamp > cutoff:
+    for upload_id, state in rows:
+        # processing: nobody else is, we hold the writer; queued: undone once its receiver is gone
+        if state == "queued" and _owner_alive(incoming / upload_id):
             continue
         removed = _remove_derived(engine, uploads_dir, upload_id)
         with engine.begin() as conn:
@@ -280,7 +290,10 @@ def _recover_unfinished(engine: Engine, uploads_dir: Path) -> int:
                          user_name=None)
         log.warning("an upload left unfinished (%s) was undone: %d worklist items removed", state, removed["items"])
         undone += 1
-    _sweep_incoming(uploads_dir / ".incoming")
+    if incoming.is_dir():
+        for folder in incoming.iterdir():  # files a killed server was receiving
+            if not _owner_alive(folder):
+                shutil.rmtree(folder, ignore_errors=True)
     return undone
 
 
@@ -322,6 +335,7 @@ def store_upload(engine: Engine, uploads_dir: Path, user: User, kind: str, file_
     incoming = uploads_dir / ".incoming"
     work = incoming / upload_id
     work.mkdir(parents=True)
+    (work / _OWNER).write_text(f"{socket.gethostname()} {os.getpid()}")
     row_written = False
     try:
         target = work / safe_name(display_name)
@@ -382,6 +396,7 @@ def store_upload(engine: Engine, uploads_dir: Path, user: User, kind: str, file_
             _reached("derived")
             final = uploads_dir / upload_id
             work.rename(final)
+            (final / _OWNER).unlink()
             _reached("renamed")
             with engine.begin() as conn:
                 conn.execute(update(uploads).where(uploads.c.id == upload_id).values(
