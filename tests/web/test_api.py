@@ -222,3 +222,31 @@ def test_mechanical_fixes_download_a_corrected_file(full_app, tmp_path):
         assert str(line[change["field"]]) == change["after"]
     remits = token_for(full_app, "rita", "biller")
     assert remits.get(f"/api/uploads/{upload(remits, 'remits', REMITS_835).json()['id']}/fixes").status_code == 404
+
+
+def test_work_ownership_is_the_services_rule_for_every_door(loaded):
+    """Billers change their own and unassigned items, take unassigned ones and give back their
+    own; managers change and assign anything; a refused change changes nothing."""
+    app, manager, ben = loaded["app"], loaded["manager"], loaded["biller"]
+    rita = token_for(app, "rita", "biller")
+    first, second = [r["id"] for r in manager.get("/api/worklist").json()["rows"][:2]]
+    assert ben.patch(f"/api/worklist/{first}", json={"assignee": "ben"}).status_code == 200
+    # rita can neither take over nor unassign nor work ben's item
+    for change in ({"assignee": "rita"}, {"assignee": ""}, {"status": "in_progress"}, {"note": "mine now"}):
+        refused = rita.patch(f"/api/worklist/{first}", json=change)
+        assert refused.status_code == 403 and "assigned to ben" in refused.json()["detail"], change
+    assert manager.get(f"/api/worklist/{first}").json()["assignee"] == "ben"
+    # ben gives it back: NULL, so the unassigned filter finds it again
+    assert ben.patch(f"/api/worklist/{first}", json={"assignee": ""}).json()["assignee"] is None
+    unassigned = manager.get("/api/worklist", params={"assignee": "(unassigned)", "limit": 1000}).json()["rows"]
+    assert first in [r["id"] for r in unassigned]
+    # a manager reassigns anyone's item
+    assert ben.patch(f"/api/worklist/{second}", json={"assignee": "ben"}).status_code == 200
+    assert manager.patch(f"/api/worklist/{second}", json={"assignee": "rita"}).json()["assignee"] == "rita"
+    # a bulk change refused for an item changes nothing of it (here: an impossible status jump)
+    done = manager.post("/api/worklist/bulk", json={"item_ids": [first], "assignee": "maria", "status": "recovered"}).json()
+    assert done["changed"] == [] and done["refused"][0]["id"] == first
+    after = manager.get(f"/api/worklist/{first}").json()
+    assert after["assignee"] is None and after["status"] == "new"
+    actions = [r for r in audit.recent(app.state.engine)[1] if r["action"] == "access.refused"]
+    assert actions and '"why": "ownership"' in actions[0]["detail"]

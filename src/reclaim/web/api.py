@@ -288,7 +288,8 @@ def worklist(request: Request, filters: dict = Depends(worklist_filters), limit:
              offset: int = Query(0, ge=0), who: Principal = BILLER) -> Response:
     data = services.worklist_rows(request, limit=limit, offset=offset, **filters)
     audit.record(request.app.state.engine, who.user, "worklist.list", None,
-                 {"rows": len(data["rows"]), "filters": sorted(filters)}, via=who.via, client=client_of(request))
+                 {"rows": len(data["rows"]), "filters": sorted(filters), "items": [r["id"] for r in data["rows"]]},
+                 via=who.via, client=client_of(request))
     return json_response(data)
 
 
@@ -306,25 +307,29 @@ def worklist_item(request: Request, item_id: str, who: Principal = BILLER) -> di
     return item
 
 
-def _check_assignee(request: Request, who: Principal, assignee: str | None) -> None:
-    """Billers may take an item (assign it to themselves); assigning others is a manager's job."""
-    if assignee is None:
-        return
-    if assignee and assignee != who.user.name and not who.user.has_role("manager"):
-        raise HTTPException(status_code=403, detail="assigning work to someone else needs the manager role")
-    if assignee:
+def _check_assignee(request: Request, assignee: str | None) -> None:
+    """An assignee must be a user (``""`` unassigns); who may assign whom is the service's rule."""
+    if assignee and assignee.strip():
         try:
-            auth.get_user(request.app.state.engine, assignee)
+            auth.get_user(request.app.state.engine, assignee.strip())
         except auth.AuthError:
             raise HTTPException(status_code=422, detail=f"no user named {assignee!r} to assign to") from None
 
 
 @router.patch("/worklist/{item_id}", summary="Change an item's status, assignee or add a note",
-              description="Statuses move new -> in_progress -> submitted -> recovered / written_off. Billers may assign "
-              "items to themselves; managers to anyone.", **role("biller"))
+              description="Statuses move new -> in_progress -> submitted -> recovered / written_off. Billers change "
+              "items assigned to them or to nobody, take unassigned items and give back their own (`assignee`: "
+              "`\"\"`); managers change any item and assign anyone.", **role("biller"))
 def change_item(request: Request, item_id: str, body: ItemChange, who: Principal = BILLER) -> dict:
-    _check_assignee(request, who, body.assignee)
-    item = services.change_item(request, item_id, actor=who.user.name, **body.model_dump(exclude_none=True))
+    _check_assignee(request, body.assignee)
+    try:
+        item = services.change_item(request, item_id, actor=who.user, **body.model_dump(exclude_none=True))
+    except HTTPException as exc:
+        if exc.status_code == 403:
+            from .security import refused
+
+            refused(request, who, "ownership")
+        raise
     audit.record(request.app.state.engine, who.user, "worklist.update", item_id,
                  {"fields": sorted(body.model_dump(exclude_none=True))}, via=who.via, client=client_of(request))
     return item
@@ -340,11 +345,11 @@ class BulkChange(BaseModel):
 def bulk_change(request: Request, body: BulkChange, who: Principal = MANAGER) -> dict:
     from ..store import WorklistError
 
-    _check_assignee(request, who, body.assignee)
+    _check_assignee(request, body.assignee)
     done, refused = [], []
     for item_id in body.item_ids:
         try:
-            services.change_item(request, item_id, actor=who.user.name, assignee=body.assignee, status=body.status)
+            services.change_item(request, item_id, actor=who.user, assignee=body.assignee, status=body.status)
             done.append(item_id)
         except (WorklistError, HTTPException) as exc:
             refused.append({"id": item_id, "reason": getattr(exc, "detail", None) or str(exc)})
@@ -358,7 +363,8 @@ def bulk_change(request: Request, body: BulkChange, who: Principal = MANAGER) ->
 def export(request: Request, fmt: Literal["csv", "xlsx"], filters: dict = Depends(worklist_filters),
            who: Principal = MANAGER) -> Response:
     header, rows = services.export_rows(request, **filters)
-    audit.record(request.app.state.engine, who.user, "worklist.export", None, {"rows": len(rows), "format": fmt},
+    audit.record(request.app.state.engine, who.user, "worklist.export", None,
+                 {"rows": len(rows), "format": fmt, "filters": sorted(filters), "items": [row[0] for row in rows]},
                  via=who.via, client=client_of(request))
     stamp = dt.date.today().isoformat()
     if fmt == "csv":

@@ -288,7 +288,8 @@ def worklist_page(request: Request, who: Principal = BILLER, filters: dict = Dep
     page = max(page, 1)
     data = services.worklist_rows(request, limit=100, offset=(page - 1) * 100, **filters)
     audit.record(request.app.state.engine, who.user, "worklist.list", None,
-                 {"rows": len(data["rows"]), "filters": sorted(filters)}, client=client_of(request))
+                 {"rows": len(data["rows"]), "filters": sorted(filters), "items": [r["id"] for r in data["rows"]]},
+                 client=client_of(request))
     users = [u["name"] for u in auth.list_users(request.app.state.engine) if u["active"]]
     return render(request, "worklist.html", {**data, "filters": filters, "page": page, "users": users,
                                              "query": _query(filters), "sort_urls": _sort_urls(filters),
@@ -357,11 +358,17 @@ def item_change(request: Request, item_id: str, status: str = Form(""), assignee
 
     try:
         amount = float(recovered_amount) if recovered_amount.strip() else None
-        body = api.ItemChange(status=status or None, assignee=assignee or None, note=note or None, recovered_amount=amount)
+        # "(nobody)" unassigns ("" in the API); "" is "keep"
+        body = api.ItemChange(status=status or None, assignee="" if assignee == "(nobody)" else assignee or None,
+                              note=note or None, recovered_amount=amount)
         api.change_item(request, item_id, body, who)
         message = "saved"
     except (WorklistError, ValueError) as exc:
         message = str(exc).splitlines()[0]
+    except HTTPException as exc:
+        if exc.status_code != 403:
+            raise
+        message = str(exc.detail)
     return RedirectResponse(_back(f"/worklist/{item_id}", message), status_code=303)
 
 

@@ -327,18 +327,48 @@ def worklist_item(request: Request, item_id: str) -> dict:
         raise HTTPException(status_code=404, detail="no such worklist item") from None
 
 
-def change_item(request: Request, item_id: str, *, actor: str, status: str | None = None, assignee: str | None = None,
+def change_item(request: Request, item_id: str, *, actor, status: str | None = None, assignee: str | None = None,
                 note: str | None = None, recovered_amount: float | None = None) -> dict:
-    """Apply one person's change to an item; each field a separate history row."""
+    """Apply one person's change to an item; each field a separate history row.
+
+    The work ownership rule, for every door (page, API, bulk): a manager or admin changes any
+    item and assigns it to anyone; a biller changes only items assigned to them or to nobody,
+    may take an unassigned item (assign it to themselves) and give back their own (``assignee``
+    ``""``: stored as NULL, so the item is unassigned again). The whole change is checked
+    before any part of it is made: a refused change changes nothing."""
+    from ..store import STATUSES, TRANSITIONS, WorklistError
+
     store = worklist_store(request)
-    worklist_item(request, item_id)  # 404 before any change
-    item = None
-    if assignee is not None:
-        item = store.assign(item_id, assignee, actor=actor)
+    current = worklist_item(request, item_id)  # 404 before any change
+    manager = actor.has_role("manager")
+    owner = current.get("assignee")
+    if not manager and owner not in (None, "", actor.name):
+        raise HTTPException(status_code=403, detail=f"this item is assigned to {owner}: a manager can reassign it")
+    unassign = assignee is not None and not assignee.strip()
+    if assignee is not None and not unassign:
+        assignee = assignee.strip()
+        if not manager and assignee != actor.name:
+            raise HTTPException(status_code=403, detail="assigning work to someone else needs the manager role")
     if status:
-        item = store.set_status(item_id, status, actor=actor, recovered_amount=recovered_amount)
+        if status not in STATUSES:
+            raise WorklistError(f"unknown status {status!r}: one of {', '.join(STATUSES)}")
+        if status != current["status"] and status not in TRANSITIONS[current["status"]]:
+            allowed = ", ".join(TRANSITIONS[current["status"]]) or "none (final status)"
+            raise WorklistError(f"item {item_id}: cannot go from {current['status']} to {status} (allowed: {allowed})")
+        if status == current["status"]:
+            raise WorklistError(f"item {item_id} is already {status}")
+    if note is not None and not note.strip():
+        raise WorklistError("a note needs some text")
+    item = None
+    if unassign:
+        if owner:
+            item = store.assign(item_id, None, actor=actor.name)  # NULL: the unassigned filter finds it
+    elif assignee is not None and assignee != owner:
+        item = store.assign(item_id, assignee, actor=actor.name)
+    if status:
+        item = store.set_status(item_id, status, actor=actor.name, recovered_amount=recovered_amount)
     if note:
-        item = store.add_note(item_id, note, actor=actor)
+        item = store.add_note(item_id, note, actor=actor.name)
     return item or store.get(item_id)
 
 
