@@ -100,6 +100,15 @@ MIGRATIONS = [
             f"DROP INDEX IF EXISTS web_ix_worklist_{column}",
             f"CREATE INDEX IF NOT EXISTS ix_worklist_{column} ON worklist_items "
             f"({column}, {'id' if column == 'amount' else 'amount'})"))),
+    # the web's worklist pages are keyset pages ordered by (sort column, id), the default sort
+    # within the common filters; an upload's items are found by the actor of their history
+    (6, "keyset indexes for the web worklist's pages; history by actor", (), (
+        "CREATE INDEX IF NOT EXISTS ix_worklist_priority_id ON worklist_items (priority, id)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_status_priority ON worklist_items (status, priority, id)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_assignee_priority ON worklist_items (assignee, priority, id)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_kind_priority ON worklist_items (kind, priority, id)",
+        "CREATE INDEX IF NOT EXISTS ix_item_history_actor ON item_history (actor, field)",
+    )),
 ]
 
 

@@ -216,6 +216,7 @@ def delete_upload(request: Request, upload_id: str, who: Principal = BILLER) -> 
         raise HTTPException(status_code=403, detail="only the uploader or an admin may delete an upload")
     removed = uploads.delete_upload(request.app.state.engine, request.app.state.uploads_dir, found, who.user,
                                     via=who.via, client=client_of(request))
+    services.worklist_changed()
     return {"deleted": upload_id, **removed}
 
 
@@ -283,10 +284,13 @@ def worklist_filters(status: list[str] | None = Query(None), payer: str | None =
 @router.get("/worklist", summary="Worklist items, filtered and sorted",
             description="Filters: status (repeatable), payer, category (kind), assignee (`(unassigned)` for none), "
             "min_amount, max_amount, deadline_before, q (CLM01, payer claim number, code, reason). "
-            "Sort: priority, amount, deadline, payer, status, assignee, category, code.", **role("biller"))
+            "Sort: priority, amount, deadline, payer, status, assignee, category, code. Pages: pass the answer's "
+            "`next` as `after` (keyset; `offset` works too, slower far in). `total` and `amount` (the filter's count "
+            "and dollars) and `facets` may be up to 15 s old.", **role("biller"))
 def worklist(request: Request, filters: dict = Depends(worklist_filters), limit: int = Query(100, ge=1, le=1000),
-             offset: int = Query(0, ge=0), who: Principal = BILLER) -> Response:
-    data = services.worklist_rows(request, limit=limit, offset=offset, **filters)
+             offset: int = Query(0, ge=0), after: str | None = Query(None, max_length=400),
+             who: Principal = BILLER) -> Response:
+    data = services.worklist_rows(request, limit=limit, offset=offset, after=after, **filters)
     audit.record(request.app.state.engine, who.user, "worklist.list", None,
                  {"rows": len(data["rows"]), "filters": sorted(filters), "items": [r["id"] for r in data["rows"]]},
                  via=who.via, client=client_of(request))

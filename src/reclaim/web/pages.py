@@ -282,18 +282,19 @@ def api_reference(request: Request, who: Principal = BILLER):
 
 @router.get("/worklist")
 def worklist_page(request: Request, who: Principal = BILLER, filters: dict = Depends(api.worklist_filters),
-                  page: int = 1, message: str | None = None):
+                  page: int = 1, after: str | None = None, message: str | None = None):
     from . import services
 
     page = max(page, 1)
-    data = services.worklist_rows(request, limit=100, offset=(page - 1) * 100, **filters)
+    data = services.worklist_rows(request, limit=100, after=after or None, **filters)
     audit.record(request.app.state.engine, who.user, "worklist.list", None,
                  {"rows": len(data["rows"]), "filters": sorted(filters), "items": [r["id"] for r in data["rows"]]},
                  client=client_of(request))
     users = [u["name"] for u in auth.list_users(request.app.state.engine) if u["active"]]
     return render(request, "worklist.html", {**data, "filters": filters, "page": page, "users": users,
                                              "query": _query(filters), "sort_urls": _sort_urls(filters),
-                                             "next_url": "?" + _query(filters, page=page + 1), "message": message})
+                                             "next_url": "?" + _query(filters, page=page + 1, after=data["next"])
+                                             if data["next"] else None, "message": message})
 
 
 def _query(filters: dict, **extra) -> str:

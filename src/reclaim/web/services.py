@@ -134,6 +134,7 @@ def after_read(app, kind: str, batch: ClaimBatch | RemitBatch, folder: Path, act
     for name in ("dollars", "line_match", "claim_match", "items"):
         pq.write_table(getattr(result, name), folder / "tables" / f"recovery_{name}.parquet")
     saved = worklist.upsert_items(result.items, actor=actor)
+    worklist_changed()
     return {"recovery": {"items": result.items.num_rows, "saved": saved, "notes": result.notes}}
 
 
@@ -261,12 +262,80 @@ SORTS = {"priority": "priority", "amount": "amount", "deadline": "deadline", "pa
          "status": "status", "assignee": "assignee", "category": "kind", "code": "procedure_code"}
 
 
+#: sort columns that are never NULL: ordered by (column, id) straight from their index
+_NOT_NULL_SORTS = {"priority", "amount", "status", "kind"}
+#: how long the filter's count and dollars and the facets are reused (the worklist page shows
+#: them; computing them means reading every matching row, which a page of 100 must not do)
+TOTALS_SECONDS, FACETS_SECONDS = 15.0, 60.0
+
+
+class _TtlCache:
+    """A small per-process cache of slow aggregates, dropped whenever this process changes the
+    worklist (other workers' changes show within the time to live)."""
+
+    def __init__(self) -> None:
+        self.values: dict = {}
+        self.lock = threading.Lock()
+
+    def get(self, key, seconds: float, compute):
+        import time
+
+        stamp = time.monotonic()
+        with self.lock:
+            hit = self.values.get(key)
+        if hit is not None and stamp - hit[0] < seconds:
+            return hit[1]
+        value = compute()
+        with self.lock:
+            if len(self.values) > 1000:
+                self.values.clear()
+            self.values[key] = (stamp, value)
+        return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.values.clear()
+
+
+_aggregates = _TtlCache()
+
+
+def worklist_changed() -> None:
+    _aggregates.clear()
+
+
+def _cursor(value, item_id: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps([_plain_value(value), item_id]).encode()).decode().rstrip("=")
+
+
+def _plain_value(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value) if hasattr(value, "as_tuple") else value
+
+
+def _uncursor(text: str) -> tuple[Any, str]:
+    import base64
+
+    try:
+        value, item_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        return value, str(item_id)
+    except Exception:
+        raise HTTPException(status_code=422, detail="`after` is the `next` value of the previous page") from None
+
+
 def worklist_rows(request: Request, *, status: list[str] | None = None, payer: str | None = None,
                   category: str | None = None, assignee: str | None = None, min_amount: float | None = None,
                   max_amount: float | None = None, deadline_before: dt.date | None = None, q: str | None = None,
-                  sort: str = "priority", descending: bool = True, limit: int = 100, offset: int = 0) -> dict:
-    """Filtered, sorted page of worklist items, with the total count and dollars of the filter."""
-    from sqlalchemy import and_, func, or_, select
+                  sort: str = "priority", descending: bool = True, limit: int = 100, offset: int = 0,
+                  after: str | None = None, totals: bool = True) -> dict:
+    """A filtered, sorted page of worklist items. Pages are keyset (``after``: the previous
+    page's ``next``; ``offset`` still works) and read straight from the sort column's index;
+    the filter's count and dollars (``total``, ``amount``) and the facets are computed at most
+    every few seconds per process, not per request."""
+    from sqlalchemy import Date, and_, func, or_, select
 
     from ..store import STATUSES, items
 
@@ -295,27 +364,72 @@ def worklist_rows(request: Request, *, status: list[str] | None = None, payer: s
         like = f"%{q}%"
         conditions.append(or_(items.c.patient_control_number.ilike(like), items.c.payer_claim_control_number.ilike(like),
                               items.c.procedure_code.ilike(like), items.c.reason.ilike(like), items.c.id.ilike(like)))
-    where = and_(*conditions) if conditions else None
-    column = getattr(items.c, SORTS.get(sort, "priority"))
+    filter_conditions = list(conditions)
+    name = SORTS.get(sort, "priority")
+    column = getattr(items.c, name)
+    nullable = name not in _NOT_NULL_SORTS
+    if after:
+        value, last_id = _uncursor(after)
+        if isinstance(column.type, Date) and value is not None:
+            value = dt.date.fromisoformat(value)
+        past = (column < value) if descending else (column > value)
+        tie = and_(column == value, (items.c.id < last_id) if descending else (items.c.id > last_id))
+        if value is None:
+            conditions.append(and_(column.is_(None), (items.c.id < last_id) if descending else (items.c.id > last_id)))
+        elif nullable:
+            conditions.append(or_(past, tie, column.is_(None)))
+        else:
+            conditions.append(or_(past, tie))
     order = column.desc() if descending else column.asc()
+    if nullable:
+        order = order.nulls_last()
     columns = [items.c[n] for n in ("id", "status", "assignee", "kind", "reason", "amount", "recovered_amount", "priority",
                                     "odds", "action", "deadline", "payer_id", "payer_name", "patient_control_number",
                                     "payer_claim_control_number", "procedure_code", "service_date", "preventable",
                                     "explanation", "root_cause", "updated_at")]
-    query = select(*columns).order_by(order.nulls_last() if hasattr(order, "nulls_last") else order, items.c.id)
-    totals = select(func.count(), func.coalesce(func.sum(items.c.amount), 0))
-    facets_payer = select(items.c.payer_name).distinct().order_by(items.c.payer_name)
-    facets_kind = select(items.c.kind).distinct().order_by(items.c.kind)
-    facets_assignee = select(items.c.assignee).where(items.c.assignee.is_not(None)).distinct().order_by(items.c.assignee)
-    if where is not None:
-        query, totals = query.where(where), totals.where(where)
+    query = select(*columns).order_by(order, items.c.id.desc() if descending else items.c.id.asc())
+    if conditions:
+        query = query.where(and_(*conditions))
+    query = query.limit(limit + 1)
+    if offset and not after:
+        query = query.offset(offset)
     with store.engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(query.limit(limit).offset(offset))]
-        count, dollars = conn.execute(totals.select_from(items)).one()
-        facets = {"payers": [r[0] for r in conn.execute(facets_payer) if r[0]],
-                  "categories": [r[0] for r in conn.execute(facets_kind)],
-                  "assignees": [r[0] for r in conn.execute(facets_assignee)]}
-    return {"total": count, "amount": dollars, "rows": rows, "facets": facets, "statuses": list(STATUSES)}
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    data = {"rows": rows, "next": _cursor(rows[-1][name], rows[-1]["id"]) if more and rows else None,
+            "statuses": list(STATUSES)}
+    if totals:
+        key = ("totals", str(store.engine.url), repr(sorted((k, str(v)) for k, v in locals_filters(
+            status=status, payer=payer, category=category, assignee=assignee, min_amount=min_amount,
+            max_amount=max_amount, deadline_before=deadline_before, q=q).items())))
+
+        def count():
+            totals_query = select(func.count(), func.coalesce(func.sum(items.c.amount), 0)).select_from(items)
+            if filter_conditions:
+                totals_query = totals_query.where(and_(*filter_conditions))
+            with store.engine.connect() as conn:
+                return tuple(conn.execute(totals_query).one())
+
+        data["total"], data["amount"] = _aggregates.get(key, TOTALS_SECONDS, count)
+        data["facets"] = _aggregates.get(("facets", str(store.engine.url)), FACETS_SECONDS, lambda: _facets(store))
+    return data
+
+
+def locals_filters(**filters) -> dict:
+    return {k: v for k, v in filters.items() if v not in (None, "", [])}
+
+
+def _facets(store) -> dict:
+    from sqlalchemy import select
+
+    from ..store import items
+
+    with store.engine.connect() as conn:
+        return {"payers": [r[0] for r in conn.execute(select(items.c.payer_name).distinct().order_by(items.c.payer_name)) if r[0]],
+                "categories": [r[0] for r in conn.execute(select(items.c.kind).distinct().order_by(items.c.kind))],
+                "assignees": [r[0] for r in conn.execute(select(items.c.assignee).where(items.c.assignee.is_not(None))
+                                                         .distinct().order_by(items.c.assignee))]}
 
 
 def worklist_item(request: Request, item_id: str) -> dict:
@@ -359,6 +473,7 @@ def change_item(request: Request, item_id: str, *, actor, status: str | None = N
             raise WorklistError(f"item {item_id} is already {status}")
     if note is not None and not note.strip():
         raise WorklistError("a note needs some text")
+    worklist_changed()
     item = None
     if unassign:
         if owner:
@@ -373,7 +488,7 @@ def change_item(request: Request, item_id: str, *, actor, status: str | None = N
 
 
 def export_rows(request: Request, **filters) -> tuple[list[str], list[list]]:
-    data = worklist_rows(request, limit=1_000_000, **filters)
+    data = worklist_rows(request, limit=1_000_000, totals=False, **filters)
     header = ["id", "status", "assignee", "kind", "reason", "amount", "recovered_amount", "action", "deadline", "payer_id",
               "payer_name", "patient_control_number", "payer_claim_control_number", "procedure_code", "service_date",
               "priority", "odds", "explanation", "root_cause"]
