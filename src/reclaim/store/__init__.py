@@ -109,6 +109,12 @@ MIGRATIONS = [
         "CREATE INDEX IF NOT EXISTS ix_worklist_kind_priority ON worklist_items (kind, priority, id)",
         "CREATE INDEX IF NOT EXISTS ix_item_history_actor ON item_history (actor, field)",
     )),
+    # the web's worklist search: prefix ranges of claim numbers, ICNs and reasons
+    (7, "indexes for the web worklist's search", (), (
+        "CREATE INDEX IF NOT EXISTS ix_worklist_pcn ON worklist_items (patient_control_number)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_icn ON worklist_items (payer_claim_control_number)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_reason ON worklist_items (reason)",
+    )),
 ]
 
 

@@ -360,10 +360,7 @@ def worklist_rows(request: Request, *, status: list[str] | None = None, payer: s
         conditions.append(items.c.amount <= max_amount)
     if deadline_before is not None:
         conditions.append(items.c.deadline <= deadline_before)
-    if q:
-        like = f"%{q}%"
-        conditions.append(or_(items.c.patient_control_number.ilike(like), items.c.payer_claim_control_number.ilike(like),
-                              items.c.procedure_code.ilike(like), items.c.reason.ilike(like), items.c.id.ilike(like)))
+    matches = search_ids(q.strip()) if q and q.strip() else None
     filter_conditions = list(conditions)
     name = SORTS.get(sort, "priority")
     column = getattr(items.c, name)
@@ -388,6 +385,8 @@ def worklist_rows(request: Request, *, status: list[str] | None = None, payer: s
                                     "payer_claim_control_number", "procedure_code", "service_date", "preventable",
                                     "explanation", "root_cause", "updated_at")]
     query = select(*columns).order_by(order, items.c.id.desc() if descending else items.c.id.asc())
+    if matches is not None:  # driven by the search's few ids, not by the sort's index
+        query = query.select_from(matches.join(items, items.c.id == matches.c.id))
     if conditions:
         query = query.where(and_(*conditions))
     query = query.limit(limit + 1)
@@ -405,7 +404,8 @@ def worklist_rows(request: Request, *, status: list[str] | None = None, payer: s
             max_amount=max_amount, deadline_before=deadline_before, q=q).items())))
 
         def count():
-            totals_query = select(func.count(), func.coalesce(func.sum(items.c.amount), 0)).select_from(items)
+            totals_query = select(func.count(), func.coalesce(func.sum(items.c.amount), 0)).select_from(
+                items if matches is None else matches.join(items, items.c.id == matches.c.id))
             if filter_conditions:
                 totals_query = totals_query.where(and_(*filter_conditions))
             with store.engine.connect() as conn:
@@ -414,6 +414,23 @@ def worklist_rows(request: Request, *, status: list[str] | None = None, payer: s
         data["total"], data["amount"] = _aggregates.get(key, TOTALS_SECONDS, count)
         data["facets"] = _aggregates.get(("facets", str(store.engine.url)), FACETS_SECONDS, lambda: _facets(store))
     return data
+
+
+def search_ids(q: str):
+    """The ids of items matching ``q``: the start of a claim number (CLM01), a payer claim
+    number (ICN), an item id, a reason (``CO-16``) or a HCPCS code, as typed or upper-cased.
+    One index range per column (store migration 7), united: a search reads a few index entries,
+    not every item (a substring search read all 500,000, 7 s)."""
+    from sqlalchemy import and_, select, union
+
+    from ..store import items
+
+    parts = []
+    for column in (items.c.patient_control_number, items.c.payer_claim_control_number, items.c.id, items.c.reason,
+                   items.c.procedure_code):
+        for text in sorted({q, q.upper()}):
+            parts.append(select(items.c.id.label("id")).where(and_(column >= text, column < text + "\uffff")))
+    return union(*parts).subquery("matches")
 
 
 def locals_filters(**filters) -> dict:
