@@ -66,8 +66,11 @@ def seed(home: Path, base: str, token: str, items: int) -> int:
     for n in range(1, max(0, items - real.num_rows) // real.num_rows + 2):
         copy = real.set_column(real.schema.get_field_index("item_id"), "item_id",
                                pa.array([f"b{n:05d}{i:06d}" for i in range(real.num_rows)]))
-        keys = [f"{k}|bench{n}" for k in real.column("natural_key").to_pylist()]
-        copies.append(copy.set_column(copy.schema.get_field_index("natural_key"), "natural_key", pa.array(keys)))
+        for column in ("natural_key", "patient_control_number", "payer_claim_control_number"):
+            # each copy its own claim: a search for a claim number finds that claim's items, as in a real office
+            values = [None if v is None else f"{v}-{n}" for v in real.column(column).to_pylist()]
+            copy = copy.set_column(copy.schema.get_field_index(column), column, pa.array(values, pa.string()))
+        copies.append(copy)
     extra = pa.concat_tables(copies).slice(0, max(0, items - real.num_rows))
     store = WorklistStore(f"sqlite:///{home / 'reclaim.sqlite'}")
     for start in range(0, extra.num_rows, 50_000):

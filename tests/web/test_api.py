@@ -159,7 +159,27 @@ def test_exports_csv_and_xlsx(loaded):
 
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet.max_row == total + 1 and sheet.cell(1, 1).value == "id"
-    assert loaded["biller"].get("/api/worklist.csv").status_code == 403
+    # a biller exports their own items, whatever filter they ask for
+    biller = loaded["biller"]
+    mine = [r["id"] for r in manager.get("/api/worklist").json()["rows"][:2]]
+    for item in mine:
+        assert biller.patch(f"/api/worklist/{item}", json={"assignee": "ben"}).status_code == 200
+    own = list(csv.DictReader(io.StringIO(biller.get("/api/worklist.csv", params={"assignee": "maria"}).text)))
+    assert sorted(r["id"] for r in own) == sorted(mine) and {r["assignee"] for r in own} == {"ben"}
+
+
+def test_claim_numbers_with_a_slash_reach_their_page_and_pages_keep_keyset(loaded):
+    biller = loaded["biller"]
+    missing = biller.get("/api/claims/ABC/123")
+    assert missing.status_code == 404 and "no claim or remittance" in missing.json()["detail"]  # the route, not a 404 of no route
+    first = biller.get("/api/worklist", params={"limit": 2, "sort": "amount"}).json()
+    second = biller.get("/api/worklist", params={"limit": 2, "sort": "amount", "after": first["next"]}).json()
+    whole = biller.get("/api/worklist", params={"limit": 4, "sort": "amount"}).json()
+    assert [r["id"] for r in first["rows"] + second["rows"]] == [r["id"] for r in whole["rows"]]
+    claim = whole["rows"][0]["patient_control_number"]
+    found = biller.get("/api/worklist", params={"q": claim.lower()}).json()["rows"]
+    assert found and all(r["patient_control_number"].startswith(claim.upper()[:len(claim)]) or
+                         r["patient_control_number"] == claim for r in found)
 
 
 def test_letters_claim_detail_and_guide(loaded):

@@ -115,6 +115,12 @@ MIGRATIONS = [
         "CREATE INDEX IF NOT EXISTS ix_worklist_icn ON worklist_items (payer_claim_control_number)",
         "CREATE INDEX IF NOT EXISTS ix_worklist_reason ON worklist_items (reason)",
     )),
+    # the web worklist's commonest filter (status) sorted by amount or deadline, ties by id:
+    # read in order from the index instead of sorting every open item
+    (8, "indexes for the web worklist's status filter sorted by amount or deadline", (), (
+        "CREATE INDEX IF NOT EXISTS ix_worklist_status_amount_id ON worklist_items (status, amount, id)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_status_deadline_id ON worklist_items (status, deadline, id)",
+    )),
 ]
 
 

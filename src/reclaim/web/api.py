@@ -363,9 +363,13 @@ def bulk_change(request: Request, body: BulkChange, who: Principal = MANAGER) ->
     return {"changed": done, "refused": refused}
 
 
-@router.get("/worklist.{fmt}", summary="Export the filtered worklist as CSV or XLSX", **role("manager"))
+@router.get("/worklist.{fmt}", summary="Export the filtered worklist as CSV or XLSX",
+            description="Managers export any filter; a biller exports their own items (the assignee filter is "
+            "theirs, whatever was asked).", **role("biller"))
 def export(request: Request, fmt: Literal["csv", "xlsx"], filters: dict = Depends(worklist_filters),
-           who: Principal = MANAGER) -> Response:
+           who: Principal = BILLER) -> Response:
+    if not who.user.has_role("manager"):
+        filters = {**filters, "assignee": who.user.name}
     header, rows = services.export_rows(request, **filters)
     audit.record(request.app.state.engine, who.user, "worklist.export", None,
                  {"rows": len(rows), "format": fmt, "filters": sorted(filters), "items": [row[0] for row in rows]},
@@ -407,7 +411,7 @@ def letter(request: Request, item_id: str, fmt: Literal["pdf", "docx"], who: Pri
 # --------------------------------------------------------------------------- claims, dashboard, guide
 
 
-@router.get("/claims/{claim_key}", summary="Submitted vs paid for one claim (CLM01 = CLP01), every adjustment explained",
+@router.get("/claims/{claim_key:path}", summary="Submitted vs paid for one claim (CLM01 = CLP01), every adjustment explained",
             **role("biller"))
 def claim(request: Request, claim_key: str, who: Principal = BILLER) -> dict:
     view = services.claim_view(request, claim_key)

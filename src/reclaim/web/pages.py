@@ -291,7 +291,9 @@ def worklist_page(request: Request, who: Principal = BILLER, filters: dict = Dep
                  {"rows": len(data["rows"]), "filters": sorted(filters), "items": [r["id"] for r in data["rows"]]},
                  client=client_of(request))
     users = [u["name"] for u in auth.list_users(request.app.state.engine) if u["active"]]
-    return render(request, "worklist.html", {**data, "filters": filters, "page": page, "users": users,
+    import datetime as dt
+
+    return render(request, "worklist.html", {**data, "filters": filters, "page": page, "users": users, "today": dt.date.today(),
                                              "query": _query(filters), "sort_urls": _sort_urls(filters),
                                              "next_url": "?" + _query(filters, page=page + 1, after=data["next"])
                                              if data["next"] else None, "message": message})
@@ -380,7 +382,7 @@ def letter_download(request: Request, item_id: str, fmt: str, who: Principal = B
     return api.letter(request, item_id, fmt, who)
 
 
-@router.get("/claims/{claim_key}")
+@router.get("/claims/{claim_key:path}")
 def claim_page(request: Request, claim_key: str, who: Principal = BILLER):
     from . import services
 

@@ -746,7 +746,13 @@ def dashboard(request: Request) -> dict:
     out["worklist"] = [{"status": s, "count": n, "amount": a, "recovered": r} for s, n, a, r in status_rows]
     out["recovered_by_month"] = [{"month": m, "recovered": r} for m, r in recovered_by_month]
     out["totals"]["recovered"] = sum((r["recovered"] or 0) for r in out["worklist"])
-    out["totals"]["open_at_stake"] = sum((r["amount"] or 0) for r in out["worklist"] if r["status"] in ("new", "in_progress", "submitted"))
+    # items whose deadline passed before anyone acted can no longer be recovered: shown apart, not at stake
+    with store.engine.connect() as conn:
+        late = conn.execute(select(func.coalesce(func.sum(items.c.amount), 0)).where(
+            items.c.status.in_(("new", "in_progress")), items.c.deadline < dt.date.today())).scalar_one()
+    out["totals"]["deadline_passed"] = late
+    out["totals"]["open_at_stake"] = sum((r["amount"] or 0) for r in out["worklist"]
+                                         if r["status"] in ("new", "in_progress", "submitted")) - late
     return out
 
 

@@ -45,6 +45,7 @@ def number(value) -> str:
 
 templates.env.filters["money"] = money
 templates.env.filters["number"] = number
+templates.env.filters["fromjson"] = lambda text: __import__("json").loads(text) if text else {}
 
 
 def render(request: Request, name: str, context: dict | None = None, *, status_code: int = 200):
