@@ -222,6 +222,10 @@ def test_remittance_worklist_update_letter_and_claim(page, server):
     page.wait_for_selector("#dollars-table")
     explained = [t for t in page.locator("#dollars-table td.explain").all_inner_texts() if t.strip()]
     assert explained  # each CAS adjustment in plain words
+    # submitted vs adjudicated per line, and the claim status in words (CLP02), no internal columns
+    lines = page.inner_text("#lines-table")
+    assert "BILLED CODE" in lines.upper() and "PAID AS" in lines.upper() and "line_method" not in lines
+    assert page.inner_text(".claim-status") in ("denied", "processed as primary", "processed as secondary")
     shot(page, "07b-claim")
     assert page.console_errors == []
 

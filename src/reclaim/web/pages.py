@@ -5,11 +5,9 @@ template (autoescaped). Forms post with the session's CSRF secret."""
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse
-from sqlalchemy import func, select
 
 from . import api, audit, auth, throttle, uploads
 from .security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, client_of, principal, require, same_origin

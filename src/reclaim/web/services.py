@@ -555,6 +555,8 @@ def claim_view(request: Request, claim_key: str) -> dict:
             dollars = explain_dollars(result.dollars, None)
     return {
         "claim_key": claim_key,
+        "line_rows": _line_rows(sub["lines"].to_pylist(), remits["remit_lines"].to_pylist() if rc_ids else [],
+                                result.line_match.to_pylist() if result else [], dollars),
         "claims": sub["claims"].to_pylist(),
         "lines": sub["lines"].to_pylist(),
         "diagnoses": sub["diagnoses"].to_pylist(),
@@ -566,6 +568,44 @@ def claim_view(request: Request, claim_key: str) -> dict:
         "items": result.items.to_pylist() if result else [],
         "remarks": remits["remarks"].to_pylist(),
     }
+
+
+def _line_rows(lines: list[dict], remit_lines: list[dict], line_match: list[dict], dollars: list[dict]) -> list[dict]:
+    """Submitted vs adjudicated, one row per line: the code, modifiers, units and charge billed;
+    the code, modifiers, units, allowed and paid the payer answered; the adjustments with their
+    texts. Lines the remittance did not match are rows of their own."""
+    def mods(row: dict, prefix: str = "") -> str:
+        return " ".join(filter(None, (row.get(f"{prefix}modifier_{i}") for i in range(1, 5))))
+
+    by_remit = {(r["remit_claim_id"], r["line_index"]): r for r in remit_lines}
+    adjustments: dict[tuple, list[dict]] = {}
+    for d in dollars:
+        if d.get("source") == "CAS":
+            adjustments.setdefault((d["remit_claim_id"], d.get("line_index")), []).append(
+                {"code": f"{d.get('group_code')}-{d.get('reason_code')}", "amount": d.get("amount"),
+                 "text": d.get("official_text") or d.get("explanation") or ""})
+    matched = {(m["claim_id"], m["line_number"]): (m["remit_claim_id"], m["line_index"]) for m in line_match
+               if m.get("claim_id") is not None}
+    rows, used = [], set()
+    for line in lines:
+        key = matched.get((line["claim_id"], line["line_number"]))
+        paid = by_remit.get(key) if key else None
+        used.add(key)
+        rows.append({"line": line["line_number"], "service_date": line.get("service_date"),
+                     "billed_code": line.get("procedure_code"), "billed_modifiers": mods(line),
+                     "billed_units": line.get("units"), "charge": line.get("charge"),
+                     "paid_code": (paid or {}).get("procedure_code"), "paid_modifiers": mods(paid) if paid else "",
+                     "paid_units": (paid or {}).get("units_paid"), "allowed": (paid or {}).get("allowed_amount"),
+                     "paid": (paid or {}).get("paid"), "adjudicated": paid is not None,
+                     "adjustments": adjustments.get(key, []) if key else []})
+    for key, paid in by_remit.items():
+        if key not in used:
+            rows.append({"line": None, "service_date": paid.get("service_date"), "billed_code": paid.get("original_procedure_code"),
+                         "billed_modifiers": mods(paid, "original_"), "billed_units": paid.get("original_units"),
+                         "charge": paid.get("charge"), "paid_code": paid.get("procedure_code"), "paid_modifiers": mods(paid),
+                         "paid_units": paid.get("units_paid"), "allowed": paid.get("allowed_amount"), "paid": paid.get("paid"),
+                         "adjudicated": True, "adjustments": adjustments.get(key, [])})
+    return rows
 
 
 def explain_dollars(dollars: pa.Table, store) -> list[dict]:
