@@ -270,26 +270,48 @@ TOTALS_SECONDS, FACETS_SECONDS = 15.0, 60.0
 
 
 class _TtlCache:
-    """A small per-process cache of slow aggregates, dropped whenever this process changes the
-    worklist (other workers' changes show within the time to live)."""
+    """A small per-process cache of slow aggregates. One caller computes a missing value (the
+    others wait for it, not compute it too); a value older than its time to live is still
+    served while one background thread computes the new one. This process's changes to the
+    worklist drop every value; other workers' changes show within the time to live."""
 
     def __init__(self) -> None:
         self.values: dict = {}
         self.lock = threading.Lock()
+        self.computing: dict = {}  # key -> Lock of the one computing it
 
     def get(self, key, seconds: float, compute):
         import time
 
-        stamp = time.monotonic()
         with self.lock:
             hit = self.values.get(key)
-        if hit is not None and stamp - hit[0] < seconds:
+            busy = self.computing.setdefault(key, threading.Lock())
+        if hit is not None:
+            if time.monotonic() - hit[0] >= seconds and busy.acquire(blocking=False):
+                threading.Thread(target=self._refresh, args=(key, compute, busy), daemon=True).start()
             return hit[1]
-        value = compute()
+        with busy:  # single flight: the first computes, the others wait and read its value
+            with self.lock:
+                hit = self.values.get(key)
+            if hit is not None:
+                return hit[1]
+            return self._store(key, compute())
+
+    def _refresh(self, key, compute, busy) -> None:
+        try:
+            self._store(key, compute())
+        except Exception as exc:  # the stale value stays; never the query's values in the log
+            log.warning("worklist totals not refreshed: %s", type(exc).__name__)
+        finally:
+            busy.release()
+
+    def _store(self, key, value):
+        import time
+
         with self.lock:
             if len(self.values) > 1000:
                 self.values.clear()
-            self.values[key] = (stamp, value)
+            self.values[key] = (time.monotonic(), value)
         return value
 
     def clear(self) -> None:
