@@ -270,3 +270,17 @@ def test_work_ownership_is_the_services_rule_for_every_door(loaded):
     assert after["assignee"] is None and after["status"] == "new"
     actions = [r for r in audit.recent(app.state.engine)[1] if r["action"] == "access.refused"]
     assert actions and '"why": "ownership"' in actions[0]["detail"]
+
+
+def test_upload_results_come_a_page_at_a_time(loaded):
+    biller = loaded["biller"]
+    claims_upload = biller.get("/api/uploads", params={"kind": "claims"}).json()["rows"][0]
+    whole = biller.get(f"/api/uploads/{claims_upload['id']}").json()
+    first = biller.get(f"/api/uploads/{claims_upload['id']}", params={"limit": 4}).json()
+    rest = biller.get(f"/api/uploads/{claims_upload['id']}", params={"limit": 4, "offset": first["page"]["next_offset"]}).json()
+    assert first["page"]["total"] == whole["page"]["total"] == claims_upload["claims"] > 4
+    assert [c["claim_id"] for c in first["claims"] + rest["claims"]] == [c["claim_id"] for c in whole["claims"]][:8]
+    remit = loaded["remit"]
+    items = biller.get(f"/api/uploads/{remit['id']}", params={"limit": 3}).json()
+    assert len(items["items"]) == min(3, remit["summary"]["recovery"]["items"])
+    assert items["page"]["total"] == remit["summary"]["recovery"]["items"]

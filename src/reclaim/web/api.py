@@ -220,12 +220,15 @@ def delete_upload(request: Request, upload_id: str, who: Principal = BILLER) -> 
     return {"deleted": upload_id, **removed}
 
 
-@router.get("/uploads/{upload_id}", summary="One upload with what was skipped and why", **role("biller"))
-def get_upload(request: Request, upload_id: str, who: Principal = BILLER) -> dict:
+@router.get("/uploads/{upload_id}", summary="One upload with what was skipped and why, a page of claims or items at a time",
+            description="`limit` claims (with their lines and findings) or worklist items from `offset`; "
+            "`page.next_offset` is the next page's offset.", **role("biller"))
+def get_upload(request: Request, upload_id: str, offset: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+               who: Principal = BILLER) -> dict:
     from . import services
 
     found = services.upload_or_404(request, upload_id)
-    detail = services.upload_detail(request, found)
+    detail = services.upload_detail(request, found, offset=offset, limit=limit)
     audit.record(request.app.state.engine, who.user, "upload.view", upload_id, via=who.via, client=client_of(request))
     return {**found, **detail}
 

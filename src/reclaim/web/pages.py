@@ -107,6 +107,10 @@ def home(request: Request):
 
 
 UPLOADS_PAGE = 50
+#: claims (with their lines and findings) or worklist items on one page of an upload's results
+UPLOAD_PAGE = 100
+#: mechanical fixes listed on the results page (the download applies all of them)
+FIXES_SHOWN = 500
 
 
 def _uploads_context(request: Request, before: str | None = None) -> dict:
@@ -153,16 +157,18 @@ def upload_delete(request: Request, upload_id: str, who: Principal = BILLER):
 
 
 @router.get("/uploads/{upload_id}")
-def upload_page(request: Request, upload_id: str, who: Principal = BILLER):
+def upload_page(request: Request, upload_id: str, offset: int = 0, who: Principal = BILLER):
     from . import services
 
     upload = services.upload_or_404(request, upload_id)
-    detail = services.upload_detail(request, upload)
+    detail = services.upload_detail(request, upload, offset=max(offset, 0), limit=UPLOAD_PAGE)
     audit.record(request.app.state.engine, who.user, "upload.view", upload_id, client=client_of(request))
     changes = []
     if upload["kind"] == "claims" and detail.get("claims"):
         try:
-            changes = services.fixes(request, upload)[1].to_pylist()
+            all_changes = services.fixes(request, upload)[1]
+            changes = all_changes.slice(0, FIXES_SHOWN).to_pylist()
+            detail["changes_total"] = all_changes.num_rows
         except HTTPException:
             changes = []
     return render(request, "upload.html", {"upload": upload, "changes": changes, **detail})

@@ -182,35 +182,55 @@ def all_claims(app) -> ClaimBatch:
     return ClaimBatch(tables=tables)
 
 
-def upload_detail(request: Request, upload: dict) -> dict:
-    """What an upload's page and JSON show: what was skipped and why, and the check findings
-    (claims) or the worklist items found (remittances)."""
+#: read problems shown on an upload's page at most (all are in the JSON's count)
+MAX_ISSUES_SHOWN = 500
+
+
+def upload_detail(request: Request, upload: dict, *, offset: int = 0, limit: int = 100) -> dict:
+    """What an upload's page and JSON show, a page at a time (``limit`` claims or worklist
+    items from ``offset``; claims with errors first): what was skipped and why (the first
+    :data:`MAX_ISSUES_SHOWN` problems and their count), and the check findings (claims) or the
+    worklist items found (remittances). A 50 MB file is many pages, never one 84 MB page."""
     app = request.app
     batch = uploads.load_batch(app.state.uploads_dir, upload)
     folder = uploads.upload_folder(app.state.uploads_dir, upload["id"]) / "tables"
-    detail: dict[str, Any] = {"issues": uploads.issue_rows(batch["read_issues"]),
-                              "summary": json.loads(upload["summary"] or "{}")}
+    issues = batch["read_issues"]
+    detail: dict[str, Any] = {"issues": uploads.issue_rows(issues.slice(0, MAX_ISSUES_SHOWN)),
+                              "issues_total": issues.num_rows, "summary": json.loads(upload["summary"] or "{}")}
     if upload["kind"] == "claims":
         findings_path = folder / "findings.parquet"
         if not findings_path.is_file():
             # the store was not built at upload time: check now, keep the result
             detail["summary"].update(after_read(app, "claims", batch, folder.parent))
-        detail.update(claim_findings(batch, findings_path))
+        detail.update(claim_findings(batch, findings_path, offset=offset, limit=limit))
+        total = batch["claims"].num_rows
     else:
         items_path = folder / "recovery_items.parquet"
-        detail["items"] = pq.read_table(items_path).to_pylist() if items_path.is_file() else []
+        table = pq.read_table(items_path) if items_path.is_file() else None
+        detail["items"] = table.slice(offset, limit).to_pylist() if table is not None else []
+        total = table.num_rows if table is not None else 0
+    detail["page"] = {"offset": offset, "limit": limit, "total": total,
+                      "next_offset": offset + limit if offset + limit < total else None}
     return detail
 
 
-def claim_findings(batch: ClaimBatch, findings_path: Path) -> dict:
-    """Claims with their lines and findings, for the check results page (a join, in DuckDB)."""
+def claim_findings(batch: ClaimBatch, findings_path: Path, *, offset: int = 0, limit: int | None = None) -> dict:
+    """Claims with their lines and findings, for the check results page (a join, in DuckDB):
+    the page of ``limit`` claims from ``offset``, claims with the most errors first."""
     if not findings_path.is_file():
         return {"claims": [], "findings": []}
     con = duckdb.connect()
     try:
-        con.register("claims", batch["claims"])
+        con.register("all_claims", batch["claims"])
         con.register("lines", batch["lines"])
         con.register("findings", pq.read_table(findings_path))
+        con.execute(f"""
+            create temp table claims as
+            select c.* from all_claims c
+            left join (select claim_id, count(*) filter (where severity = 'error') as errors
+                       from findings group by claim_id) e using (claim_id)
+            order by coalesce(e.errors, 0) desc, c.claim_id
+            limit {int(limit) if limit is not None else 'all'} offset {int(offset)}""")
         rows = con.execute("""
             select c.claim_id, c.patient_control_number, c.payer_name, c.total_charge,
                    l.line_number, l.procedure_code, l.modifier_1, l.modifier_2, l.units, l.charge, l.ndc, l.service_date,
@@ -223,7 +243,7 @@ def claim_findings(batch: ClaimBatch, findings_path: Path) -> dict:
         columns = [d[0] for d in con.description]
         claim_level = con.execute("""
             select f.claim_id, f.code, f.name, f.severity, f.category, f.message, f.fix, f.dollars_at_risk
-            from findings f where f.line_number is null order by f.claim_id, f.code
+            from findings f semi join claims using (claim_id) where f.line_number is null order by f.claim_id, f.code
         """).fetchall()
     finally:
         con.close()
