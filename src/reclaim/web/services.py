@@ -134,6 +134,9 @@ def after_read(app, kind: str, batch: ClaimBatch | RemitBatch, folder: Path, act
     for name in ("dollars", "line_match", "claim_match", "items"):
         pq.write_table(getattr(result, name), folder / "tables" / f"recovery_{name}.parquet")
     saved = worklist.upsert_items(result.items, actor=actor)
+    if hasattr(worklist, "save_reconciliation") and "reconciliation" in result.summary:
+        # where every remittance dollar went, for the dashboard (helper 13's store; source names the upload)
+        worklist.save_reconciliation(result.summary["reconciliation"], source=actor)
     worklist_changed()
     return {"recovery": {"items": result.items.num_rows, "saved": saved, "notes": result.notes}}
 
