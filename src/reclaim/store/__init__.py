@@ -118,6 +118,27 @@ MIGRATIONS = [
             f"CREATE INDEX IF NOT EXISTS ix_worklist_{column} ON worklist_items "
             f"({column}, {'id' if column == 'amount' else 'amount'})"))),
     (3, "reconciliation of each remittance file with its dollars' dispositions", (reconciliation,), ()),
+    # the web's worklist pages are keyset pages ordered by (sort column, id), the default sort
+    # within the common filters; an upload's items are found by the actor of their history
+    (6, "keyset indexes for the web worklist's pages; history by actor", (), (
+        "CREATE INDEX IF NOT EXISTS ix_worklist_priority_id ON worklist_items (priority, id)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_status_priority ON worklist_items (status, priority, id)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_assignee_priority ON worklist_items (assignee, priority, id)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_kind_priority ON worklist_items (kind, priority, id)",
+        "CREATE INDEX IF NOT EXISTS ix_item_history_actor ON item_history (actor, field)",
+    )),
+    # the web's worklist search: prefix ranges of claim numbers, ICNs and reasons
+    (7, "indexes for the web worklist's search", (), (
+        "CREATE INDEX IF NOT EXISTS ix_worklist_pcn ON worklist_items (patient_control_number)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_icn ON worklist_items (payer_claim_control_number)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_reason ON worklist_items (reason)",
+    )),
+    # the web worklist's commonest filter (status) sorted by amount or deadline, ties by id:
+    # read in order from the index instead of sorting every open item
+    (8, "indexes for the web worklist's status filter sorted by amount or deadline", (), (
+        "CREATE INDEX IF NOT EXISTS ix_worklist_status_amount_id ON worklist_items (status, amount, id)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_status_deadline_id ON worklist_items (status, deadline, id)",
+    )),
 ]
 
 
