@@ -217,3 +217,14 @@ def test_the_issues_four_tracebacks_as_subprocesses(args, expected, work):
     done = subprocess.run([sys.executable, "-m", "reclaim", *args], capture_output=True, text=True, cwd=work, env=env)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and expected in done.stderr
+
+
+def test_submitter_name_and_phone_take_effect_without_ids(work, reclaim, monkeypatch):
+    """#19.4: the submitter's name and phone settings reach the written 837 even when no
+    submitter id is set (the ids then stay the ones the claims came with)."""
+    monkeypatch.setenv("RECLAIM_SUBMITTER_NAME", "ACME BILLING SERVICE")
+    monkeypatch.setenv("RECLAIM_SUBMITTER_PHONE", "5551234567")
+    status, _, err = reclaim("check", CLAIMS, "--date-of-check", "2025-12-15", "--fix", "-o", work / "fixed.837")
+    assert status in (0, 1), err
+    text = (work / "fixed.837").read_text()
+    assert "NM1*41*2*ACME BILLING SERVICE" in text and "PER*IC*BILLING OFFICE*TE*5551234567~" in text
