@@ -323,9 +323,10 @@ PREP: list[tuple[str, str, bool]] = [
           SELECT 'history', claim_id, patient_control_number, billing_npi, patient_id, coalesce(frequency_code, '1')
           FROM history_claims
         ), r AS (
+          -- the replacements and voids (few; most batches none): the hash side of the join
           SELECT DISTINCT source, pcn, billing_npi, patient_id FROM c WHERE freq IN ('7', '8') AND pcn IS NOT NULL
         )
-        SELECT DISTINCT c.claim_id FROM r JOIN c ON c.pcn = r.pcn AND c.billing_npi IS NOT DISTINCT FROM r.billing_npi
+        SELECT DISTINCT c.claim_id FROM c JOIN r ON c.pcn = r.pcn AND c.billing_npi IS NOT DISTINCT FROM r.billing_npi
              AND c.patient_id IS NOT DISTINCT FROM r.patient_id
         WHERE c.freq NOT IN ('7', '8') OR (c.freq = '7' AND c.source = 'history' AND r.source = 'batch')
         """,
