@@ -311,9 +311,9 @@ PREP: list[tuple[str, str, bool]] = [
     (
         # original claims (batch or history) a replacement (frequency 7) or void (8) of the same
         # claim supersedes: same CLM01, billing NPI and patient (a replacement keeps the
-        # original's CLM01, X12 RFI 1945), and a history replacement a batch one supersedes. Their lines are no
-        # longer billed: patient_lines leaves them out, so RC204/RC701/RC703 do not count an
-        # original with the claim that replaces it. Small (most batches: no row)
+        # original's CLM01, X12 RFI 1945), and a history replacement a batch one supersedes.
+        # Their lines are no longer billed: patient_lines leaves them out, so RC204/RC701/RC703
+        # do not count an original with the claim that replaces it. Small (most batches: none)
         "superseded_claims",
         """
         WITH c AS (
@@ -331,11 +331,6 @@ PREP: list[tuple[str, str, bool]] = [
         WHERE c.freq NOT IN ('7', '8') OR (c.freq = '7' AND c.source = 'history' AND r.source = 'batch')
         """,
         True,
-    ),
-    (
-        "claims_all",
-        "SELECT claim_id, frequency_code FROM claims UNION ALL SELECT claim_id, frequency_code FROM history_claims",
-        False,
     ),
     (
         "patient_lines",
