@@ -24,7 +24,9 @@ def _rows(kind_prefix):
 
 
 PYX12_837 = [r["file"] for r in _rows("837P 005010X222A1")]
-PYX12_835 = [r["file"] for r in _rows("835 005010X221A1")]
+#: pyx12 refuses an ISA that is not fixed-width (the Nevada Medicaid sample collapses its
+#: spaces; reclaim reads it, tests/x12/test_samples.py): those are not cross-checked with pyx12
+PYX12_835 = [r["file"] for r in _rows("835 005010X221A1") if "ISA not fixed-width" not in r["notes"]]
 OPENX12_837P = [r["file"] for r in _rows("837P 005010X222A2")]
 OPENX12_837I = [r["file"] for r in _rows("837I")]
 
