@@ -148,3 +148,23 @@ def test_a_corrected_excel_workbook_changes_only_the_fixed_cells(tmp_path):
     assert sorted(changed, key=str) == sorted([(None, "JW"), (1, 3)], key=str)  # modifier_1 and units of line 2
     again = read_xlsx(out)["lines"].to_pylist()[1]
     assert again["modifier_1"] == "JW" and again["units"] == 3
+
+
+def test_a_convert_folder_written_before_the_source_columns_still_loads(tmp_path):
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from reclaim.claims.io import convert, load_into
+
+    _, written = convert([EXAMPLES / "recover-acme.837"], tmp_path / "new")
+    old = tmp_path / "old"
+    old.mkdir()
+    for p in written:
+        t = pq.read_table(p)
+        pq.write_table(t.drop_columns([c for c in t.column_names if c.startswith("x12_") or c == "source_position"]),
+                       old / p.name)
+    for views in (False, True):
+        con = duckdb.connect()
+        assert load_into(con, [old], "claims", parquet_views=views)["claims"] == 3
+        assert con.execute("select count(*), count(x12_clm_offset) from claims").fetchone() == (3, 0)
+        assert con.execute("select count(*) from read_issues").fetchone() == (0,)
