@@ -11,6 +11,12 @@ after 2024, NDC billed under another code, missing JZ, duplicated line).
 
     python bench/check.py --lines 1000000 --spark-lines 200000
     python bench/check.py --lines 10000000 --spark-lines 0 --out /tmp/reclaim-bench   # reused next time
+    python bench/check.py --lines 1000000 --spark-lines 0 --baseline main   # before/after ratio
+
+``--baseline REF`` also times the code of git revision REF (exported with ``git archive`` into a
+temporary folder and run in a child process) on the same Parquet files, alternating with this
+code ``--repeat`` times, and prints the after/before ratio: a baseline measured in the same run,
+on the same load.
 
 Generation runs in DuckDB SQL (columnar), so writing 10M lines takes seconds.
 """
@@ -132,6 +138,46 @@ def run(folder: Path, store_path: Path, engine: str):
     return findings, elapsed, cpu
 
 
+_CHILD = """
+import datetime as dt, json, sys, time
+from pathlib import Path
+from reclaim.edits import check_files
+from reclaim.policy import load_policies
+folder, store, policy = sys.argv[1:4]
+policies = load_policies(["medicare", "medicaid", policy])
+start, cpu = time.perf_counter(), time.process_time()
+found = check_files([Path(folder)], store=store, policies=policies, date_of_check=dt.date(2025, 12, 31))
+print(json.dumps({"secs": time.perf_counter() - start, "cpu": time.process_time() - cpu, "lines": found.lines,
+                  "findings": len(found)}))
+"""
+
+
+def run_revision(src: Path, folder: Path, store_path: Path) -> dict:
+    """The same timed check_files as :func:`run`, by the code in ``src`` (a child process)."""
+    import subprocess
+    import sys
+
+    policy = str(Path(__file__).resolve().parents[1] / "examples/policies/commercial-example.yaml")
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(folder), str(store_path), policy],
+                         env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def export_revision(ref: str, into: Path) -> Path:
+    """``git archive REF src`` unpacked under ``into``; returns its ``src`` folder."""
+    import subprocess
+    import tarfile
+
+    repo = Path(__file__).resolve().parents[1]
+    tar = into / "src.tar"
+    with open(tar, "wb") as f:
+        subprocess.run(["git", "-C", str(repo), "archive", ref, "src"], stdout=f, check=True)
+    with tarfile.open(tar) as t:
+        t.extractall(into, filter="data")
+    return into / "src"
+
+
 def _stages(findings) -> str:
     top = sorted(findings.timings.items(), key=lambda kv: -kv[1])[:6]
     return ", ".join(f"{k} {v:.2f}" for k, v in top)
@@ -149,6 +195,9 @@ def main() -> None:
                         "else one built from ../shared/refdata, as the other benchmarks do)")
     parser.add_argument("--out", type=Path, help="folder for the Parquet files, reused when it holds the same number of lines "
                         "(default: a temporary folder)")
+    parser.add_argument("--baseline", metavar="REF", help="also time git revision REF (e.g. main) on the same files "
+                        "and print the after/before ratio")
+    parser.add_argument("--repeat", type=int, default=1, help="with --baseline: runs of each, alternating")
     args = parser.parse_args()
 
     import contextlib
@@ -174,6 +223,8 @@ def _bench(args, store_path: Path) -> None:
     print(f"duckdb: {n:,} lines, {len(findings):,} findings, {secs:.2f}s end to end from Parquet: {n / secs:,.0f} lines/s "
           f"({cpu:.1f} CPU-s: {n / cpu:,.0f} lines per CPU-second; {_load()})")
     print(f"  slowest stages (s): {_stages(findings)}")
+    if args.baseline:
+        _before_after(args, out / f"lines-{args.lines}", store_path)
     if args.spark_lines:
         folder = out / f"lines-{args.spark_lines}"
         prepare(store_path, folder, args.spark_lines)
@@ -187,6 +238,26 @@ def _bench(args, store_path: Path) -> None:
         same = sorted(map(str, on_spark.table.to_pylist())) == sorted(map(str, on_duck.table.to_pylist()))
         print(f"ratio duckdb/spark at {n2:,} lines: {(n2 / secs3) / (n2 / secs2):.1f}x"
               + ("  (findings identical)" if same else "  (FINDINGS DIFFER)"))
+
+
+def _before_after(args, folder: Path, store_path: Path) -> None:
+    """This code and revision ``args.baseline`` on the same files, alternating: after/before."""
+    import statistics
+
+    with tempfile.TemporaryDirectory(prefix="reclaim-baseline-") as tmp:
+        src = export_revision(args.baseline, Path(tmp))
+        here = Path(__file__).resolve().parents[1] / "src"
+        times: dict[str, list[dict]] = {"before": [], "after": []}
+        for _ in range(max(1, args.repeat)):
+            times["before"].append(run_revision(src, folder, store_path))
+            times["after"].append(run_revision(here, folder, store_path))
+    for label, runs in times.items():
+        best = min(r["secs"] for r in runs)
+        print(f"{label} ({args.baseline if label == 'before' else 'this code'}): {runs[0]['lines']:,} lines, "
+              f"{runs[0]['findings']:,} findings, best {best:.2f}s = {runs[0]['lines'] / best:,.0f} lines/s, "
+              f"CPU-s {statistics.median(r['cpu'] for r in runs):.1f} (median of {len(runs)}; {_load()})")
+    before, after = (min(r["secs"] for r in times[k]) for k in ("before", "after"))
+    print(f"ratio after/before (lines/s): {before / after:.2f}x")
 
 
 if __name__ == "__main__":

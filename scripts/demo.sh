@@ -26,6 +26,18 @@ $R recover examples/remits/recover-medicare.835 examples/remits/recover-acme.835
   --terms examples/remits/acme-terms.yaml --as-of 2025-12-15 -o out/recover
 echo "worklist, summary, corrected claims and letters written to out/recover/"
 
+# The mirror has no X12 claim status code lists: the demo loads the test fixture (the texts of
+# the codes it uses); for real use import the lists published at x12.org.
+step "reclaim recover: acknowledgments (999, 277CA) of the claims checked above"
+$R data import tests/fixtures/refdata/x12_claim_status
+rm -rf out/acks
+$R recover examples/acks/check-medicare.999 examples/acks/check-medicare.277ca \
+  --claims examples/claims/check-medicare.837 --policy medicare --as-of 2025-12-15 -o out/acks --no-save
+.venv/bin/python -c 'import csv; [print(r["patient_control_number"] + ": " + r["explanation"] + "\n  root cause: "
+  + r["root_cause"] + "\n  deadline: " + r["deadline"] + " (" + r["deadline_rule"] + ")")
+  for r in csv.DictReader(open("out/acks/worklist.csv")) if r["kind"] == "rejection"]'
+echo "the rejected claim is in out/acks/worklist.csv; every claim's acknowledgment state in out/acks/claim-status.csv"
+
 step "reclaim code J0897: the billing guide"
 $R code J0897 --date 2025-12-15
 $R ndc 55513-0710-01 --date 2025-12-15

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 export RECLAIM_SHARED=${RECLAIM_SHARED:-$(cd "${SHARED:-../shared}" && pwd)}
 # Debian chromium for the browser tests (Playwright cannot download its own browser here)
 bash scripts/install-browser.sh
+# poppler-utils for the letter tests (every letter rendered to PNG pages and text)
+bash scripts/install-poppler.sh
 # shellcheck source=/dev/null
 source scripts/test-services.sh
 .venv/bin/python -m pytest -n 2 "$@"

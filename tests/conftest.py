@@ -46,7 +46,7 @@ def ref_store(refdata_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     from reclaim.refdata.store import import_dir
 
     settings = Settings(home=str(tmp_path_factory.mktemp("reclaim-home")))
-    import_dir(refdata_dir, settings.store_path)
+    import_dir(refdata_dir, settings.store_path, bundled_icd10=True)  # as `reclaim data import` does
     return settings
 
 

@@ -63,6 +63,14 @@ class Settings:
     #: ISA15 of the 837s reclaim writes: "P" production, "T" test (for a clearinghouse's test lane);
     #: empty = the ISA15 of the 837 the claims came from (P for claims read from CSV, Excel, FHIR)
     x12_usage: str = ""
+    #: the billing provider's state (two letters, e.g. TX): chooses the Medicare contractor (MAC)
+    #: whose Medicare Coverage Database articles decide diagnosis coverage (RC604)
+    billing_state: str = ""
+    #: who signs recovery letters and whom the payer calls back (the letters' signature block)
+    letter_contact_name: str = ""
+    letter_contact_title: str = ""
+    letter_contact_phone: str = ""
+    letter_contact_email: str = ""
 
     @property
     def home_path(self) -> Path:

@@ -3,7 +3,7 @@ NDCs and prices from the CMS crosswalk and ASP files, one line in eight with an 
 error) give exactly the findings the engine gave before it was optimised.
 
 ``bench_sample_findings.json`` holds the count per edit and a sha256 over every finding row
-(sorted), recorded with the engine at commit 4b2bcf5. If an edit's meaning changes on purpose,
+(sorted), recorded with the engine at commit 4b2bcf5 (re-recorded for issue #12: the new `denials` column and fix texts; see the JSON). If an edit's meaning changes on purpose,
 record it again and say why in the commit; if only the SQL got faster, it must not move.
 Both ways into the engine are checked: files streamed (``check_files`` over the Parquet tables
 ``reclaim convert`` writes) and Arrow tables in memory (``check``)."""

@@ -33,11 +33,23 @@ def test_every_edit_is_documented_and_sourced():
 def test_doc_block_must_have_five_parts():
     with pytest.raises(ValueError, match="lacks section"):
         edit(code="RC999", name="x", severity="error", category="code", message="m", sql="SELECT 1",
-             doc="## What it checks\nx\n## Why it matters\ny")
+             doc="## What it checks\nx\n## Why it matters\ny", denials=("CARC 16",))
+
+
+def test_edit_must_name_the_denial_it_prevents():
+    with pytest.raises(ValueError, match="CARC/RARC"):
+        edit(code="RC998", name="x", severity="error", category="code", message="m", sql="SELECT 1", doc="")
+
+
+def test_every_edit_has_a_fix_for_people():
+    """A finding with no mechanical fix still says what a person checks (issue #12 defect 10)."""
+    for code, e in catalog().items():
+        assert e.manual_fix.startswith("no mechanical fix: ") and len(e.manual_fix) > len("no mechanical fix: ") + 10, code
+        assert "--fix" not in e.manual_fix, code
 
 
 def test_selectors():
-    assert [e.code for e in resolve(["RC3"], ["RC305"])] == ["RC301", "RC302", "RC303", "RC304"]
+    assert [e.code for e in resolve(["RC3"], ["RC305"])] == ["RC301", "RC302", "RC303", "RC304", "RC306", "RC307", "RC308"]
     assert {e.category for e in resolve(["ndc"])} == {"ndc"}
     assert "RC801" not in [e.code for e in resolve(None, ["payment"])]
     with pytest.raises(ReclaimError, match="no edit matches"):

@@ -72,16 +72,18 @@ def test_j0897(store, asp_raw, crosswalk_raw) -> None:
     assert mods["JW"].descriptor == "Drug amount discarded/not administered to any patient"
     assert mods["JG"].termination_date == dt.date(2024, 12, 31) and "invalid" in mods["JG"].status
     assert "valid" in mods["TB"].status and mods["TB"].termination_date is None
-    assert all("domain-facts §" in m.cite for m in g.modifiers)
-    # no MUE or coverage files in the mirror: said in words
-    assert g.mue == [] and "no MUE table loaded" in g.mue_note
+    assert all(m.cite_ids and m.cite and "domain-facts" not in m.cite for m in g.modifiers)
+    # the MUE tables held are 2026-Q2's: none in force on this date, said in words (never Q2's value)
+    assert g.mue == [] and g.mue_note == (
+        "no MUE table in force on 2025-11-15: the newest held is CMS NCCI MUE 2026-Q2 (2026-04-01 to 2026-06-30) "
+        "— pull the quarter of the date (reclaim data pull --dataset mue)")
     assert g.diagnoses == [] and "no coverage data loaded" in g.diagnoses_note
     # denials: official CARC/RARC text from the store, each row cited
     denials = {(d.carc, d.rarc): d for d in g.denials}
     assert denials[("16", "M119")].carc_text.startswith("Claim/service lacks information")
     assert "National Drug Code" in denials[("16", "M119")].rarc_text
     assert denials[("151", "N362")].rarc_text.startswith("The number of Days or Units of Service exceeds")
-    assert all(d.carc_text and "domain-facts §" in d.cite for d in g.denials)
+    assert all(d.carc_text and "domain-facts" not in d.cite and "UNVERIFIED" not in d.cite for d in g.denials)
     assert ("189", "N657") not in denials  # NOC rows only for NOC codes
     assert {s.dataset for s in g.sources} >= {"hcpcs", "asp_pricing", "ndc_crosswalk", "carc", "rarc"}
     assert g.warnings == []
@@ -223,7 +225,7 @@ def test_text_format(store) -> None:
     render_text(build_guide(store, "J0897", DOS), Console(file=out, width=120, color_system=None))
     text = out.getvalue()
     for fact in ("Injection, denosumab, 1 mg", "$29.380", "$1,762.80", "Q5136", "JG", "terminated 2024-12-31",
-                 "no MUE table loaded", "source: CMS HCPCS 2025-10"):
+                 "no MUE table in force on 2025-11-15", "source: CMS HCPCS 2025-10"):
         assert fact in text
 
 
@@ -257,12 +259,41 @@ def test_guide_import_does_not_load_pyarrow() -> None:
 
 def test_date_before_every_loaded_quarter(store) -> None:
     g = build_guide(store, "J0897", dt.date(2025, 6, 1))
-    assert g.payment is None and "no ASP quarter loaded that is in force on 2025-06-01" in g.payment_note
+    assert g.payment is None and g.payment_note.startswith(
+        "no ASP payment limit in force on 2025-06-01: the newest held is CMS ASP pricing 2025-Q4 (2025-10-01 to 2025-12-31)")
     assert g.ndcs == [] and "no ASP NDC-HCPCS crosswalk quarter loaded" in g.ndc_note
     assert any("before the earliest HCPCS release" in w for w in g.warnings)
 
 
-def test_date_after_the_newest_quarter_warns(store) -> None:
+def test_date_after_the_newest_quarter_says_so_in_place(store) -> None:
+    """2026-03-02: after every quarter held. No price (never another quarter's), HCPCS and the
+    crosswalk shown with the release they come from and a note that it is older than the date."""
     g = build_guide(store, "J0897", dt.date(2026, 3, 2))
-    assert g.payment is not None and not g.payment.covers_date_of_service
-    assert any("ended before the date of service 2026-03-02" in w for w in g.warnings)
+    assert g.payment is None and g.payment_note.startswith("no ASP payment limit in force on 2026-03-02")
+    assert ("HCPCS 2025-10 is the newest held; valid on 2026-03-02 per that release — pull the current quarter "
+            "(reclaim data pull --dataset hcpcs)") in g.warnings
+    assert "its quarter ended 2025-12-31, before 2026-03-02" in g.status.source
+    assert "its quarter ended 2025-12-31, before 2026-03-02" in g.ndc_source and g.ndcs
+    assert any(w.startswith("CMS ASP NDC-HCPCS crosswalk 2025-Q4 is the newest held") for w in g.warnings)
+    assert g.mue == [] and g.mue_note.startswith("no MUE table in force on 2026-03-02")
+
+
+def test_mue_of_the_quarter_in_force(store) -> None:
+    """The real 2026-Q2 tables (practitioner, outpatient hospital, DME) on dates of that quarter."""
+    g = build_guide(store, "J0897", dt.date(2026, 4, 1))
+    mue = {m.setting: m for m in g.mue}
+    assert (mue["practitioner"].mue_value, mue["practitioner"].mai) == (120, 3)
+    assert mue["outpatient_hospital"].mue_value == 120 and mue["dme"].mue_value == 0
+    assert mue["practitioner"].source == "CMS NCCI MUE 2026-Q2" and g.mue_note is None
+    assert {m.setting: m.mue_value for m in build_guide(store, "J1745", dt.date(2026, 5, 15)).mue}["practitioner"] == 150
+    assert {m.setting: m.mue_value for m in build_guide(store, "J9271", dt.date(2026, 6, 30)).mue}["practitioner"] == 400
+    after = build_guide(store, "J0897", dt.date(2026, 7, 1))
+    assert after.mue == [] and after.mue_note.startswith("no MUE table in force on 2026-07-01")
+
+
+def test_ndc_lookup_after_the_newest_quarter(store) -> None:
+    info = lookup_ndc(store, "55513-0710-01", dt.date(2026, 3, 2))
+    assert info.rows[0]["billing_units_per_item"] == 60 and info.rows[0]["payment_limit"] is None
+    assert any(w.startswith("CMS ASP NDC-HCPCS crosswalk 2025-Q4 is the newest held (2025-10-01 to 2025-12-31)")
+               for w in info.warnings)
+    assert any(w.startswith("no ASP payment limit in force on 2026-03-02") for w in info.warnings)

@@ -20,7 +20,9 @@ COMMERCIAL = REPO / "examples" / "policies" / "commercial-example.yaml"
 def test_shipped_policies_validate():
     medicare, medicaid = builtin_policies()
     assert medicare.jw_jz.required_from == dt.date(2023, 7, 1)
-    assert medicaid.ndc.required == "always"
+    assert medicaid.ndc.required == "always" and medicaid.timely_filing_months == 12
+    neutral = load_policy("commercial")
+    assert neutral.timely_filing_days is None and neutral.not_checked
     commercial = load_policy(COMMERCIAL)
     assert commercial.frequency[0].ndcs == ["55513071001", "55513071021"]
     tables = policy_tables([medicare, medicaid, commercial], list(catalog()))
@@ -66,12 +68,33 @@ def test_policy_chosen_per_claim_and_overrides_severity(store):
     policies = load_policies(["medicare", "medicaid", str(COMMERCIAL)])
     found = check(batch, store=store, policies=policies, select=["RC801"]).table.to_pylist()
     got = {(r["claim_id"], r["policy_id"], r["severity"]) for r in found}
+    # ZZ matches no policy given: the payer-neutral default, which does not compare charges with
+    # Medicare's ASP limit (RC801 is off under it)
     assert got == {
         ("policy:1", "medicare", "warning"),
         ("policy:2", "medicaid", "warning"),
         ("policy:3", "acme-commercial", "info"),
-        ("policy:4", "medicare", "warning"),  # no match: the first policy given
     }
+
+
+def test_default_policy_follows_the_filing_indicator(store):
+    """No policy given matches: Medicare (MA/MB) and Medicaid (MC) claims get the built-in
+    policy of their program, any other (CI, HM, BL, none) the payer-neutral default, which says
+    what it does not check; a given catch-all (a policy naming no payer) comes before defaults."""
+    lines = [{"procedure_code": "J0897", "modifiers": ["JZ"], "units": 60, "charge": 1500}]
+    batch = build_batch([
+        {"claim_filing_indicator": fi, "payer_id": f"P{fi}", "service_date": dt.date(2025, 11, 3), "lines": lines}
+        for fi in ("MB", "MA", "MC", "CI", "HM", "BL", None)
+    ], "defaults")
+    found = check(batch, store=store, policies=[str(COMMERCIAL)], select=["RC704"], date_of_check=dt.date(2025, 12, 15))
+    applied = {r["policy_id"]: r for r in found.summary()["policies_applied"]}
+    assert {k: v["claims"] for k, v in applied.items()} == {"medicare": 2, "medicaid": 1, "commercial": 2, "acme-commercial": 2}  # acme: CI, BL
+    assert applied["commercial"]["is_default"] and not applied["acme-commercial"]["is_default"]
+    assert "timely filing limit" in applied["commercial"]["not_checked"]
+    catch_all = load_policy(COMMERCIAL).model_copy(update={"id": "mine", "applies_to": load_policy(COMMERCIAL).applies_to.model_copy(
+        update={"payer_ids": [], "claim_filing_indicators": []})})
+    found = check(batch, store=store, policies=[catch_all], select=["RC704"], date_of_check=dt.date(2025, 12, 15))
+    assert {r["policy_id"]: r["claims"] for r in found.summary()["policies_applied"]} == {"mine": 7}
 
 
 def test_duplicate_policy_ids_rejected():

@@ -84,7 +84,7 @@ def test_the_payer_changes_reuse_the_runs_match(result, remits, claims, store):
 def test_root_causes_from_the_worklist_patients_claims_equal_the_whole_batchs(result, claims, store):
     """The edit catalog runs on the claims of the worklist's patients only; on those claims it
     finds what it finds when run on every submitted claim (patient-scoped edits see the same lines)."""
-    whole = check(claims, store=store, policies=POLICIES).table
+    whole = check(claims, store=store, policies=POLICIES, date_of_check=AS_OF).table  # recover checks at --as-of
     wanted = result.claims["claims"]["claim_id"]
     assert 0 < len(wanted) <= claims["claims"].num_rows
     whole = whole.filter(pc.is_in(whole["claim_id"], value_set=wanted))
@@ -109,7 +109,7 @@ def test_results_carry_the_models_ids_not_the_engines_keys(result, remits):
     items = result.items.to_pylist()
     plb = [i for i in items if i["remit_claim_id"] not in ids]
     assert [i["remit_claim_id"] for i in plb] == ["PLB:1234567893:2025-12-31:WO:2525289000001"]
-    assert plb[0]["natural_key"].endswith("|recoupment|PLB:1234567893:2025-12-31:WO:2525289000001:150.00")
+    assert plb[0]["natural_key"].endswith("|recoupment|PLB:1234567893:2025-12-31:WO:2525289000001")
     assert all(i["remit_claim_id"] in ids for i in items if i not in plb)
 
 
@@ -126,7 +126,7 @@ def test_cli_recovers_a_folder_with_bad_files_and_reports_them(ref_store, tmp_pa
     args = ["--home", str(home), "recover", str(folder), "--claims", str(CLAIMS[0]), "--claims", str(CLAIMS[1]),
             "--terms", str(TERMS), "--no-save", "--no-letters", "--as-of", AS_OF.isoformat(), "-o", str(out)]
     res = CliRunner().invoke(cli, args, catch_exceptions=False)
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 2, res.output  # the others are recovered, but two inputs could not be read (#19.2)
     assert "14 remittance claims, 13 matched to submitted claims, 1 unmatched" in res.output
     assert "2 read issues (see read-issues.csv)" in res.output
     with open(out / "read-issues.csv", newline="") as fh:

@@ -85,3 +85,27 @@ def test_official_texts_come_from_the_store(store):
     assert texts["253"].startswith("Sequestration")
     assert "M119" in rarc["code"].to_pylist()
     assert release
+
+
+def test_every_carc_in_the_shared_835s_and_the_examples_has_a_specific_mapping(x12_samples):
+    """Every group-CARC a real sample or an example remittance carries is classified by a row of
+    its own (never the unmapped fallback), so each of those dollars has a known place and reason."""
+    from pathlib import Path
+
+    from reclaim.claims.io import read_remits
+
+    repo = Path(__file__).resolve().parents[2]
+    paths = [p for p in x12_samples.iterdir() if p.is_file() and b"ST*835" in p.read_bytes()[:4000]]
+    remits = read_remits(paths + [repo / "examples" / "remits", repo / "examples" / "history" / "remits"])
+    seen = {(a["group_code"], a["reason_code"]) for a in remits["adjustments"].to_pylist()}
+    assert len(seen) >= 25
+    rows = taxonomy.load().to_pylist()
+    unmapped = sorted(f"{g}-{c}" for g, c in seen
+                      if not any(r["carc"] == c and r["group_code"] in (g, "*") and r["category"] != "unmapped"
+                                 for r in rows)
+                      and not (g == "PR" and any(r["carc"] == "*" and r["group_code"] == "PR" for r in rows)))
+    assert unmapped == []
+    # the 835 samples' own codes, checked by hand against their CARC texts (see the rationale column)
+    category = {r["carc"]: r["category"] for r in rows if r["group_code"] in ("*", "CO") and r["rarc"] == "*"}
+    assert (category["24"], category["42"], category["A2"], category["A7"]) == ("contractual",) * 4
+    assert (category["147"], category["176"], category["251"], category["26"]) == ("denial",) * 4

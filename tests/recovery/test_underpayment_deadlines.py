@@ -103,7 +103,7 @@ def test_ranking_is_dollars_times_odds(result):
     assert top["priority"] == float(top["amount"]) * top["odds"]
 
 
-def test_root_cause_names_the_edit_by_category(result):
+def test_root_cause_names_the_edit_that_prevents_the_carc(result):
     findings = result.findings
     category = dict(zip(findings["code"].to_pylist(), findings["category"].to_pylist()))
     co4 = by_claim(result, "RC1002", "denial")[0]
@@ -113,12 +113,14 @@ def test_root_cause_names_the_edit_by_category(result):
     noc = by_claim(result, "RC2003", "denial")[0]
     assert category[noc["root_cause_edit"]] in ("noc", "code")
     medical = by_claim(result, "RC1005", "denial")[0]
-    assert medical["root_cause_edit"] is None and medical["root_cause"].startswith("none of the edits")
+    assert medical["root_cause_edit"] is None and medical["root_cause"] == "no edit covers CO-50 yet"
 
 
 def test_reversal_recoupment_plb_and_write_off(result):
-    recoup = by_claim(result, "RC1007", "recoupment")[0]
-    assert recoup["amount"] == Decimal("1425.09") - Decimal("712.55")
+    # RC1007 was reversed (1425.09) and re-paid 712.55 with a CO-151 units cut: the dispute is the
+    # partial denial of the re-adjudication, not a second (recoupment) item for the same dollars
+    assert by_claim(result, "RC1007", "recoupment") == []
+    assert [i["reason"] for i in by_claim(result, "RC1007", "partial_denial")] == ["CO-151"]
     plb = [i for i in result.items.to_pylist() if i["reason"] == "PLB-WO"]
     assert len(plb) == 1 and plb[0]["amount"] == Decimal("150.00")
     # CO-29 (timely filing) has no recovery path: a write-off, not a worklist item

@@ -32,11 +32,18 @@ def test_status_of_the_shared_store(ref_store, capsys):
     assert code == 0
     payload = json.loads(out)
     rows = {r["dataset"]: r for r in payload["releases"]}
-    assert rows["hcpcs"]["rows"] == 8846 and rows["hcpcs"]["sha256"] == "6fcd04186caa"
-    assert rows["mue"]["release"] == "not loaded"
+    assert rows["hcpcs"]["rows"] == 8846 and rows["hcpcs"]["sha256"].startswith("6fcd04186caa") and len(rows["hcpcs"]["sha256"]) == 64
+    assert rows["coverage"]["release"] == "not loaded"
     assert payload["unparsed_drug_units"]
+    today = {r["dataset"]: r for r in payload["in_force_today"]}
+    assert today["mue_practitioner"]["newest_release"] == "2026-Q2"
+    assert today["icd10"]["newest_release"] == "FY2026-04"
+    for r in today.values():  # whether it covers today follows from the dates, whatever today is
+        if r["covers_today"] is not None:
+            assert r["covers_today"] == (r["effective_from"] <= r["today"] <= r["effective_to"])
     code, out, _ = run(capsys, "--home", ref_store.home, "data", "status")
     assert "HCPC2025_OCT_ANWEB.xlsx" in out and "not loaded" in out and "[handwritten]" in out
+    assert "newest release held per dataset, today" in out and "CMS NCCI MUE practitioner" in out
     assert "drug descriptors with no parsable billing unit" in out
 
 

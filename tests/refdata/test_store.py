@@ -25,8 +25,12 @@ def ref(ref_store):
 
 def test_every_official_file_loaded(ref):
     rows = {r["dataset"]: r for r in ref.releases()}
-    assert {d: rows[d]["rows"] for d in ("hcpcs", "asp_pricing", "ndc_crosswalk", "icd10", "carc", "rarc")} == {
-        "hcpcs": 8846, "asp_pricing": 1012, "ndc_crosswalk": 8245, "icd10": 73427, "carc": 407, "rarc": 1113}
+    datasets = ("hcpcs", "asp_pricing", "ndc_crosswalk", "icd10", "icd10_cms", "carc", "rarc", "mue_practitioner",
+                "mue_outpatient_hospital", "mue_dme")
+    assert {d: rows[d]["rows"] for d in datasets} == {
+        "hcpcs": 8846, "asp_pricing": 1012, "ndc_crosswalk": 8245, "icd10": 98186, "icd10_cms": 73427, "carc": 407,
+        "rarc": 1113, "mue_practitioner": 15095, "mue_outpatient_hospital": 15045, "mue_dme": 3083}
+    assert rows["icd10"]["source"].startswith("PyPI package simple-icd-10-cm 1.5.0")
     assert rows["hcpcs"]["sha256"] == "6fcd04186caa69af047915d16426a05ba20e49c3eba2367f472a94b534f9be52"
     assert rows["hcpcs"]["release_label"].startswith("2025-Q4 (October 2025 quarterly update")
     assert rows["group_codes"]["provenance"] == "handwritten"
@@ -67,7 +71,8 @@ def test_asp_and_crosswalk(ref):
     assert ref.asp("J1327", on="2025-11-03") is None
     assert ref.asp("J1745", on="2025-11-03")["payment_limit"] == Decimal("31.09")
     assert ref.asp("J0897", on="2025-09-30") is None  # no quarter loaded for that date
-    assert ref.asp("J0897", on="2026-02-01")["covers_dos"] is False  # newest quarter ended before
+    assert ref.asp("J0897", on="2026-02-01") is None  # the newest quarter ended before: no price in force
+    assert ref.newest("asp_pricing")["effective_to"] == dt.date(2025, 12, 31)
     [prolia] = ref.crosswalk_by_ndc("55513-710-01", on="2025-11-03")  # 10-digit 5-3-2 form
     assert (prolia["hcpcs"], prolia["billing_units"]) == ("J0897", Decimal(60))
     ndcs = {r["ndc_hyphenated"] for r in ref.crosswalk_by_hcpcs("J0897", on="2025-11-03")}
@@ -76,6 +81,7 @@ def test_asp_and_crosswalk(ref):
 
 def test_code_lists(ref):
     assert ref.icd10("M81.0", on="2025-03-01")["billable"] is True
+    assert ref.icd10("M81.0", on="2025-03-01")["source_format"] == "cms_valid_list"
     assert ref.icd10("M81.0", on="2024-09-30") is None
     assert ref.carc("45")["stop_date"] is None
     assert ref.rarc("N362")["description"].startswith("The number of Days or Units of Service")
@@ -84,9 +90,11 @@ def test_code_lists(ref):
 
 
 def test_absent_datasets_say_so(ref):
-    assert ref.mue("J0897", "practitioner", on="2025-11-03") is None and not ref.loaded("mue")
+    # the MUE tables held are 2026-Q2's: a 2025 date has no MUE in force (never another quarter's)
+    assert ref.mue("J0897", "practitioner", on="2025-11-03") is None and ref.loaded("mue")
+    assert ref.in_force("mue", "2025-11-03") is None
     status = {r["dataset"]: r for r in ref.status()}
-    assert status["mue"]["release"] == "not loaded"
+    assert status["coverage"]["release"] == "not loaded"
     assert status["coverage"]["notes"] == "no coverage data loaded"
     assert len(ref.unparsed_units()) > 0
     assert all(u["code"] for u in ref.unparsed_units())

@@ -133,3 +133,22 @@ def test_a_version_1_database_gets_the_worklist_indexes(db_url):
     names = {ix["name"] for ix in inspect(engine).get_indexes("worklist_items")}
     assert {"ix_worklist_priority", "ix_worklist_amount", "ix_worklist_deadline", "ix_worklist_status"} <= names
     assert "web_ix_worklist_priority" not in names
+
+
+def test_an_id_used_by_another_item_is_refused_not_merged(tmp_path):
+    """Two different items never share an id: the store refuses the batch instead of keeping one."""
+    import pyarrow as pa
+    import pytest as _pytest
+
+    from reclaim.store import WorklistError, WorklistStore
+
+    wl = WorklistStore(f"sqlite:///{tmp_path / 'wl.sqlite'}")
+    row = {"item_id": "abc123abc123", "natural_key": "A|T1|P1|I1|4|1|1|denial|CO-16", "kind": "denial",
+           "amount": 10, "priority": 1.0}
+    assert wl.upsert_items(pa.Table.from_pylist([row])) == {"inserted": 1, "unchanged": 0}
+    with _pytest.raises(WorklistError, match="already used by another item"):
+        wl.upsert_items(pa.Table.from_pylist([{**row, "natural_key": "A|T1|P1|I1|4|2|1|denial|CO-16"}]))
+    with _pytest.raises(WorklistError, match="share the id"):
+        wl.upsert_items(pa.Table.from_pylist([{**row, "item_id": "f" * 12, "natural_key": "x"},
+                                              {**row, "item_id": "f" * 12, "natural_key": "y"}]))
+    assert len(wl.list()) == 1

@@ -42,7 +42,12 @@ def db_url(request, tmp_path: Path):
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    yield url
+    from reclaim.web import audit
+
+    audit.flush()
+    engine_for(url).dispose()  # close its pooled connections: a server has only so many
     engine_for.cache_clear()
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -92,9 +92,12 @@ def test_remittance_builds_the_worklist_once(loaded, ref_store):
     store.con.close()
     assert listed["total"] == direct.items.num_rows == loaded["remit"]["summary"]["recovery"]["items"] > 0
     assert Decimal(listed["amount"]) == sum(Decimal(str(a)) for a in direct.items.column("amount").to_pylist())
-    # the same 835 again: nothing added, the dashboard counts the file once
+    # the same 835 again: refused as a duplicate naming the first upload, nothing added
     again = upload(loaded["biller"], "remits", REMITS_835)
-    assert again.json()["summary"]["recovery"]["saved"]["inserted"] == 0
+    assert again.status_code == 409, again.text
+    duplicate = again.json()["detail"]
+    assert duplicate["upload_id"] == loaded["remit"]["id"] and duplicate["url"] == f"/uploads/{loaded['remit']['id']}"
+    assert duplicate["uploaded_by"] == "ben" and "already uploaded on" in duplicate["message"]
     assert manager.get("/api/worklist").json()["total"] == listed["total"]
     dashboard = manager.get("/api/dashboard").json()
     assert dashboard["totals"]["claims"] == direct.remits["remit_claims"].num_rows
@@ -133,7 +136,7 @@ def test_status_assignment_notes_and_roles(loaded):
     assert jump.status_code == 400 and "cannot go from new to recovered" in jump.json()["detail"]
     history = biller.get(f"/api/worklist/{item}").json()["history"]
     assert [h["field"] for h in history] == ["created", "assignee", "status", "note", "status"]
-    assert all(h["actor"] in ("ben", "reclaim recover") for h in history)
+    assert all(h["actor"] == "ben" or h["actor"] == f"upload {loaded['remit']['id']}" for h in history)
     # bulk: managers only
     ids = [r["id"] for r in manager.get("/api/worklist").json()["rows"][:3]]
     assert biller.post("/api/worklist/bulk", json={"item_ids": ids, "assignee": "ben"}).status_code == 403
@@ -156,7 +159,27 @@ def test_exports_csv_and_xlsx(loaded):
 
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet.max_row == total + 1 and sheet.cell(1, 1).value == "id"
-    assert loaded["biller"].get("/api/worklist.csv").status_code == 403
+    # a biller exports their own items, whatever filter they ask for
+    biller = loaded["biller"]
+    mine = [r["id"] for r in manager.get("/api/worklist").json()["rows"][:2]]
+    for item in mine:
+        assert biller.patch(f"/api/worklist/{item}", json={"assignee": "ben"}).status_code == 200
+    own = list(csv.DictReader(io.StringIO(biller.get("/api/worklist.csv", params={"assignee": "maria"}).text)))
+    assert sorted(r["id"] for r in own) == sorted(mine) and {r["assignee"] for r in own} == {"ben"}
+
+
+def test_claim_numbers_with_a_slash_reach_their_page_and_pages_keep_keyset(loaded):
+    biller = loaded["biller"]
+    missing = biller.get("/api/claims/ABC/123")
+    assert missing.status_code == 404 and "no claim or remittance" in missing.json()["detail"]  # the route, not a 404 of no route
+    first = biller.get("/api/worklist", params={"limit": 2, "sort": "amount"}).json()
+    second = biller.get("/api/worklist", params={"limit": 2, "sort": "amount", "after": first["next"]}).json()
+    whole = biller.get("/api/worklist", params={"limit": 4, "sort": "amount"}).json()
+    assert [r["id"] for r in first["rows"] + second["rows"]] == [r["id"] for r in whole["rows"]]
+    claim = whole["rows"][0]["patient_control_number"]
+    found = biller.get("/api/worklist", params={"q": claim.lower()}).json()["rows"]
+    assert found and all(r["patient_control_number"].startswith(claim.upper()[:len(claim)]) or
+                         r["patient_control_number"] == claim for r in found)
 
 
 def test_letters_claim_detail_and_guide(loaded):
@@ -219,3 +242,45 @@ def test_mechanical_fixes_download_a_corrected_file(full_app, tmp_path):
         assert str(line[change["field"]]) == change["after"]
     remits = token_for(full_app, "rita", "biller")
     assert remits.get(f"/api/uploads/{upload(remits, 'remits', REMITS_835).json()['id']}/fixes").status_code == 404
+
+
+def test_work_ownership_is_the_services_rule_for_every_door(loaded):
+    """Billers change their own and unassigned items, take unassigned ones and give back their
+    own; managers change and assign anything; a refused change changes nothing."""
+    app, manager, ben = loaded["app"], loaded["manager"], loaded["biller"]
+    rita = token_for(app, "rita", "biller")
+    first, second = [r["id"] for r in manager.get("/api/worklist").json()["rows"][:2]]
+    assert ben.patch(f"/api/worklist/{first}", json={"assignee": "ben"}).status_code == 200
+    # rita can neither take over nor unassign nor work ben's item
+    for change in ({"assignee": "rita"}, {"assignee": ""}, {"status": "in_progress"}, {"note": "mine now"}):
+        refused = rita.patch(f"/api/worklist/{first}", json=change)
+        assert refused.status_code == 403 and "assigned to ben" in refused.json()["detail"], change
+    assert manager.get(f"/api/worklist/{first}").json()["assignee"] == "ben"
+    # ben gives it back: NULL, so the unassigned filter finds it again
+    assert ben.patch(f"/api/worklist/{first}", json={"assignee": ""}).json()["assignee"] is None
+    unassigned = manager.get("/api/worklist", params={"assignee": "(unassigned)", "limit": 1000}).json()["rows"]
+    assert first in [r["id"] for r in unassigned]
+    # a manager reassigns anyone's item
+    assert ben.patch(f"/api/worklist/{second}", json={"assignee": "ben"}).status_code == 200
+    assert manager.patch(f"/api/worklist/{second}", json={"assignee": "rita"}).json()["assignee"] == "rita"
+    # a bulk change refused for an item changes nothing of it (here: an impossible status jump)
+    done = manager.post("/api/worklist/bulk", json={"item_ids": [first], "assignee": "maria", "status": "recovered"}).json()
+    assert done["changed"] == [] and done["refused"][0]["id"] == first
+    after = manager.get(f"/api/worklist/{first}").json()
+    assert after["assignee"] is None and after["status"] == "new"
+    actions = [r for r in audit.recent(app.state.engine)[1] if r["action"] == "access.refused"]
+    assert actions and '"why": "ownership"' in actions[0]["detail"]
+
+
+def test_upload_results_come_a_page_at_a_time(loaded):
+    biller = loaded["biller"]
+    claims_upload = biller.get("/api/uploads", params={"kind": "claims"}).json()["rows"][0]
+    whole = biller.get(f"/api/uploads/{claims_upload['id']}").json()
+    first = biller.get(f"/api/uploads/{claims_upload['id']}", params={"limit": 4}).json()
+    rest = biller.get(f"/api/uploads/{claims_upload['id']}", params={"limit": 4, "offset": first["page"]["next_offset"]}).json()
+    assert first["page"]["total"] == whole["page"]["total"] == claims_upload["claims"] > 4
+    assert [c["claim_id"] for c in first["claims"] + rest["claims"]] == [c["claim_id"] for c in whole["claims"]][:8]
+    remit = loaded["remit"]
+    items = biller.get(f"/api/uploads/{remit['id']}", params={"limit": 3}).json()
+    assert len(items["items"]) == min(3, remit["summary"]["recovery"]["items"])
+    assert items["page"]["total"] == remit["summary"]["recovery"]["items"]

@@ -108,14 +108,15 @@ def test_api_tokens_are_stored_hashed_and_can_be_revoked(app, engine, make_user)
         assert conn.execute(select(api_tokens.c.token_sha256)).scalar_one() == auth.digest(token)
     assert auth.revoke_tokens(engine, "grace") == 1
     refused = client.get("/api/me")
-    assert refused.status_code == 401 and "unknown, revoked" in refused.json()["detail"]
+    assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
     forged = TestClient(app, headers={"Authorization": "Bearer rct_forged"}).get("/api/me")
     assert forged.status_code == 401
 
 
 def test_every_api_endpoint_refuses_anonymous_requests(app):
     client = TestClient(app)
-    open_paths = {"/api/health", "/api/openapi.json"}
+    open_paths = {"/api/health"}
+    assert client.get("/api/openapi.json").status_code == 401
     checked = 0
     for path, methods in app.openapi()["paths"].items():
         for method in methods:

@@ -24,16 +24,29 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+def _log_config(path: Path) -> dict:
+    """`reclaim serve`'s logging, every handler writing to ``path`` (and the root logger too,
+    so that nothing any library logs escapes the PHI check at the end of this module)."""
+    from reclaim.cli.serve import LOG_CONFIG
+
+    config = {**LOG_CONFIG, "handlers": {"stderr": {"class": "logging.FileHandler", "formatter": "plain",
+                                                     "filename": str(path)}},
+              "root": {"handlers": ["stderr"], "level": "INFO"}}
+    return config
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, ref_store):
-    """A real uvicorn server on 127.0.0.1 (random port) with the reference store and three users."""
+    """A real uvicorn server on 127.0.0.1 (random port) with the reference store and three users,
+    logging as `reclaim serve` does, into a file the last test reads."""
     home = tmp_path_factory.mktemp("web-home")
+    log_path = home / "server.log"
     (home / "refdata.duckdb").symlink_to(ref_store.store_path)
     settings = Settings(home=str(home), max_upload_mb=5)
     app = create_app(settings)
     for name, role in (("maria", "manager"), ("ben", "biller"), ("ada", "admin")):
         auth.add_user(app.state.engine, name, role, PASSWORD)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, access_log=False, log_config=_log_config(log_path))
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -43,7 +56,7 @@ def server(tmp_path_factory, ref_store):
             pytest.fail("uvicorn did not start within 20 s")
         time.sleep(0.05)
     port = srv.servers[0].sockets[0].getsockname()[1]
-    yield {"url": f"http://127.0.0.1:{port}", "app": app}
+    yield {"url": f"http://127.0.0.1:{port}", "app": app, "log": log_path, "home": home}
     srv.should_exit = True
     thread.join(timeout=10)
 
@@ -209,6 +222,10 @@ def test_remittance_worklist_update_letter_and_claim(page, server):
     page.wait_for_selector("#dollars-table")
     explained = [t for t in page.locator("#dollars-table td.explain").all_inner_texts() if t.strip()]
     assert explained  # each CAS adjustment in plain words
+    # submitted vs adjudicated per line, and the claim status in words (CLP02), no internal columns
+    lines = page.inner_text("#lines-table")
+    assert "BILLED CODE" in lines.upper() and "PAID AS" in lines.upper() and "line_method" not in lines
+    assert page.inner_text(".claim-status") in ("denied", "processed as primary", "processed as secondary")
     shot(page, "07b-claim")
     assert page.console_errors == []
 
@@ -233,3 +250,90 @@ def test_admin_adds_a_user(page, server):
     page.goto(server["url"] + "/admin/audit")
     assert "user.create" in page.inner_text("#audit-table")
     shot(page, "10-audit")
+
+
+def test_a_duplicate_upload_links_to_the_first_and_its_uploader_deletes_it(page, server, tmp_path):
+    sign_in(page, server, "ben")
+    page.goto(server["url"] + "/uploads")
+    again = tmp_path / "same-claims-again.837"
+    again.write_bytes((REPO / "examples" / "claims" / "recover-medicare.837").read_bytes())
+    page.set_input_files("input[data-kind=claims]", str(again))
+    page.click("form[data-upload=claims] button[type=submit]")
+    link = page.locator("form[data-upload=claims] .progress-list a.duplicate-link")
+    link.wait_for(timeout=20000)
+    assert "already uploaded on" in page.inner_text("form[data-upload=claims] .progress-list .alert")
+    page.console_errors.clear()  # the refused duplicate answered 409, as it should
+    shot(page, "11-duplicate")
+    link.click()
+    page.wait_for_selector("#findings-table")
+    # ben uploaded the x12_complex sample himself (above): he may delete it
+    page.goto(server["url"] + "/uploads")
+    row = page.locator("#uploads-table tbody tr:has-text('x12-parser__x12_complex.txt')")
+    row.locator("form.delete-upload button").click()
+    page.wait_for_selector(".alert.ok:has-text('deleted the upload')")
+    assert page.locator("#uploads-table tbody tr:has-text('x12-parser__x12_complex.txt')").count() == 0
+    assert page.console_errors == []
+
+
+def test_an_admin_sees_sign_in_waits_and_unlocks(page, server):
+    from reclaim.web import throttle
+
+    for i in range(12):
+        throttle.failed(server["app"].state.engine, "ben", f"203.0.113.{i + 1}")
+    sign_in(page, server, "ada")
+    page.goto(server["url"] + "/admin/users")
+    page.click("button[aria-label='unlock ben']")
+    page.wait_for_selector("#users-table")
+    assert page.locator("button[aria-label='unlock ben']").count() == 0
+    page.fill("#new-token-form input[name=label]", "nightly export")
+    page.click("#new-token-form button[type=submit]")
+    assert page.inner_text("#new-token").startswith("rct_")
+    assert "nightly export" in page.inner_text("#tokens-table")
+    shot(page, "12-users-tokens")
+
+
+UPLOADED = {"claims": [REPO / "examples" / "claims" / "recover-medicare.837"],
+            "remits": [REPO / "examples" / "remits" / "recover-medicare.835"]}
+
+
+def _identifiers(shared) -> dict[str, set[str]]:
+    """Every identifier of the claims and remittances this module uploads, read from the files
+    by the library's readers: claim numbers (CLM01/CLP01), payer claim numbers (ICN), member
+    and patient ids, patient and subscriber names, birth dates, prior authorizations."""
+    from reclaim.claims import io as claims_io
+
+    columns = ("patient_control_number", "payer_claim_control_number", "patient_id", "subscriber_id",
+               "patient_last_name", "patient_first_name", "subscriber_last_name", "subscriber_first_name",
+               "patient_birth_date", "original_claim_number", "prior_auth_number")
+    claims = claims_io.read_claims(UPLOADED["claims"] + [shared / "x12-samples" / "x12-parser__x12_complex.txt"])
+    remits = claims_io.read_remits(UPLOADED["remits"])
+    found: dict[str, set[str]] = {"remitted_claims": {v for v in remits["remit_claims"].column("patient_control_number").to_pylist() if v and len(v) >= 4}}
+    for table in (claims["claims"], remits["remit_claims"]):
+        for column in columns:
+            if column in table.column_names:
+                found.setdefault(column, set()).update(
+                    str(v) for v in table.column(column).to_pylist() if v is not None and len(str(v)) >= 4)
+    return found
+
+
+def test_the_server_log_holds_no_identifier_of_the_uploaded_claims(page, server, shared):
+    """Runs last: after every page above (uploads, results, worklist, items, letters, claim
+    pages, searches), no claim number, ICN, member id, name or birth date is in the server log."""
+    by_column = _identifiers(shared)
+    ids = set().union(*by_column.values())
+    assert len(ids) > 20 and by_column["payer_claim_control_number"] and by_column["patient_id"]
+    # visit the pages whose paths and query strings carry identifiers
+    sign_in(page, server, "maria")
+    claim = sorted(by_column["remitted_claims"])[0]  # a claim whose page exists (with its remittance)
+    page.goto(server["url"] + f"/worklist?q={claim}")
+    page.goto(server["url"] + f"/claims/{claim}")
+    page.goto(server["url"] + f"/api/worklist?q={claim}")
+    from reclaim.web import audit
+
+    audit.flush()
+    for handler in __import__("logging").getLogger().handlers:
+        handler.flush()
+    log = server["log"].read_text()
+    assert "GET /claims/{claim_key:path} 200" in log and "GET /api/worklist 200" in log  # the access log ran
+    leaked = sorted(i for i in ids if i in log)
+    assert leaked == [], f"{len(leaked)} identifiers in the server log"

@@ -106,9 +106,10 @@ def test_hostile_file_names_notes_and_searches_are_stored_and_shown_inertly(full
     auth.add_user(full_app.state.engine, "maria", "manager", PASSWORD)
     browser = Browser(full_app, "maria")
     names = []
-    for text in HOSTILE:
+    for copy, text in enumerate(HOSTILE):
+        # each a different content (trailing line breaks): the same content twice is a duplicate
         response = browser.send("POST", "/api/uploads", data={"kind": "claims"},
-                                files={"file": (f"{text}.837", CLAIMS_837.read_bytes())})
+                                files={"file": (f"{text}.837", CLAIMS_837.read_bytes() + b"\n" * (copy + 1))})
         assert response.status_code == 201, response.text
         names.append(response.json()["file_name"])  # as the server received it (httpx encodes '"')
     remit = browser.send("POST", "/api/uploads", data={"kind": "remits"}, files={"file": (REMITS_835.name, REMITS_835.read_bytes())})
@@ -162,10 +163,11 @@ def test_pages_have_no_inline_script_or_style(app, signed_in):
         assert "style=" not in text, url
 
 
-def test_swagger_pages_are_off_and_openapi_is_served(app):
+def test_swagger_pages_are_off_and_openapi_is_served_to_signed_in_users(app, token_client):
     client = TestClient(app)
     assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
-    spec = client.get("/api/openapi.json").json()
+    assert client.get("/api/openapi.json").status_code == 401
+    spec = token_client("biller").get("/api/openapi.json").json()
     assert "/api/worklist" in spec["paths"] and "/api/uploads" in spec["paths"]
 
 

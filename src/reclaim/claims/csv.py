@@ -110,6 +110,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("facility_npi", "text", "claim", ("service facility npi", "facility npi number")),
     Column("attending_npi", "text", "claim", ("attending provider npi",), doc="837I 2310A"),
     Column("referring_npi", "text", "claim", ("referring provider npi", "referring npi number", "ordering npi")),
+    Column("billing_taxonomy", "text", "claim", ("taxonomy", "billing taxonomy code", "provider taxonomy", "prv03"),
+           doc="NUCC code, e.g. 332B00000X DME supplier (its lines use the DME MUE table)"),
     Column("place_of_service", "pos", "claim", ("pos", "place of service code", "pos code", "clm05-1"),
            doc="2 digits, professional claims"),
     Column("type_of_bill", "tob", "claim", ("tob", "bill type", "type of bill code"),
@@ -859,6 +861,7 @@ def _assemble(identity: dict, rows: pa.Table):
                {col('patient_birth_date', 'DATE')} AS patient_birth_date, {col('patient_sex')} AS patient_sex,
                {col('claim_note')} AS note,
                {col('attending_npi')} AS attending_npi, {col('referring_npi')} AS referring_npi,
+               {col('billing_taxonomy')} AS billing_taxonomy,
                _first_line, {given_total} AS _given_total, _line_total
         FROM k ORDER BY _ordinal
     """).to_arrow_table()

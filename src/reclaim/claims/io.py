@@ -158,7 +158,7 @@ def sniff_format(path: Path | str | bytes) -> str | None:
     if head[:4] == b"PAR1":
         return "parquet"
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
-    if not text:
+    if not text or describe_binary(head):
         return None
     if text[:3] == b"ISA" or text[:6] in (b"ST*837", b"ST*835", b"GS*HC*", b"GS*HP*"):
         return "x12"
@@ -171,6 +171,53 @@ def sniff_format(path: Path | str | bytes) -> str | None:
     if text[:1] == b"[":
         return "fhir"
     return "csv"
+
+
+#: leading bytes of files billers mistake for claim files, and what to call them
+_MAGIC = (
+    (b"%PDF", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.xls/.doc): save it as .xlsx or CSV"),
+    (b"\x1f\x8b", "a gzip-compressed file: decompress it first"),
+    (b"BZh", "a bzip2-compressed file: decompress it first"),
+    (b"\xfd7zXZ", "an xz-compressed file: decompress it first"),
+    (b"7z\xbc\xaf", "a 7-Zip archive: extract it first"),
+    (b"Rar!", "a RAR archive: extract it first"),
+    (b"SQLite format 3", "an SQLite database"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"II*\x00", "a TIFF image (a scanned page?)"),
+    (b"MM\x00*", "a TIFF image (a scanned page?)"),
+    (b"\x7fELF", "a program (ELF executable)"),
+    (b"MZ", "a Windows program"),
+)
+
+
+def describe_binary(head: bytes) -> str | None:
+    """What the first bytes of a file look like when they are not text (``'a PDF document'``,
+    ``'binary data'``), else None. Text in any 8-bit encoding holds no NUL and few control bytes."""
+    for magic, what in _MAGIC:
+        if head.startswith(magic) and (magic != b"MZ" or b"\x00" in head):
+            return what
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 text: save it as UTF-8 (Excel: CSV UTF-8)"
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13) or b == 127)
+    if b"\x00" in head or controls > len(head) // 20:
+        return "binary data, not text"
+    return None
+
+
+def describe_unknown(path: Path) -> str:
+    """What a file :func:`sniff_format` does not recognise looks like, for the read issue."""
+    with Path(path).open("rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if not head:
+        return "the file is empty (0 bytes)"
+    if not head.lstrip(b"\xef\xbb\xbf").strip():
+        return "the file holds only blank space"
+    if head.startswith(b"PK\x03\x04"):
+        return "a ZIP archive that is not an Excel workbook: extract it first"
+    return f"it looks like {describe_binary(head) or 'text of no known layout'}"
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -208,8 +255,8 @@ def _read_file(path: Path) -> tuple[ClaimBatch | None, RemitBatch | None, pa.Tab
     if fmt is None:
         return None, None, _unreadable(
             path,
-            "empty or not a claim file: expected X12 (ISA...), CSV text, an .xlsx workbook, "
-            "or FHIR JSON / NDJSON",
+            f"not an X12, CSV or FHIR file: {describe_unknown(path)}; expected X12 (ISA...), CSV text, "
+            "an .xlsx workbook, or FHIR JSON / NDJSON",
             "IO-UNKNOWN-FORMAT",
         )
     if fmt == "parquet":
@@ -220,6 +267,10 @@ def _read_file(path: Path) -> tuple[ClaimBatch | None, RemitBatch | None, pa.Tab
         from . import x12
 
         kind = x12.sniff(path)
+        if kind is None and x12.sniff_ack(path):
+            return None, None, _unreadable(
+                path, f"a {x12.sniff_ack(path)} acknowledgment or claim status file, not claims or remittances: "
+                "`reclaim recover` reads it beside the 835s, `reclaim convert` writes its tables", "IO-ACKNOWLEDGMENT")
         if kind is None:
             return None, None, _unreadable(path, "X12 file whose transaction type is neither 837 nor 835", "IO-X12-TYPE")
         return (None, x12.read_835(path), None) if kind == "835" else (x12.read_837(path), None, None)
@@ -326,6 +377,17 @@ def _x12():
     return x12
 
 
+def _ack_batches(path: Path, block_size: int | None = None):
+    """AckBatches of an acknowledgment or claim status file (``x12.iter_ack``), streamed; a file
+    that cannot be read is a batch with only its read issue."""
+    from .model import AckBatch
+
+    try:
+        yield from _x12().iter_ack(path, block_size=block_size)
+    except InputFormatError as exc:
+        yield AckBatch(tables={"read_issues": _unreadable(path, str(exc), "IO-UNREADABLE")})
+
+
 def read_any(paths: Iterable[Path | str], *, progress: Progress | None = None) -> tuple[ClaimBatch, RemitBatch]:
     """Claims and remittances from a mix of files: each file goes where its content belongs
     (a FHIR file may hold both). A file read for both kinds has its FILES row and its
@@ -352,7 +414,7 @@ def convert(paths: Iterable[Path | str], out_dir: Path | str, fmt: str = "parque
     stays flat whatever the file size. Writes the tables of the kinds present (claims and/or
     remittances) plus files, transactions and read_issues. Returns (the :func:`summarize`
     dict, the paths written)."""
-    from .model import CLAIM_TABLES, REMIT_TABLES
+    from .model import ACK_TABLES, CLAIM_TABLES, REMIT_TABLES
 
     files = _expand(paths)
     if not files:
@@ -363,6 +425,20 @@ def convert(paths: Iterable[Path | str], out_dir: Path | str, fmt: str = "parque
     wanted = {"files": CLAIM_TABLES["files"], "transactions": CLAIM_TABLES["transactions"],
               "read_issues": CLAIM_TABLES["read_issues"]}
     for done, path in enumerate(files, 1):
+        if path.is_file() and sniff_format(path) == "x12" and _x12().sniff_ack(path):
+            for acks in _ack_batches(path, block_size):  # 999, TA1, 277CA, 276/277: their own tables
+                tables = dict(acks.tables)
+                fresh = [f not in seen_files for f in tables["files"]["file_id"].to_pylist()]
+                tables["files"] = tables["files"].filter(pa.array(fresh, pa.bool_()))
+                seen_files.update(tables["files"]["file_id"].to_pylist())
+                wanted.update(ACK_TABLES)
+                counts.add(tables)
+                for name in wanted:
+                    if name in tables:
+                        sink.write(name, tables[name])
+            if progress is not None:
+                progress(done, len(files), path)
+            continue
         for claims, remits in _file_batches(path, block_size):
             claims = claims if claims is not None else ClaimBatch()
             remits = remits if remits is not None else RemitBatch()
@@ -376,7 +452,8 @@ def convert(paths: Iterable[Path | str], out_dir: Path | str, fmt: str = "parque
                 wanted.update(REMIT_TABLES)
             counts.add(tables)
             for name in wanted:
-                sink.write(name, tables[name])
+                if name in tables:  # (acknowledgment tables come from acknowledgment files only)
+                    sink.write(name, tables[name])
         if progress is not None:
             progress(done, len(files), path)
     return counts.result(), sink.close(wanted)

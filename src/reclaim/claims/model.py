@@ -116,6 +116,9 @@ CLAIMS = pa.schema(
         ("x12_billing_offset", pa.int64()),
         ("x12_subscriber_offset", pa.int64()),
         ("x12_patient_offset", pa.int64()),
+        # 2000A PRV03 (PRV*BI*PXC): the billing provider's NUCC taxonomy; 332B... = a DME supplier,
+        # whose lines the NCCI DME supplier MUE table governs
+        ("billing_taxonomy", pa.string()),
     ]
 )
 
@@ -252,6 +255,16 @@ PAYMENTS = pa.schema(
         ("payee_name", pa.string()),  # N1*PE
         ("payee_id_qualifier", pa.string()),
         ("payee_id", pa.string()),  # NPI (XX) or tax id (FI)
+        # the payer's mailing address and contact (1000A N3 / N4 / PER): where letters go
+        ("payer_address_1", pa.string()),  # N301
+        ("payer_address_2", pa.string()),  # N302
+        ("payer_city", pa.string()),  # N401
+        ("payer_state", pa.string()),  # N402
+        ("payer_zip", pa.string()),  # N403
+        ("payer_contact_function", pa.string()),  # PER01: CX claims contact, BL technical, IC website
+        ("payer_contact_name", pa.string()),  # PER02 (the CX contact when the payer sends one)
+        ("payer_contact_phone", pa.string()),  # PER0x with qualifier TE
+        ("payer_contact_email", pa.string()),  # PER0x with qualifier EM
     ]
 )
 
@@ -365,6 +378,135 @@ READ_ISSUES = pa.schema(
     ]
 )
 
+#: 999 implementation acknowledgment (005010X231A1): one row per AK1 functional group response
+ACK_GROUPS = pa.schema(
+    [
+        ("transaction_id", pa.string()),  # the 999's own ST/SE
+        ("file_id", pa.string()),
+        ("functional_id", pa.string()),  # AK101 (HC = 837)
+        ("group_control", pa.string()),  # AK102 = GS06 of the acknowledged group
+        ("group_version", pa.string()),  # AK103 = GS08 of the acknowledged group
+        ("status", pa.string()),  # AK901: A, E, P, R, M, W, X
+        ("sets_included", pa.int32()),  # AK902
+        ("sets_received", pa.int32()),  # AK903
+        ("sets_accepted", pa.int32()),  # AK904
+        ("error_codes", pa.string()),  # AK905-AK909, space separated
+    ]
+)
+
+#: 999: one row per AK2 acknowledged transaction set, with its IK5 status
+ACK_SETS = pa.schema(
+    [
+        ("ack_set_id", pa.string()),  # <transaction_id>:<n>, n = order of the AK2 in its 999
+        ("transaction_id", pa.string()),
+        ("file_id", pa.string()),
+        ("group_control", pa.string()),  # AK102 of the enclosing AK1
+        ("set_id", pa.string()),  # AK201 (837)
+        ("set_control", pa.string()),  # AK202 = ST02 of the acknowledged transaction
+        ("set_version", pa.string()),  # AK203 = ST03
+        ("status", pa.string()),  # IK501: A accepted, E accepted with errors, R rejected, M/W/X rejected
+        ("error_codes", pa.string()),  # IK502-IK506, space separated
+    ]
+)
+
+#: 999: one row per IK4 element error (or per IK3 without IK4), with the CTX that places it
+ACK_ERRORS = pa.schema(
+    [
+        ("ack_set_id", pa.string()),
+        ("error_index", pa.int32()),  # order of the IK3 within its AK2
+        ("segment_id", pa.string()),  # IK301
+        ("segment_position", pa.int32()),  # IK302: position in the acknowledged transaction (ST = 1)
+        ("loop_id", pa.string()),  # IK303
+        ("segment_error", pa.string()),  # IK304
+        ("element_position", pa.int32()),  # IK401-1
+        ("component_position", pa.int32()),  # IK401-2
+        ("repetition_position", pa.int32()),  # IK401-3
+        ("element_reference", pa.string()),  # IK402 (data element number, e.g. 782)
+        ("element_error", pa.string()),  # IK403
+        ("bad_value", pa.string()),  # IK404: a copy of the bad data (may be patient data: never logged)
+        ("claim_key", pa.string()),  # CTX01-2 where CTX01-1 = CLM01 (the claim the error is in)
+        ("context_name", pa.string()),  # CTX01-1 of that business-unit CTX (CLM01, ...)
+        ("trigger_segment_id", pa.string()),  # CTX*SITUATIONAL TRIGGER CTX02
+        ("trigger_segment_position", pa.int32()),  # CTX03
+        ("trigger_loop_id", pa.string()),  # CTX04
+        ("trigger_element_position", pa.int32()),  # CTX05-1
+        ("trigger_component_position", pa.int32()),  # CTX05-2
+    ]
+)
+
+#: TA1 interchange acknowledgments (one row per TA1 segment)
+INTERCHANGE_ACKS = pa.schema(
+    [
+        ("file_id", pa.string()),
+        ("interchange_control", pa.string()),  # ISA13 of the response's own interchange
+        ("acknowledged_control", pa.string()),  # TA101 = ISA13 of the acknowledged interchange
+        ("acknowledged_date", pa.date32()),  # TA102 (YYMMDD)
+        ("acknowledged_time", pa.string()),  # TA103
+        ("status", pa.string()),  # TA104: A accepted, E accepted with errors, R rejected
+        ("note_code", pa.string()),  # TA105
+    ]
+)
+
+#: 276 requests and 277 / 277CA responses: one row per claim (2200D/2200E TRN)
+STATUS_CLAIMS = pa.schema(
+    [
+        ("status_claim_id", pa.string()),  # <transaction_id>:<n>, n = order of the claim TRN
+        ("transaction_id", pa.string()),
+        ("file_id", pa.string()),
+        ("transaction_type", pa.string()),  # 276, 277, 277CA
+        ("payer_name", pa.string()),  # NM1*PR NM103 [2100A]
+        ("payer_id", pa.string()),  # NM1*PR NM109
+        ("receiver_id", pa.string()),  # NM1*41 NM109 [2100B]
+        ("provider_npi", pa.string()),  # NM1*1P / 85 NM109 when NM108 = XX [2100C]
+        ("subscriber_id", pa.string()),  # NM1*IL NM109 [2100D]
+        ("trace_number", pa.string()),  # TRN02 [2200D/E]: 277CA = CLM01; 276/277 = the request's trace
+        ("patient_control_number", pa.string()),  # 277CA: TRN02; 276/277: REF*EJ
+        ("payer_claim_control_number", pa.string()),  # REF*1K
+        ("clearinghouse_trace", pa.string()),  # REF*D9
+        ("bill_type", pa.string()),  # REF*BLT
+        ("total_charge", MONEY),  # STC04 of the first claim STC (276: AMT*T3)
+        ("service_from", pa.date32()),  # DTP*472 (claim level)
+        ("service_to", pa.date32()),
+    ]
+)
+
+#: 277 / 277CA: one row per status composite (STC01, STC10, STC11) of a claim or its lines
+CLAIM_STATUSES = pa.schema(
+    [
+        ("status_claim_id", pa.string()),
+        ("line_index", pa.int32()),  # null: claim level; else the SVC's order in the claim
+        ("status_index", pa.int16()),  # order of the STC within the claim (or line)
+        ("composite", pa.int16()),  # 1 = STC01, 2 = STC10, 3 = STC11
+        ("category_code", pa.string()),  # C043-1 (A1, A3, A7, P1, F2...)
+        ("status_code", pa.string()),  # C043-2 (claim status code)
+        ("entity_code", pa.string()),  # C043-3 (entity identifier: 85, IL, QC...)
+        ("status_date", pa.date32()),  # STC02
+        ("action_code", pa.string()),  # STC03 (WQ accepted, U rejected)
+        ("charge", MONEY),  # STC04
+        ("paid", MONEY),  # STC05
+        ("check_number", pa.string()),  # STC09
+    ]
+)
+
+#: 276 / 277 / 277CA service lines (SVC)
+STATUS_LINES = pa.schema(
+    [
+        ("status_claim_id", pa.string()),
+        ("line_index", pa.int32()),
+        ("procedure_qualifier", pa.string()),  # SVC01-1
+        ("procedure_code", pa.string()),  # SVC01-2
+        ("modifier_1", pa.string()),
+        ("modifier_2", pa.string()),
+        ("charge", MONEY),  # SVC02
+        ("paid", MONEY),  # SVC03
+        ("revenue_code", pa.string()),  # SVC04
+        ("units", QUANTITY),  # SVC07
+        ("line_control_number", pa.string()),  # REF*FJ
+        ("service_date", pa.date32()),  # DTP*472
+        ("service_date_to", pa.date32()),
+    ]
+)
+
 CLAIM_TABLES = {
     "files": FILES,
     "transactions": TRANSACTIONS,
@@ -386,6 +528,20 @@ REMIT_TABLES = {
     "adjustments": ADJUSTMENTS,
     "remarks": REMARKS,
     "provider_adjustments": PROVIDER_ADJUSTMENTS,
+    "read_issues": READ_ISSUES,
+}
+
+#: acknowledgments and claim status (999, TA1, 277CA, 276/277)
+ACK_TABLES = {
+    "files": FILES,
+    "transactions": TRANSACTIONS,
+    "ack_groups": ACK_GROUPS,
+    "ack_sets": ACK_SETS,
+    "ack_errors": ACK_ERRORS,
+    "interchange_acks": INTERCHANGE_ACKS,
+    "status_claims": STATUS_CLAIMS,
+    "claim_statuses": CLAIM_STATUSES,
+    "status_lines": STATUS_LINES,
     "read_issues": READ_ISSUES,
 }
 
@@ -445,4 +601,14 @@ class RemitBatch(_Batch):
 
     def __post_init__(self) -> None:
         self.SCHEMAS = REMIT_TABLES
+        super().__post_init__()
+
+
+@dataclass
+class AckBatch(_Batch):
+    """Acknowledgments and claim status: files, transactions, ack_groups, ack_sets, ack_errors,
+    interchange_acks, status_claims, claim_statuses, status_lines, read_issues."""
+
+    def __post_init__(self) -> None:
+        self.SCHEMAS = ACK_TABLES
         super().__post_init__()

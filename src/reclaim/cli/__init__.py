@@ -16,7 +16,6 @@ import sys
 import click
 
 from .. import __version__
-from ..errors import ReclaimError
 
 #: command name -> module under reclaim.cli (add a line here to add a command)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -70,20 +69,8 @@ def cli(ctx: click.Context, **overrides) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: runs the CLI and turns ReclaimError into a clear message."""
-    try:
-        status = cli.main(args=argv, prog_name="reclaim", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except ReclaimError as exc:
-        click.secho(f"error: {exc}", fg="red", err=True)
-        if exc.hint:
-            click.echo(f"  hint: {exc.hint}", err=True)
-        sys.exit(2)
-    # non-standalone click returns ctx.exit(N)'s N: `check` exits 1 when errors remain
-    if isinstance(status, int) and status:
-        sys.exit(status)
+    """Console entry point: runs the CLI; every failure becomes a one-line message and exit
+    status 2 (see reclaim.cli.failures), `check` exits 1 when errors remain."""
+    from .failures import run
+
+    sys.exit(run(lambda: cli.main(args=argv, prog_name="reclaim", standalone_mode=False)))

@@ -16,9 +16,11 @@ from ..config import Settings
 FORMATS = ("text", "json", "markdown")
 
 
-def output_format(settings: Settings, flag: str | None) -> str:
-    """The --format flag, else the configured default when the guide supports it, else text."""
-    return flag or (settings.format if settings.format in FORMATS else "text")
+def output_format(settings: Settings, flag: str | None, command: str = "code") -> str:
+    """The --format flag, else the format setting when the guide prints it, else text (saying so)."""
+    from .options import output_format as resolve
+
+    return resolve(settings, flag, FORMATS, command)
 
 
 def open_store(settings: Settings):

@@ -27,6 +27,9 @@ def command(files: tuple[Path, ...], out_dir: Path, fmt: str, quiet: bool, valid
     """Read X12 837/835, CSV/XLSX claim exports and FHIR Claim/EOB files (or folders of
     them) and write the normalized tables to DIR."""
     from ..claims.io import convert
+    from .options import output_folder
+
+    output_folder(out_dir)
 
     def progress(done: int, total: int, path: Path) -> None:
         if not quiet and total > 1:

@@ -8,31 +8,20 @@ releases in the store, what is not loaded, and the drug descriptors whose unit i
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
 from ..config import Settings
-
-
-def _progress():
-    from rich.progress import BarColumn, Progress, TextColumn
-
-    from rich.console import Console
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                    console=Console(stderr=True), transient=True)
+from . import terminal
 
 
 def _run_import(settings: Settings, work) -> None:
-    with _progress() as bar:
-        task = bar.add_task("importing", total=None)
+    from .options import output_folder
 
-        def step(name: str, done: int, total: int) -> None:
-            bar.update(task, description=name[-60:], completed=done, total=total)
-
-        report = work(step)
+    output_folder(settings.home_path, "--home", example="~/reclaim")
+    with terminal.Progress("importing") as bar:
+        report = work(lambda name, done, total: bar(f"importing {Path(name).name}", done, total))
     for item in report.loaded:
         click.echo(f"loaded {item.dataset} {item.release}: {item.rows.num_rows:,} rows from {item.path.name}")
     for path, reason in report.skipped:
@@ -52,7 +41,7 @@ def import_(settings: Settings, folder: Path) -> None:
     """Import the official files under FOLDER (a failed import leaves the store unchanged)."""
     from ..refdata.store import import_dir
 
-    _run_import(settings, lambda step: import_dir(folder, settings.store_path, progress=step))
+    _run_import(settings, lambda step: import_dir(folder, settings.store_path, progress=step, bundled_icd10=True))
 
 
 @command.command("pull")
@@ -70,11 +59,11 @@ def pull(settings: Settings, dataset: tuple[str, ...], release: str | None, base
         click.echo(f"refdata_source is the folder {folder}: importing it instead of downloading", err=True)
         from ..refdata.store import import_dir
 
-        _run_import(settings, lambda step: import_dir(folder, settings.store_path, progress=step))
+        _run_import(settings, lambda step: import_dir(folder, settings.store_path, progress=step, bundled_icd10=True))
         return
 
     def fetched(url: str, done: int, total: int | None) -> None:
-        if total:
+        if total and terminal.interactive():  # a log file gets no carriage-return lines
             click.echo(f"\r{url.rsplit('/', 1)[-1]}: {done * 100 // total}%", nl=False, err=True)
 
     for name in dataset or ("hcpcs", "asp"):
@@ -84,35 +73,85 @@ def pull(settings: Settings, dataset: tuple[str, ...], release: str | None, base
 
 @command.command("status")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None, help="Output format.")
+@click.option("--wide", is_flag=True, help="One line per file with the whole sha256 (for a wide terminal or a file).")
 @click.pass_obj
-def status(settings: Settings, fmt: str | None) -> None:
-    """Releases in the reference store, datasets not loaded, unparsed drug units."""
+def status(settings: Settings, fmt: str | None, wide: bool) -> None:
+    """Releases in the reference store (dataset, release, dates in force, rows, file, sha256),
+    datasets not loaded, unparsed drug units."""
     from ..refdata.store import RefStore
+    from .options import output_format
 
     with RefStore.open(settings) as store:
         rows = store.status()
         unparsed = store.unparsed_units()
-    fmt = fmt or ("json" if settings.format == "json" else "text")
+        today = store.currency()
+    fmt = output_format(settings, fmt, ("text", "json"), "data status")
     if fmt == "json":
-        payload = {"store": str(settings.store_path), "releases": rows,
+        payload = {"store": str(settings.store_path), "releases": rows, "in_force_today": today,
                    "unparsed_drug_units": [{"release": u["release"], "code": u["code"]} for u in unparsed]}
         click.echo(json.dumps(payload, default=str, indent=2))
         return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    click.echo(f"reference store {settings.store_path}")
+    for line in _status_lines(rows, wide, terminal.width()):
+        click.echo(line)
+    click.echo("newest release held per dataset, today")
+    for line in _currency_lines(today, terminal.width()):
+        click.echo(line)
+    click.echo(f"drug descriptors with no parsable billing unit: {len(unparsed)}")
+    click.echo("    (`reclaim data status --format json` lists them; in the store: view hcpcs_unparsed_units)")
 
-    table = Table(title=f"reference store {settings.store_path}")
-    for name in ("dataset", "release", "effective", "file", "sha256", "rows", "notes"):
-        table.add_column(name, justify="right" if name == "rows" else "left")
+
+def _currency_lines(today: list[dict], fit: int | None) -> list[str]:
+    """Per dataset: the newest release held, its dates, whether it covers today, and what that
+    means (wrapped on an indented line under it)."""
+    import textwrap
+
+    from .terminal import Column, table
+
+    shown = [{"label": r["label"], "newest": r["newest_release"] or "",
+              "span": f"{r['effective_from'] or ''} .. {r['effective_to'] or ''}",
+              "covers": {True: "yes", False: "NO", None: "n/a"}[r["covers_today"]], "message": r["message"] or ""}
+             for r in today]
+    lines = table(shown, [Column("dataset", "label"), Column("newest", "newest"), Column("in force", "span"),
+                          Column("covers today", "covers")], fit)
+    out = lines[:2]
+    for line, r in zip(lines[2:], shown):
+        out.append(line)
+        if r["message"]:
+            out += textwrap.wrap(r["message"], max((fit or 10_000) - 4, 40), initial_indent="    ",
+                                 subsequent_indent="    ", break_on_hyphens=False)
+    return out
+
+
+def _status_lines(rows: list[dict], wide: bool, fit: int | None) -> list[str]:
+    """One line per file (dataset, release, dates in force, rows), its file name, sha256 (12
+    characters; whole with --wide or in JSON) and notes on an indented line under it, wrapped at
+    words to the terminal; --wide puts everything on the one line."""
+    import textwrap
+
+    from .terminal import Column, table
+
+    shown = []
     for r in rows:
         span = "" if r["effective_from"] is None else f"{r['effective_from']} .. {r['effective_to'] or ''}"
-        notes = r["notes"] if r["provenance"] in ("official", "") else f"[{r['provenance']}] {r['notes']}"
-        table.add_row(*(escape(str(v)) for v in (r["dataset"], r["release"], span, r["file"], r["sha256"],
-                                                  f"{r['rows']:,}", notes)))
-    Console(file=sys.stdout, width=200).print(table)
-    click.echo(f"drug descriptors with no parsable billing unit: {len(unparsed)} "
-               "(view hcpcs_unparsed_units; `reclaim data status --format json` lists them)")
+        notes = r["notes"] if r["provenance"] in ("official", "") else f"[{r['provenance']}] {r['notes']}".strip()
+        sha = r["sha256"] if wide else r["sha256"][:12]
+        shown.append({**r, "span": span, "rows_": f"{r['rows']:,}", "notes": notes, "sha": sha})
+    columns = [Column("dataset", "dataset"), Column("release", "release"), Column("in force", "span"),
+               Column("rows", "rows_", ">")]
+    if wide:
+        columns += [Column("file", "file"), Column("sha256", "sha"), Column("notes", "notes")]
+        return table(shown, columns)
+    lines = table(shown, columns)
+    out = lines[:2]
+    for line, r in zip(lines[2:], shown):
+        out.append(line)
+        detail = "; ".join(part for part in (f"{r['file']} (sha256 {r['sha']})" if r["file"] else "", r["notes"])
+                           if part)
+        if detail:
+            out += textwrap.wrap(detail, max((fit or 10_000) - 4, 40), initial_indent="    ",
+                                 subsequent_indent="    ", break_on_hyphens=False)
+    return out
 
 
 @command.command("diff")
@@ -122,10 +161,14 @@ def status(settings: Settings, fmt: str | None) -> None:
               help="Compare one dataset only (default: all).")
 @click.option("--claims", "claim_files", multiple=True, type=click.Path(exists=True),
               help="Your claims (837/CSV/FHIR files or a `reclaim convert` Parquet folder): what the changes touch.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default=None,
+              help="Output format (default: the format setting, else text).")
 @click.pass_obj
-def diff(settings: Settings, old: str, new: str, dataset: str, claim_files: tuple[str, ...], fmt: str) -> None:
+def diff(settings: Settings, old: str, new: str, dataset: str, claim_files: tuple[str, ...], fmt: str | None) -> None:
     """What release NEW changes against OLD (e.g. 2025-Q4 2026-Q1), and what it means for your claims."""
     from ..loop.release_diff import report
+    from .options import output_format
+
+    fmt = output_format(settings, fmt, ("text", "json", "markdown"), "data diff")
 
     click.echo(report(settings, old, new, dataset=dataset, claim_files=claim_files, fmt=fmt), nl=False)

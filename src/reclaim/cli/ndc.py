@@ -21,7 +21,7 @@ def command(settings: Settings, ndc: str, on: dt.datetime | None, fmt: str | Non
     """HCPCS code and billing units for NDC (e.g. 55513-0710-01)."""
     from ..documents import guide, guide_render
 
-    fmt = output_format(settings, fmt)
+    fmt = output_format(settings, fmt, "ndc")
     with open_store(settings) as store:
         info = guide.lookup_ndc(store, ndc, on.date() if on else None)
     if fmt == "json":

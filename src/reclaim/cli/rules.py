@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from . import terminal
+
 
 @click.command("rules")
 @click.argument("code", required=False)
@@ -11,12 +13,16 @@ import click
 @click.option("--effectiveness", is_flag=True, help="Score each edit against your remittances (--claims, --remits).")
 @click.option("--claims", "claim_files", multiple=True, type=click.Path(exists=True), help="Submitted claims (history).")
 @click.option("--remits", "remit_files", multiple=True, type=click.Path(exists=True), help="Their 835 remittances.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", help="--effectiveness output.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default=None,
+              help="--effectiveness output (default: the format setting, else text).")
 @click.pass_obj
-def command(settings, code: str | None, as_docs: bool, effectiveness: bool, claim_files, remit_files, fmt: str) -> None:
+def command(settings, code: str | None, as_docs: bool, effectiveness: bool, claim_files, remit_files, fmt: str | None) -> None:
     """List the edits `reclaim check` runs; `reclaim rules RC101` explains one."""
     if effectiveness:
         from ..loop.effectiveness import report_files
+        from .options import output_format
+
+        fmt = output_format(settings, fmt, ("text", "json", "markdown"), "rules --effectiveness")
 
         click.echo(report_files(claim_files, remit_files, settings=settings, fmt=fmt), nl=False)
         return
@@ -32,9 +38,31 @@ def command(settings, code: str | None, as_docs: bool, effectiveness: bool, clai
         e = edits.get(code.upper())
         if e is None:
             raise ReclaimError(f"no edit {code!r}", hint="`reclaim rules` lists the codes")
-        click.echo(render_edit(e, level=1))
+        terminal.markdown(render_edit(e, level=1))
         return
-    width = max(len(e.name) for e in edits.values())
-    for e in edits.values():
-        fix = "fix" if e.fix_action else "   "
-        click.echo(f"{e.code}  {e.name:<{width}}  {e.severity:<7}  {e.category:<9}  {fix}  {e.summary[:90]}")
+    rows = [{"code": e.code, "name": e.name, "severity": e.severity, "category": e.category,
+             "fix": "fix" if e.fix_action else "", "summary": e.summary} for e in edits.values()]
+    _listing(rows, terminal.width())
+
+
+def _listing(rows: list[dict], fit: int | None) -> None:
+    """One line per edit. On a terminal the line fits the width: the category goes first (it is
+    the code's hundreds: RC3xx modifiers), then the summary is cut at a word with an ellipsis;
+    piped, every summary stays whole."""
+    keys = ["code", "name", "severity", "category", "fix"]
+    widths = {k: max(len(r[k]) for r in rows) for k in keys}
+
+    def indent() -> int:
+        return sum(widths[k] for k in keys) + 2 * len(keys)
+
+    if fit and fit - indent() < 40:
+        keys.remove("category")
+    for r in rows:
+        head = "  ".join(f"{r[k]:<{widths[k]}}" for k in keys) + "  "
+        summary = r["summary"]
+        room = (fit - indent() - 1) if fit else None
+        if room is not None and len(summary) > room:
+            summary = summary[: max(room - 1, 0)].rsplit(" ", 1)[0].rstrip(",;:(") + "…"
+        click.echo(head + summary)
+    if fit:
+        click.echo("`reclaim rules CODE` explains one edit; `reclaim rules --docs` prints them all")

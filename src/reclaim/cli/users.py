@@ -128,20 +128,59 @@ def enable(settings: Settings, name: str) -> None:
 
 @command.command("token")
 @click.argument("name")
-@click.option("--label", default="script", show_default=True, help="What the token is for (shown in the audit log).")
+@click.option("--label", default="script", show_default=True, help="What the token is for (listed with `reclaim users tokens`).")
+@click.option("--scope", type=click.Choice(["read", "write"]), default="read", show_default=True,
+              help="read: GET requests only; write: also changes.")
+@click.option("--days", type=click.IntRange(1, 366), default=90, show_default=True, help="Days until it expires.")
 @click.option("--revoke", is_flag=True, help="Revoke all of NAME's tokens instead of issuing one.")
+@click.option("--revoke-id", type=int, metavar="ID", help="Revoke only token ID of NAME (see `reclaim users tokens`).")
 @click.pass_obj
-def token(settings: Settings, name: str, label: str, revoke: bool) -> None:
+def token(settings: Settings, name: str, label: str, scope: str, days: int, revoke: bool, revoke_id: int | None) -> None:
     """Issue an API token for NAME (printed once; send it as `Authorization: Bearer TOKEN`)."""
-    from ..web.auth import issue_token, revoke_tokens
+    from ..web.auth import issue_token, revoke_token, revoke_tokens
 
     engine = _engine(settings)
+    if revoke_id is not None:
+        revoke_token(engine, revoke_id, owner=name)
+        _audit(engine, "token.revoke", name, {"token": revoke_id})
+        click.echo(f"revoked token {revoke_id} of {name}")
+        return
     if revoke:
         count = revoke_tokens(engine, name)
         _audit(engine, "token.revoke", name, {"count": count})
         click.echo(f"revoked {count} token(s) of {name}")
         return
-    secret = issue_token(engine, name, label)
-    _audit(engine, "token.create", name, {"label": label})
+    secret = issue_token(engine, name, label, scope=scope, days=days)
+    _audit(engine, "token.issue", name, {"scope": scope, "days": days})
     click.echo(secret)
-    click.echo("store it now: it is not shown again", err=True)
+    click.echo(f"store it now: it is not shown again ({scope}, expires in {days} days)", err=True)
+
+
+@command.command("tokens")
+@click.argument("name", required=False)
+@click.pass_obj
+def tokens(settings: Settings, name: str | None) -> None:
+    """List API tokens (never their values): id, user, name, scope, expiry, last use, state."""
+    from ..web.auth import list_tokens
+
+    def day(value) -> str:
+        return value.strftime("%Y-%m-%d %H:%M") if value else "never"
+
+    for t in list_tokens(_engine(settings), name):
+        click.echo(f"{t['id']:>5}  {t['user']:<16} {t['label']:<24} {t['scope']:<5}  expires {day(t['expires_at'])}  "
+                   f"last used {day(t['last_used_at'])}  {t['state']}")
+
+
+@command.command("unlock")
+@click.argument("name")
+@click.pass_obj
+def unlock(settings: Settings, name: str) -> None:
+    """Clear the sign-in waits of NAME (after many failed sign-ins)."""
+    from ..web import throttle
+    from ..web.auth import get_user
+
+    engine = _engine(settings)
+    get_user(engine, name)
+    cleared = throttle.unlock(engine, name)
+    _audit(engine, "user.unlock", name, {"keys": cleared})
+    click.echo(f"{name}: sign-in waits cleared ({cleared})")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import click
 
+from .terminal import Column, table, width
+
 
 def _store(ctx: click.Context):
     from ..store import WorklistStore
@@ -18,12 +20,26 @@ def _store(ctx: click.Context):
     return WorklistStore(ctx.meta.get("reclaim.db") or settings.database_url)
 
 
-def _row(item: dict) -> str:
-    deadline = item["deadline"].isoformat() if item["deadline"] else "-"
-    amount = f"${item['amount']:,.2f}"
-    return (f"{item['id']:12}  {item['status']:11}  {item['priority']:>9.2f}  {amount:>11}  {item['kind']:15} "
-            f"{(item['reason'] or '')[:10]:10} {(item['patient_control_number'] or '-')[:10]:10} "
-            f"{(item['procedure_code'] or '-'):6} {(item['action'] or '-'):25} {deadline:10}  {item['assignee'] or ''}")
+def table_row(item: dict) -> dict:
+    """A worklist item (from ``recover`` or the store) as the strings of :data:`WORKLIST_COLUMNS`."""
+    deadline = item["deadline"].isoformat() if item.get("deadline") else "-"
+    if item.get("deadline_passed"):
+        deadline += " (passed)"
+    return {"item": item.get("item_id") or item.get("id"), "status": item.get("status") or "",
+            "priority": f"{item['priority']:.2f}", "amount": f"${item['amount']:,.2f}", "kind": item["kind"],
+            "reason": item.get("reason") or "", "claim": item.get("patient_control_number") or "-",
+            "code": item.get("procedure_code") or "-", "action": item.get("action") or "-", "deadline": deadline,
+            "assignee": item.get("assignee") or ""}
+
+
+#: the worklist table's columns; to fit a terminal the priority goes first (the rows are already
+#: in its order), then the code, then the reason and action are cut evenly (the CSV and
+#: `worklist show` hold them whole)
+WORKLIST_COLUMNS = [
+    Column("item", "item"), Column("priority", "priority", ">", drop=9), Column("amount", "amount", ">"),
+    Column("kind", "kind"), Column("reason", "reason", shrink=True), Column("claim", "claim"), Column("code", "code", drop=7),
+    Column("action", "action", shrink=True), Column("deadline", "deadline"),
+]
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,10 +69,10 @@ def list_items(ctx, status=(), assignee=None, kind=None, payer=None, action=None
     if not items:
         click.echo("No worklist items match.")
         return
-    click.echo(f"{'item':12}  {'status':11}  {'priority':>9}  {'amount':>11}  {'kind':15} {'reason':10} "
-               f"{'claim':10} {'code':6} {'action':25} {'deadline':10}  assignee")
-    for item in items:
-        click.echo(_row(item))
+    columns = [WORKLIST_COLUMNS[0], Column("status", "status", drop=6), *WORKLIST_COLUMNS[1:],
+               Column("assignee", "assignee", drop=10)]
+    for line in table([table_row(i) for i in items], columns, width(), rule=False):  # line 2 = first item
+        click.echo(line)
 
 
 @command.command("show")

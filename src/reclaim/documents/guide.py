@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import UnknownCodeError
 from ..refdata.ndc import format_ndc, ndc_problem, normalize_ndc
+from .guide_sources import cite_text, tags
 from .guide_tables import COMMON_DENIALS, DRUG_MODIFIERS, CodeTables, code_tables
 
 __all__ = ["Guide", "NdcInfo", "SearchHit", "build_guide", "lookup_ndc", "search_codes", "parse_code"]
@@ -124,8 +125,9 @@ class ModifierInfo:
     status: str
     termination_date: dt.date | None
     when: str
-    cite: str
+    cite: str  # the cited documents' titles (docs/sources.md)
     source: str
+    cite_ids: list[str] = field(default_factory=list)  # their ids in docs/sources.md
 
 
 @dataclass
@@ -151,7 +153,8 @@ class Denial:
     rarc_text: str | None
     cause: str
     fix: str
-    cite: str
+    cite: str  # the cited documents' titles (docs/sources.md)
+    cite_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -364,11 +367,20 @@ def _related(store: Any, row: dict[str, Any], on: dt.date) -> list[RelatedCode]:
 
 
 def _quarter_in_force(store: Any, table: str, on: dt.date) -> str | None:
-    """The quarterly release of ``table`` in force on ``on`` (latest start on or before it)."""
-    row = store.con.execute(
-        f'SELECT release FROM "{table}" WHERE effective_from <= ? GROUP BY release '
-        "ORDER BY max(effective_from) DESC LIMIT 1", [on]).fetchone()
-    return row[0] if row else None
+    """The quarterly release of ``table`` in force on ``on`` (None when no release held covers it)."""
+    found = store.in_force(table, on)
+    return found["release"] if found else None
+
+
+def _not_held(store: Any, table: str, what: str, on: dt.date, pull: str) -> str:
+    """'no ASP payment limit in force on 2026-12-03: the newest held is CMS ASP pricing 2025-Q4
+    (2025-10-01 to 2025-12-31) — pull the current quarter (reclaim data pull --dataset asp)'."""
+    newest = store.newest(table)
+    if newest is None:
+        return f"no {what} in force on {on}: none loaded ({pull})"
+    name = DATASET_NAMES.get(table, table)
+    return (f"no {what} in force on {on}: the newest held is {name} {newest['release']} "
+            f"({newest['effective_from']} to {newest['effective_to']}) — {pull}")
 
 
 def _payment(store: Any, code: str, on: dt.date, crosswalk: list[dict[str, Any]], sources: _Sources,
@@ -378,16 +390,14 @@ def _payment(store: Any, code: str, on: dt.date, crosswalk: list[dict[str, Any]]
     row = store.asp(code, on)
     if row is None:
         quarter = _quarter_in_force(store, "asp_pricing", on)
-        if quarter is None:
-            return None, f"no ASP quarter loaded that is in force on {on}"
+        if quarter is None:  # a price is never taken from another quarter
+            return None, _not_held(store, "asp_pricing", "ASP payment limit", on,
+                                   "pull the quarter of the date (reclaim data pull --dataset asp)")
         return None, (f"{code} has no row in the ASP pricing file {quarter}: no national ASP payment limit this "
                       "quarter. The file's note 2: absence from it 'does not indicate whether Medicare covers a "
                       "drug'; the local Medicare contractor (MAC) decides")
     source = sources.label("asp_pricing", row["release"])
-    covers = bool(row["covers_dos"]) if row["covers_dos"] is not None else True
-    if not covers:
-        warnings.append(f"the newest ASP quarter loaded ({row['release']}, to {row['effective_to']}) ended before "
-                        f"the date of service {on}: load the current quarter for the payment in force")
+    covers = True  # store.asp answers only from the quarter in force
     limit, pct = row["payment_limit"], row["coinsurance_pct"]
     per_item: list[DoseCost] = []
     seen: set[tuple[str, Decimal]] = set()
@@ -406,16 +416,21 @@ def _payment(store: Any, code: str, on: dt.date, crosswalk: list[dict[str, Any]]
 
 def _mue(store: Any, code: str, on: dt.date, sources: _Sources) -> tuple[list[MueRow], str | None]:
     if "mue" not in _facts(store).loaded:
-        return [], "no MUE table loaded for this release (load the CMS NCCI MUE files with `reclaim data import`)"
+        return [], "no MUE table loaded (load the CMS NCCI MUE files with `reclaim data import`)"
     # the settings loaded (practitioner / outpatient_hospital / dme), without importing the loader
     settings = [r[0] for r in store.con.execute("SELECT DISTINCT setting FROM mue ORDER BY setting").fetchall()]
+    in_force = {s: store.in_force("mue", on, "setting = ?", [s]) for s in settings}
+    if not any(in_force.values()):  # never another quarter's value
+        return [], _not_held(store, "mue", "MUE table", on,
+                             "pull the quarter of the date (reclaim data pull --dataset mue)")
     rows = []
     for setting in settings:
-        row = store.mue(code, setting, on)
+        row = store.mue(code, setting, on) if in_force[setting] else None
         if row is not None:
             rows.append(MueRow(setting, row.get("mue_value"), row.get("mai"), row.get("mai_text"),
                                row.get("rationale"), sources.label("mue", row["release"])))
-    return rows, (None if rows else f"no MUE for {code} in the loaded MUE tables")
+    quarters = ", ".join(sorted({f["release"] for f in in_force.values() if f}))
+    return rows, (None if rows else f"no MUE for {code} in the MUE tables in force on {on} ({quarters})")
 
 
 def _diagnoses(store: Any, code: str, sources: _Sources) -> tuple[list[Diagnosis], str | None]:
@@ -440,11 +455,12 @@ def _modifiers(store: Any, release: str, on: dt.date, sources: _Sources) -> list
     out = []
     for rule in DRUG_MODIFIERS:
         if rule.code not in found:
-            out.append(ModifierInfo(rule.code, None, "not in the loaded HCPCS file", None, rule.when, rule.cite, source))
+            out.append(ModifierInfo(rule.code, None, "not in the loaded HCPCS file", None, rule.when, cite_text(rule.cite),
+                                    source, tags(rule.cite)))
             continue
         desc, term = found[rule.code]
         status = f"terminated {term}: invalid on {on}" if term and on > term else "valid on the date of service"
-        out.append(ModifierInfo(rule.code, desc, status, term, rule.when, rule.cite, source))
+        out.append(ModifierInfo(rule.code, desc, status, term, rule.when, cite_text(rule.cite), source, tags(rule.cite)))
     return out
 
 
@@ -464,8 +480,19 @@ def _denials(store: Any, is_noc: bool, sources: _Sources) -> list[Denial]:
     rows = [r for r in COMMON_DENIALS if r.applies_to != "noc" or is_noc]
     carc = _code_texts(store, "carc", {r.carc for r in rows}, sources)
     rarc = _code_texts(store, "rarc", {r.rarc for r in rows if r.rarc}, sources)
-    return [Denial(r.carc, carc.get(r.carc), r.rarc, rarc.get(r.rarc) if r.rarc else None, r.cause, r.fix, r.cite)
-            for r in rows]
+    return [Denial(r.carc, carc.get(r.carc), r.rarc, rarc.get(r.rarc) if r.rarc else None, r.cause, r.fix,
+                   cite_text(r.cite), tags(r.cite)) for r in rows]
+
+
+def _quarter_end(start: dt.date) -> dt.date:
+    month = (start.month - 1) // 3 * 3 + 3
+    return dt.date(start.year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def _crosswalk_past(row: dict[str, Any], on: dt.date) -> str:
+    return (f"CMS ASP NDC-HCPCS crosswalk {row['release']} is the newest held ({row['effective_from']} to "
+            f"{row['effective_to']}); its NDCs and billing units are shown for {on} per that release — pull the "
+            "current quarter (reclaim data pull --dataset asp)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,14 +526,19 @@ def build_guide(store: Any, code: str, on: dt.date | None = None) -> Guide:
         sources.label("hcpcs_code_tables")  # listed with the other files in the Sources section
     derived = tables.label
     warnings: list[str] = []
+    past_quarter = row.get("release_in_force", True) and on > _quarter_end(row["release_effective"])
+    if past_quarter:  # said in place, in every section the file's facts are shown
+        hcpcs_source += (f" (newest held; its quarter ended {_quarter_end(row['release_effective'])}, before {on}: "
+                         "pull the current quarter)")
+    status = _status(row, on, tables, hcpcs_source)
     if not row.get("release_in_force", True):
         warnings.append(f"the date of service {on} is before the earliest HCPCS release loaded ({row['release']}); "
                         "the code's own dates were used")
-    elif (on - row["release_effective"]).days > 92:
-        warnings.append(f"the HCPCS release loaded ({row['release']}) is a quarterly file older than the date of "
-                        f"service {on}: newer releases may change this code")
+    elif past_quarter:
+        # a quarterly file is in force until the next quarter's: say so where its facts are shown
+        warnings.append(f"HCPCS {row['release']} is the newest held; {status.summary} per that release — "
+                        "pull the current quarter (reclaim data pull --dataset hcpcs)")
 
-    status = _status(row, on, tables, hcpcs_source)
     if status.state != "active":
         warnings.append(f"{code} is {status.state} on {on}: {status.summary}")
     indicators = [
@@ -539,6 +571,10 @@ def build_guide(store: Any, code: str, on: dt.date | None = None) -> Guide:
             crosswalk = store.crosswalk_by_hcpcs(code, on)
             if crosswalk:
                 ndc_source = sources.label("ndc_crosswalk", crosswalk[0]["release"])
+                if crosswalk[0]["covers_dos"] is False:
+                    ndc_source += (f" (newest held; its quarter ended {crosswalk[0]['effective_to']}, before {on}: "
+                                   "pull the current quarter)")
+                    warnings.append(_crosswalk_past(crosswalk[0], on))
             elif is_drug:
                 quarter = _quarter_in_force(store, "ndc_crosswalk", on)
                 ndc_note = (f"no NDC maps to {code} in the ASP NDC-HCPCS crosswalk {quarter}" if quarter
@@ -563,7 +599,7 @@ def build_guide(store: Any, code: str, on: dt.date | None = None) -> Guide:
         rule = next((r for r in DRUG_MODIFIERS if r.code == code), None)
         if rule:
             modifiers = [ModifierInfo(code, row["long_description"], status.summary, row["termination_date"],
-                                      rule.when, rule.cite, hcpcs_source)]
+                                      rule.when, cite_text(rule.cite), hcpcs_source, tags(rule.cite))]
     source_files = list(sources.used.values())
     return Guide(code, row["kind"], on, row["long_description"], row["short_description"], hcpcs_source,
                  unit, unit_note, status, indicators, payment, payment_note, mue_rows, mue_note, ndcs, ndc_source, ndc_note,
@@ -669,9 +705,12 @@ def lookup_ndc(store: Any, text: str, on: dt.date | None = None) -> NdcInfo:
             "hcpcs_dosage": x["hcpcs_dosage"], "drug_name": (x["drug_name"] or "").strip(), "labeler": x["labeler"],
             "package_size": x["package_size"], "package_quantity": x["package_quantity"],
             "billing_units_per_item": x["billing_units"], "billing_units_per_package": per_pkg,
-            "payment_limit": limit, "asp_quarter": asp["release"] if asp else None,
+            "payment_limit": limit, "asp_quarter": asp["release"] if asp else _quarter_in_force(store, "asp_pricing", on),
             "payment_per_package": (per_pkg * limit).quantize(CENT, ROUND_HALF_UP) if limit and per_pkg else None,
         })
         if x["covers_dos"] is False:
-            warnings.append(f"the newest crosswalk loaded ({x['release']}, to {x['effective_to']}) ended before {on}")
+            warnings.append(_crosswalk_past(x, on))
+        if asp is None and store.in_force("asp_pricing", on) is None:
+            warnings.append(_not_held(store, "asp_pricing", "ASP payment limit", on,
+                                      "pull the quarter of the date (reclaim data pull --dataset asp)"))
     return NdcInfo(text, hyphenated, on, out, sources.label("ndc_crosswalk", rows[0]["release"]), sorted(set(warnings)))

@@ -223,7 +223,9 @@ def render_ndc_text(info: NdcInfo, console) -> None:
             console.print(f"  ASP: {money(r['payment_limit'], 3)} per unit ({r['asp_quarter']}) -> "
                           f"{money(r['payment_per_package'])} per package", highlight=False)
         else:
-            console.print("  ASP: no row in the pricing file in force", highlight=False)
+            console.print("  ASP: no payment limit in force on the date of service (see the warnings)"
+                          if r["asp_quarter"] is None else f"  ASP: no row in the pricing file {r['asp_quarter']}",
+                          highlight=False)
     console.print(f"  [dim]source: {info.source}[/dim]", highlight=False)
     for w in info.warnings:
         console.print(f"  [yellow]WARNING: {w}[/yellow]", highlight=False)

@@ -98,7 +98,7 @@ COMMON_DENIALS: tuple[DenialRow, ...] = (
               f"{FACTS} §9.2, §10.3 (recovery action UNVERIFIED)"),
     DenialRow("197", None, "Prior authorization absent (commercial and Medicare Advantage payers).",
               "Obtain retro-authorization or appeal per the plan; send REF*G1 with the number.",
-              f"{FACTS} §8 [PH-0098] (recovery action UNVERIFIED)"),
+              f"{FACTS} §8 [CMS-MA-ST] [ANTHEM-SOC] (recovery action UNVERIFIED)"),
     DenialRow("189", "N657", "Not-otherwise-classified code billed when a specific code exists.",
               "Rebill with the specific code.", f"{FACTS} §1.5 [OPENEMR-ARC] [OPENEMR-BU]", "noc"),
     DenialRow("16", "N350", "NOC code without the drug description.",

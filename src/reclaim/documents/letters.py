@@ -92,8 +92,13 @@ def _jw_jz_rule(policies) -> str | None:
 
 def build_letter(item: dict[str, Any], claims: ClaimBatch | None, store=None, *,
                  templates_dir: str | Path | None = None, today: dt.date | None = None,
-                 policies=None) -> Letter:
-    """Render the letter of one worklist item (a row of ``RecoveryResult.items``)."""
+                 policies=None, contact: dict[str, str] | None = None) -> Letter:
+    """Render the letter of one worklist item (a row of ``RecoveryResult.items``).
+
+    ``contact``: the signature block (name, title, phone, email: the ``letter_contact_*``
+    settings, :func:`contact_from_settings`). The payer's address and attention line come from
+    the item (the 835's N1*PR / N3 / N4 / PER); the arguments and citations fit the payer's
+    program (CLP06: Medicare rules only in a Medicare letter)."""
     folder = _templates_dir(templates_dir)
     wording = yaml.safe_load((folder / "arguments.yaml").read_text(encoding="utf-8"))
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=False,
@@ -115,6 +120,7 @@ def build_letter(item: dict[str, Any], claims: ClaimBatch | None, store=None, *,
     dos = item.get("service_date") or line.get("service_date")
     code = item.get("procedure_code") or line.get("procedure_code")
 
+    program = payer_program(item)
     citations: list[str] = []
     hcpcs = {"description": None, "unit": None}
     if store is not None and code:
@@ -124,10 +130,13 @@ def build_letter(item: dict[str, Any], claims: ClaimBatch | None, store=None, *,
             citations.append(f"HCPCS {code}: \"{h['long_description']}\""
                              + (f", billing unit {h['unit_text']}" if h.get("unit_text") else "")
                              + f" — CMS HCPCS Level II file, release {h['release']}")
-        asp = store.asp(code, dos)
+        asp = store.asp(code, dos) if program == "medicare" or item.get("kind") == "underpayment" else None
         if asp and asp.get("payment_limit") is not None and asp.get("covers_dos"):
-            citations.append(f"Medicare payment limit for {code}: ${asp['payment_limit']} per {asp['dosage']}, "
-                             f"coinsurance {asp['coinsurance_pct']}% — CMS ASP pricing file {asp['release']}")
+            limit = f"{_money(asp['payment_limit'])} per {asp['dosage']}"
+            citations.append(f"Medicare payment limit for {code}: {limit}, coinsurance {_num(asp['coinsurance_pct'])}% "
+                             f"— CMS ASP pricing file {asp['release']}" if program == "medicare" else
+                             f"CMS ASP payment limit for {code} (the basis of the contract rate): {limit} "
+                             f"— CMS ASP pricing file {asp['release']}")
     dx_rows = []
     for d in diagnoses:
         desc = None
@@ -138,7 +147,7 @@ def build_letter(item: dict[str, Any], claims: ClaimBatch | None, store=None, *,
                 if not any("ICD-10-CM" in c for c in citations):
                     citations.append(f"ICD-10-CM descriptions — {found['release']} code list")
         dx_rows.append({"code_dotted": _dx_dotted(d["code"]), "description": desc or ""})
-    if store is not None and diagnoses and code:
+    if store is not None and diagnoses and code and program == "medicare":
         cov = store.con.execute("select count(*) from coverage_hcpcs where hcpcs = ?", [code]).fetchone() \
             if _has_table(store, "coverage_hcpcs") else (0,)
         if cov and cov[0]:
@@ -146,6 +155,8 @@ def build_letter(item: dict[str, Any], claims: ClaimBatch | None, store=None, *,
 
     reasons = []
     for rc in (item.get("reasons") or item.get("reason") or "").split():
+        if not _ADJUSTMENT.match(rc):  # an underpayment's reason is a sentence, not codes
+            continue
         group, _, carc = rc.partition("-")
         text = None
         if store is not None and carc:
@@ -159,18 +170,21 @@ def build_letter(item: dict[str, Any], claims: ClaimBatch | None, store=None, *,
             if found:
                 reasons.append({"code": rarc, "text": f"{found['description']} (X12 RARC list, release {found['release']})"})
 
+    if not reasons and item.get("kind") == "underpayment":
+        reasons.append({"code": "Payment", "text": f"paid {_money(item.get('line_paid'))}, below the rate the "
+                                                   f"{item.get('terms_name') or 'payer'} terms give ({_money(_expected(item))})"})
     mods = " ".join(m for m in (line.get("modifier_1"), line.get("modifier_2"), line.get("modifier_3"),
                                 line.get("modifier_4")) if m)
     action = item.get("action") or "appeal"
     reason_key = item.get("denial_reason") or ("underpayment" if item.get("kind") == "underpayment" else "default")
-    jw = _jw_jz_rule(policies)
+    jw = _jw_jz_rule(policies) if program == "medicare" else None  # JW/JZ is a Medicare Part B rule
     if reason_key == "modifier" and jw:
         citations.append(jw)
     facts = _Facts(
         code=code or "", units=_num(line.get("units")), modifiers=mods or "none", dos=dos,
         payer_claim_number=item.get("payer_claim_control_number") or "-", amount=item.get("amount"),
-        paid=item.get("line_paid"), hcpcs_unit=hcpcs["unit"] or "the HCPCS unit",
-        expected=_expected(item), underpayment_basis=item.get("explanation") or "",
+        paid=_money(item.get("line_paid")).lstrip("$"), hcpcs_unit=hcpcs["unit"] or "the HCPCS unit",
+        expected=_money(_expected(item)).lstrip("$"), underpayment_basis=_basis(item.get("explanation")),
         modifier_argument=("the corrected line carries JZ (no amount discarded) or a separate JW line for the "
                            "discarded amount, as the JW/JZ policy requires." if jw else
                            "the corrected line carries the required modifier."),
@@ -181,21 +195,27 @@ def build_letter(item: dict[str, Any], claims: ClaimBatch | None, store=None, *,
     if action in ("reopening", "corrected_claim") and item.get("root_cause_edit"):
         correction = f"Correction: {item['root_cause']}"
 
-    checklist = _checklist(item, claim, line, diagnoses)
+    if program != "medicare" and item.get("kind") == "underpayment" and item.get("terms_name"):
+        citations.append(f"{item['terms_name']}: the rate for {code} under your agreement with us")
+    checklist = _checklist(item, claim, line, diagnoses, program=program, drug=_is_drug(code, line))
     text = template.render(
-        practice={"name": claim.get("billing_name"), "npi": claim.get("billing_npi"),
+        practice={"name": claim.get("billing_name") or item.get("payee_name"),
+                  "npi": claim.get("billing_npi") or (item.get("payee_id") if item.get("payee_id_qualifier") == "XX" else None),
                   "tax_id": claim.get("billing_tax_id"), "address": claim.get("billing_address")},
-        payer={"name": item.get("payer_name") or claim.get("payer_name"), "id": item.get("payer_id") or claim.get("payer_id")},
+        payer=_payer_block(item, claim),
         patient={"name": " ".join(p for p in (claim.get("patient_first_name"), claim.get("patient_last_name")) if p),
                  "member_id": claim.get("patient_id") or claim.get("subscriber_id")},
+        signer=_signature(contact, claim, item.get("payee_name")),
         claim={"patient_control_number": item.get("patient_control_number"),
                "payer_claim_number": item.get("payer_claim_control_number"),
                "remit_date": item.get("remit_date"), "trace_number": item.get("trace_number")},
-        line={"service_date": dos, "code": code, "modifiers": mods, "units": _num(line.get("units") or item.get("units_paid")),
+        line={"service_date": dos, "code": code, "modifiers": mods,
+              # CPT codes (five digits) are the AMA's: the HCPCS Level II file has no descriptor for them
+              "code_system": "CPT" if re.match(r"^\d{4}[0-9FTU]$", code or "") else "HCPCS", "units": _num(line.get("units") or item.get("units_paid")),
               "ndc": line.get("ndc11") or line.get("ndc"), "ndc_quantity": _num(line.get("ndc_quantity")),
-              "ndc_unit": line.get("ndc_unit"), "charge": item.get("line_charge") or line.get("charge"),
-              "paid": item.get("line_paid")},
-        hcpcs=hcpcs, diagnoses=dx_rows, amount=item.get("amount"), reasons=reasons,
+              "ndc_unit": line.get("ndc_unit"), "charge": _money(item.get("line_charge") or line.get("charge")),
+              "paid": _money(item.get("line_paid"))},
+        hcpcs=hcpcs, diagnoses=dx_rows, amount=_money(item.get("amount")), reasons=reasons,
         title=words["title"].format_map(facts), request=words["request"].format_map(facts),
         argument=" ".join(reason_words["argument"].format_map(facts).split()),
         correction=correction, citations=citations, checklist=checklist,
@@ -203,6 +223,66 @@ def build_letter(item: dict[str, Any], claims: ClaimBatch | None, store=None, *,
     )
     text = re.sub(r"\n{3,}", "\n\n", text)
     return Letter(item_id=item["item_id"], title=words["title"].format_map(facts), text=text, blocks=_blocks(text))
+
+
+_ADJUSTMENT = re.compile(r"^(CO|PR|OA|PI|CR)-[A-Z0-9]{1,3}$")
+
+
+def payer_program(item: dict[str, Any]) -> str:
+    """'medicare', 'medicaid' or 'commercial', from the claim filing indicator the payer sent
+    (CLP06: MA/MB Medicare, MC Medicaid) or the Medicare terms: which rules a letter may cite."""
+    filing = (item.get("claim_filing_indicator") or "").upper()
+    if filing in ("MA", "MB") or item.get("terms_id") == "medicare":
+        return "medicare"
+    return "medicaid" if filing == "MC" else "commercial"
+
+
+def _money(value) -> str:
+    if value in (None, "", "-"):
+        return "-"
+    try:
+        from decimal import Decimal
+
+        return f"${Decimal(str(value)):,.2f}"
+    except Exception:
+        return "-"
+
+
+def _payer_block(item: dict[str, Any], claim: dict[str, Any]) -> dict[str, Any]:
+    """The payer's name, attention line and mailing address, as the 835 gave them."""
+    city = ", ".join(p for p in (item.get("payer_city"), " ".join(
+        p for p in (item.get("payer_state"), _zip(item.get("payer_zip"))) if p)) if p)
+    address = [a for a in (item.get("payer_address_1"), item.get("payer_address_2"), city) if a]
+    reach = " · ".join(p for p in (_phone(item.get("payer_contact_phone")), item.get("payer_contact_email")) if p)
+    return {"name": item.get("payer_name") or claim.get("payer_name") or item.get("payer_id") or "Claims department",
+            "id": item.get("payer_id") or claim.get("payer_id"),
+            "attention": item.get("payer_contact_name"), "address": address, "reach": reach}
+
+
+def _zip(value: str | None) -> str | None:
+    return f"{value[:5]}-{value[5:]}" if value and len(value) == 9 and value.isdigit() else value
+
+
+def _phone(value: str | None) -> str | None:
+    digits = re.sub(r"\D", "", value or "")
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}" if len(digits) == 10 else value
+
+
+def contact_from_settings(settings) -> dict[str, str]:
+    """The letters' signature block from the ``letter_contact_*`` settings."""
+    return {k: getattr(settings, f"letter_contact_{k}", "") or "" for k in ("name", "title", "phone", "email")}
+
+
+def _signature(contact: dict[str, str] | None, claim: dict[str, Any], payee: str | None = None) -> list[str]:
+    contact = contact or {}
+    lines = [contact.get("name"), contact.get("title"), claim.get("billing_name") or payee or "Billing office",
+             " · ".join(p for p in (_phone(contact.get("phone")), contact.get("email")) if p)]
+    return [line for line in lines if line]
+
+
+def _is_drug(code: str | None, line: dict[str, Any]) -> bool:
+    """A drug line: a J or Q code, or a line that reports an NDC (837 LIN*N4)."""
+    return bool(line.get("ndc11") or line.get("ndc") or re.match(r"^[JQ]\d{4}$", code or ""))
 
 
 def _num(value):
@@ -218,28 +298,45 @@ def _has_table(store, name: str) -> bool:
         "select count(*) from information_schema.tables where table_name = ?", [name]).fetchone()[0])
 
 
+def _basis(explanation: str | None) -> str:
+    """'Paid 10 but the X terms give 20 (50 units at 0.4 per unit, ...).' -> '(50 units at ...)'"""
+    match = re.search(r"\((.*)\)\.?$", explanation or "")
+    return f"({match.group(1)})" if match else ""
+
+
 def _expected(item: dict[str, Any]) -> str:
     match = re.search(r"expected ([0-9.]+)", item.get("reason") or "")
     return match.group(1) if match else "-"
 
 
-def _checklist(item, claim, line, diagnoses) -> list[str]:
+def _checklist(item, claim, line, diagnoses, *, program: str, drug: bool) -> list[str]:
+    """The records to enclose: drug records only on a drug line, Medicare's JW/JZ and ABN only
+    in a Medicare letter, the authorization only when it matters."""
     items = ["Copy of the remittance advice (835/ERA) page for this claim"]
     if diagnoses:
         items.append("Physician order and progress note documenting the diagnosis ("
                      + ", ".join(_dx_dotted(d["code"]) for d in diagnoses) + ") and the indication")
-    items.append("Drug administration record: drug, NDC and lot, dose given and dose discarded (JW/JZ), "
-                 "route, administration site and date, administering clinician")
-    codes = {d["code"] for d in diagnoses}
-    if any(c.startswith(("M80", "M81")) for c in codes):
-        items.append("Bone density (DEXA) report and fracture-risk assessment supporting osteoporosis treatment")
-    if any(c.startswith("C") for c in codes):
-        items.append("Pathology report and treatment plan (regimen, cycle, dosing by weight or flat dose)")
-    items.append("Laboratory results relevant to the drug (e.g. calcium and vitamin D before denosumab)")
-    items.append("Signed patient consent (and ABN, when one was given)")
+    elif not drug:
+        items.append("Physician order and the note documenting the service")
+    if drug:
+        discarded = "dose given and dose discarded (JW/JZ)" if program == "medicare" else \
+            "dose given and any amount discarded"
+        items.append(f"Drug administration record: drug, NDC and lot, {discarded}, route, administration "
+                     "site and date, administering clinician")
+        codes = {d["code"] for d in diagnoses}
+        if any(c.startswith(("M80", "M81")) for c in codes):
+            items.append("Bone density (DEXA) report and fracture-risk assessment supporting osteoporosis treatment")
+        if any(c.startswith("C") for c in codes):
+            items.append("Pathology report and treatment plan (regimen, cycle, dosing by weight or flat dose)")
+        if (item.get("procedure_code") or line.get("procedure_code")) == "J0897":
+            items.append("Calcium and vitamin D results before the denosumab dose")
+    items.append("Signed patient consent (and the ABN, when one was given)" if program == "medicare"
+                 else "Signed patient consent")
     pa_number = claim.get("prior_auth_number") or line.get("prior_auth_number")
-    items.append(f"Prior authorization approval (number {pa_number})" if pa_number
-                 else "Prior authorization approval, or the retro-authorization request, when the payer requires one")
+    if pa_number:
+        items.append(f"Prior authorization approval (number {pa_number})")
+    elif item.get("denial_reason") == "prior_auth":
+        items.append("Prior authorization approval, or the retro-authorization request")
     if item.get("kind") == "underpayment":
         items.append("The fee schedule or contract page giving the rate for this code and quarter")
     if item.get("action") == "corrected_claim":
@@ -332,7 +429,7 @@ def write_docx(letter: Letter, path: str | Path) -> Path:
 
 def write_letters(items: pa.Table, claims: ClaimBatch | None, store, out_dir: str | Path, *,
                   templates_dir: str | Path | None = None, today: dt.date | None = None,
-                  policies=None, limit: int | None = None) -> list[dict[str, Any]]:
+                  policies=None, limit: int | None = None, contact: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """PDF + DOCX letters for the items whose action gets one (best priority first);
     returns [{item_id, pdf, docx}]."""
     out = Path(out_dir)
@@ -341,7 +438,8 @@ def write_letters(items: pa.Table, claims: ClaimBatch | None, store, out_dir: st
     for item in items.to_pylist():
         if item.get("action") not in LETTER_ACTIONS or item.get("deadline_passed"):
             continue
-        letter = build_letter(item, claims, store, templates_dir=templates_dir, today=today, policies=policies)
+        letter = build_letter(item, claims, store, templates_dir=templates_dir, today=today, policies=policies,
+                              contact=contact)
         stem = f"{item['item_id']}-{item['action']}"
         written.append({"item_id": item["item_id"], "pdf": str(write_pdf(letter, out / f"{stem}.pdf")),
                         "docx": str(write_docx(letter, out / f"{stem}.docx"))})

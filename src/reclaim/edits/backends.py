@@ -49,8 +49,23 @@ REF_COLUMNS: dict[str, list[tuple[str, str]]] = {
     ],
     "icd10": [
         ("release", "VARCHAR"), ("effective_from", "DATE"), ("effective_to", "DATE"), ("code", "VARCHAR"),
-        ("short_description", "VARCHAR"), ("billable", "BOOLEAN"),
+        ("short_description", "VARCHAR"), ("billable", "BOOLEAN"), ("source_format", "VARCHAR"),
     ],
+    # MCD billing-and-coding articles (RC604): which codes, diagnoses, contractors, states
+    "coverage_articles": [
+        ("release", "VARCHAR"), ("article_id", "VARCHAR"), ("article_version", "VARCHAR"), ("display_id", "VARCHAR"),
+        ("title", "VARCHAR"), ("effective_date", "DATE"), ("end_date", "DATE"),
+    ],
+    "coverage_hcpcs": [("release", "VARCHAR"), ("article_id", "VARCHAR"), ("article_version", "VARCHAR"),
+                       ("hcpcs", "VARCHAR")],
+    "coverage_icd10": [("release", "VARCHAR"), ("article_id", "VARCHAR"), ("article_version", "VARCHAR"),
+                       ("icd10", "VARCHAR")],
+    "coverage_contractors": [("release", "VARCHAR"), ("article_id", "VARCHAR"), ("article_version", "VARCHAR"),
+                             ("contractor_id", "VARCHAR"), ("contractor_type_id", "VARCHAR"),
+                             ("contractor_version", "VARCHAR")],
+    "coverage_jurisdictions": [("release", "VARCHAR"), ("contractor_id", "VARCHAR"), ("contractor_type_id", "VARCHAR"),
+                               ("contractor_version", "VARCHAR"), ("state_id", "VARCHAR"), ("term_date", "DATE")],
+    "coverage_states": [("release", "VARCHAR"), ("state_id", "VARCHAR"), ("state_abbrev", "VARCHAR")],
 }
 
 
@@ -129,6 +144,7 @@ class DuckDBBackend:
         self.con.execute(f"SET temp_directory = '{_sql_str(self._spill.name)}'")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
+        self._disabled: set[str] = set()
         available = attach_store(self.con, store)
         self.ref_tables = {t for t in REF_COLUMNS if t in available}
         for table in REF_COLUMNS:
@@ -136,6 +152,12 @@ class DuckDBBackend:
 
     def register(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table)
+        if name.removeprefix("history_") in INPUT_TABLES and table.num_rows:
+            # DuckDB 1.5 cannot push a join's bloom filter into a scan of a registered Arrow
+            # table ("Pushdown Filter Type BLOOM_FILTER is not currently supported in PyArrow
+            # Scans", e.g. RC204's per-day sums over patient_lines with Arrow history): off while
+            # in-memory claims are read (files and Parquet are DuckDB scans and keep it)
+            self._disabled.add("join_filter_pushdown")
 
     def load(self, paths: Iterable[Path | str], prefix: str = "", progress=None) -> LoadedInput:
         """Claim files streamed into this connection's tables ``{prefix}claims``, ``{prefix}lines``...
@@ -150,13 +172,14 @@ class DuckDBBackend:
         """``written_order``: join in the order the SQL is written (hash tables built on the
         right side of each join): DuckDB cannot estimate an Arrow scan and would otherwise build
         its hash tables on the million-line side."""
-        if written_order:
-            self.con.execute("SET disabled_optimizers = 'join_order'")
+        disabled = sorted(self._disabled | ({"join_order"} if written_order else set()))
+        if disabled:
+            self.con.execute(f"SET disabled_optimizers = '{','.join(disabled)}'")
         try:
             result = self.con.execute(sql)
             return result.to_arrow_table() if fetch else None
         finally:
-            if written_order:
+            if disabled:
                 self.con.execute("RESET disabled_optimizers")
 
     def materialize(self, name: str, sql: str, written_order: bool = False) -> None:

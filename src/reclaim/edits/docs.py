@@ -31,6 +31,10 @@ def render_edit(e: Edit, level: int = 2) -> str:
         "",
     ]
     for title, body in e.sections.items():
+        if title == "Source":  # every citation with its document's title (docs/sources.md)
+            from ..documents.guide_sources import resolve_text
+
+            body = resolve_text(body)
         lines += [f"{h}# {title}", "", body, ""]
     return "\n".join(lines)
 

@@ -1,13 +1,16 @@
 """Apply the mechanical fixes findings carry (``reclaim check --fix``).
 
 A finding's ``fix_action``/``fix_value`` says what to change on its line: units, procedure
-code, NDC, NDC qualifier, or a modifier to add, remove or replace (``JG>TB``). All fixes are
-applied in one relational pass (DuckDB over the Arrow tables); when two edits set the same
-field of a line, the lower edit code wins (a code swap, RC1xx, before a units change, RC2xx).
-Claims whose lines change are marked as changed; nothing else is touched.
+code with its units (``J0897 x 60``: a code swap always converts the units, see RC103/RC104),
+NDC, NDC qualifier, or a modifier to add, remove or replace (``JG>TB``). All fixes of one
+check are applied in one relational pass (DuckDB over the Arrow tables); when two edits set the
+same field of a line, the lower edit code wins (a code swap, RC1xx, before a units change,
+RC2xx). Claims whose lines change are marked as changed; nothing else is touched.
 
 :func:`apply_fixes` returns the fixed batch and the changes (claim, line, field, before,
-after) for the diff the CLI shows. :func:`write_fixed` writes the fixed claims in the format
+after) for the diff the CLI shows. :func:`fix_until_clean` checks and fixes again until no
+mechanical fix is left (as code linters do: a fix can make another edit's fix possible),
+bounded to :data:`MAX_ROUNDS`. :func:`write_fixed` writes the fixed claims in the format
 they were read in (837, CSV, Excel), from their source file with only the changed values
 rewritten (docs/claim-files.md). The writers derive what to patch from the model's columns, so a
 fix only has to change the batch's columns (a line's charge with the claim's total_charge).
@@ -34,7 +37,9 @@ WITH fx AS (
 ), per_line AS (
   SELECT claim_id, line_number,
          arg_min(fix_value, code) FILTER (WHERE fix_action = 'set_units') AS units,
-         arg_min(fix_value, code) FILTER (WHERE fix_action = 'set_procedure_code') AS procedure_code,
+         -- a code swap 'J0897 x 60' sets the code and its units together
+         split_part(arg_min(fix_value, code) FILTER (WHERE fix_action = 'set_procedure_code'), ' x ', 1) AS procedure_code,
+         nullif(split_part(arg_min(fix_value, code) FILTER (WHERE fix_action = 'set_procedure_code'), ' x ', 2), '') AS swap_units,
          arg_min(fix_value, code) FILTER (WHERE fix_action = 'set_ndc') AS ndc,
          arg_min(fix_value, code) FILTER (WHERE fix_action = 'set_ndc_qualifier') AS ndc_qualifier,
          coalesce(list(fix_value ORDER BY code) FILTER (WHERE fix_action = 'add_modifier'), []) AS adds,
@@ -56,7 +61,8 @@ WITH fx AS (
   FROM mods
 )
 SELECT l.* REPLACE (
-         CASE WHEN p.units IS NULL THEN l.units ELSE CAST(p.units AS DECIMAL(18,3)) END AS units,
+         CASE WHEN p.swap_units IS NOT NULL THEN CAST(p.swap_units AS DECIMAL(18,3))
+              WHEN p.units IS NOT NULL THEN CAST(p.units AS DECIMAL(18,3)) ELSE l.units END AS units,
          coalesce(p.procedure_code, l.procedure_code) AS procedure_code,
          coalesce(p.ndc, l.ndc) AS ndc,
          coalesce(p.ndc, l.ndc11) AS ndc11,
@@ -98,6 +104,34 @@ def apply_fixes(batch: ClaimBatch, findings: pa.Table) -> tuple[ClaimBatch, pa.T
     tables = dict(batch.tables)
     tables["lines"] = fixed.drop_columns(["fix_codes"]).select(LINES.names).cast(LINES)
     return ClaimBatch(tables=tables), changes.cast(CHANGES)
+
+
+#: at most this many check-and-fix rounds: each round fixes what the previous one made fixable
+#: (a code swap, then the units or modifiers of the new code); more means fixes undo each other
+MAX_ROUNDS = 5
+
+
+def fix_until_clean(batch: ClaimBatch, run_check, max_rounds: int = MAX_ROUNDS):
+    """Check, apply the mechanical fixes, and check again until no finding carries one (a
+    fixpoint) or ``max_rounds`` rounds ran. ``run_check(batch)`` returns the Findings of a
+    batch. Returns (fixed batch, every change made in order, the first check's Findings, the
+    last check's Findings: what remains for a person, and the rounds run)."""
+    first = findings = run_check(batch)
+    all_changes = []
+    rounds = 0
+    while rounds < max_rounds and _has_fix(findings.table):
+        batch, changes = apply_fixes(batch, findings.table)
+        rounds += 1
+        if changes.num_rows == 0:
+            break  # the fixes found change nothing: stop rather than loop
+        all_changes.append(changes)
+        findings = run_check(batch)
+    changes = pa.concat_tables(all_changes) if all_changes else CHANGES.empty_table()
+    return batch, changes, first, findings, rounds
+
+
+def _has_fix(findings: pa.Table) -> bool:
+    return findings.num_rows > 0 and any(a is not None for a in findings.column("fix_action").to_pylist())
 
 
 #: the file names a corrected file of each input format may take (it is written in the input's format)

@@ -72,6 +72,19 @@ class Edit:
         return self.sections["What it checks"].split("\n\n")[0].replace("\n", " ")
 
     @property
+    def manual_fix(self) -> str:
+        """The fix of a finding that has no mechanical one: what a person checks, from the doc's
+        Fix section (its first paragraph, without the sentences about ``--fix``)."""
+        text = " ".join(self.sections["Fix"].split("\n\n")[0].split())
+        kept = [s for s in re.split(r"(?<=[.;])\s+(?=[A-Z`])", text) if "--fix" not in s]
+        return "no mechanical fix: " + (" ".join(kept) or text)
+
+    @property
+    def denials_text(self) -> str:
+        """The CARC / RARC codes the edit prevents, as one string (``CARC 16, RARC N430``)."""
+        return ", ".join(self.denials)
+
+    @property
     def message_args(self) -> list[str]:
         return _placeholders(self.message)
 
@@ -134,6 +147,8 @@ def edit(
         raise ValueError(f"edit {code}: fix_action must be one of {FIX_ACTIONS}")
     if fix_action is not None and fix is None:
         raise ValueError(f"edit {code}: a machine fix needs a fix text for people")
+    if not denials:
+        raise ValueError(f"edit {code}: name the CARC/RARC denial(s) it prevents (denials=...)")
     import inspect
 
     module = inspect.currentframe().f_back.f_globals.get("__name__", "")  # type: ignore[union-attr]

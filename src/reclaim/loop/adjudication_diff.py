@@ -78,7 +78,8 @@ BY_PAYER = pa.schema(
         ("lines_affected", pa.int64()),
         ("share", pa.float64()),
         ("dollars", MONEY),
-        ("dollars_disputable", MONEY),
+        ("dollars_disputable", MONEY),  # paid less, not explained by a rule: never a negative effect
+        ("dollars_in_favour", MONEY),  # differences that paid the practice more (reported, never disputed)
         ("summary", pa.string()),
     ]
 )
@@ -403,13 +404,15 @@ with compared as (
     select payer_id, any_value(payer_name) as payer_name, kind, procedure_code,
            count(distinct coalesce('c' || claim_id, 'r' || remit_claim_id) || ':' || coalesce(line_number, -1)) as lines_affected,
            coalesce(sum(dollar_effect), 0) as dollars,
-           coalesce(sum(dollar_effect) filter (where not expected), 0) as dollars_disputable
+           coalesce(sum(dollar_effect) filter (where not expected and dollar_effect > 0), 0) as dollars_disputable,
+           coalesce(-sum(dollar_effect) filter (where dollar_effect < 0), 0) as dollars_in_favour
     from findings group by all
 )
 select a.payer_id, coalesce(c.payer_name, a.payer_name, a.payer_id) as payer_name, a.kind, a.procedure_code,
        coalesce(c.lines_compared, 0) as lines_compared, a.lines_affected,
        case when c.lines_compared > 0 then a.lines_affected / c.lines_compared end as share,
-       a.dollars::decimal(18, 2) as dollars, a.dollars_disputable::decimal(18, 2) as dollars_disputable
+       a.dollars::decimal(18, 2) as dollars, a.dollars_disputable::decimal(18, 2) as dollars_disputable,
+       a.dollars_in_favour::decimal(18, 2) as dollars_in_favour
 from affected a left join compared c on c.payer_id is not distinct from a.payer_id
      and c.procedure_code is not distinct from a.procedure_code
 order by a.dollars_disputable desc, a.lines_affected desc, a.payer_id, a.kind, a.procedure_code
@@ -448,14 +451,18 @@ class AdjudicationDiff:
         rows = self.findings.select(["kind", "expected", "dollar_effect"]).to_pylist()
         kinds: dict[str, dict[str, Any]] = {}
         for r in rows:
-            k = kinds.setdefault(r["kind"], {"findings": 0, "expected": 0, "dollars": 0, "dollars_disputable": 0})
+            k = kinds.setdefault(r["kind"], {"findings": 0, "expected": 0, "dollars": 0, "dollars_disputable": 0,
+                                             "dollars_in_favour": 0})
             k["findings"] += 1
             k["expected"] += bool(r["expected"])
-            k["dollars"] += r["dollar_effect"] or 0
-            if not r["expected"]:
-                k["dollars_disputable"] += r["dollar_effect"] or 0
+            effect = r["dollar_effect"] or 0
+            k["dollars"] += effect
+            if effect < 0:  # the payer paid more than billed terms give: reported, never disputed
+                k["dollars_in_favour"] -= effect
+            elif not r["expected"]:
+                k["dollars_disputable"] += effect
         return {"lines_compared": self.lines_compared, "findings": self.findings.num_rows,
-                "by_kind": {k: {**v, "dollars": str(v["dollars"]), "dollars_disputable": str(v["dollars_disputable"])}
+                "by_kind": {k: {**v, **{m: str(v[m]) for m in ("dollars", "dollars_disputable", "dollars_in_favour")}}
                             for k, v in sorted(kinds.items())},
                 "notes": list(self.notes)}
 
@@ -466,9 +473,12 @@ def _sentence(row: dict[str, Any]) -> str:
     scope = f"{row['procedure_code']} lines" if row["procedure_code"] else "claims"
     share = f"{row['share']:.0%} of " if row["share"] is not None else ""
     of = f" ({row['lines_affected']} of {row['lines_compared']})" if row["lines_compared"] else f" ({row['lines_affected']})"
-    money = f", ${row['dollars']:,} effect" if row["dollars"] else ""
+    favour = row.get("dollars_in_favour") or 0
+    paid_less = (row["dollars"] or 0) + favour  # the positive effects alone
+    money = f", ${paid_less:,} paid less" if paid_less else ""
     dispute = f", ${row['dollars_disputable']:,} worth disputing" if row["dollars_disputable"] else ""
-    return f"{row['payer_name']} {verb} {share}{scope}{of}{money}{dispute}"
+    more = f", ${favour:,} in the practice's favour (not disputed)" if favour else ""
+    return f"{row['payer_name']} {verb} {share}{scope}{of}{money}{dispute}{more}"
 
 
 def compare(con, store: Any = None, *, model_ids: Callable[[Any, str], str] | None = None) -> AdjudicationDiff:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Severity = Literal["error", "warning", "info"]
 
@@ -110,6 +110,23 @@ class FrequencyRule(_Strict):
         return out
 
 
+class CoverageRule(_Strict):
+    """The diagnoses a payer covers a drug for (Medicaid and commercial medical-benefit drug
+    policies list them): a drug line pointing to none of them is RC604's finding."""
+
+    id: str
+    hcpcs: list[str]
+    #: ICD-10-CM codes, with or without the dot; a code ending in '*' covers every code under it
+    covered_icd10: list[str] = Field(min_length=1)
+    #: the policy document's title, shown as the finding's source
+    title: str
+    source: str = ""
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+
+    _upper = field_validator("hcpcs", "covered_icd10")(classmethod(lambda cls, v: [c.replace(".", "") for c in _codes(v)]))
+
+
 class Policy(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
@@ -122,6 +139,19 @@ class Policy(_Strict):
     entity_340b: Rule340B = Field(default_factory=Rule340B)
     #: claims must reach the payer within this many days of the (line) date of service; null = not checked
     timely_filing_days: int | None = Field(default=None, gt=0)
+    #: or within this many calendar months (Medicaid: 12 months, 42 CFR 447.45(d)); give one of the two
+    timely_filing_months: int | None = Field(default=None, gt=0)
     timely_filing_source: str = ""
+    #: what this policy cannot know and so does not check (said once per run beside the claims it
+    #: adjudicated: a payer-neutral default does not pretend to know a contract)
+    not_checked: list[str] = Field(default_factory=list)
     prior_auth: list[PriorAuthRule] = Field(default_factory=list)
     frequency: list[FrequencyRule] = Field(default_factory=list)
+    #: covered diagnoses per drug (RC604); Medicare claims also use the MCD articles of the MAC
+    coverage: list[CoverageRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_filing_limit(self) -> "Policy":
+        if self.timely_filing_days is not None and self.timely_filing_months is not None:
+            raise ValueError("give timely_filing_days or timely_filing_months, not both")
+        return self

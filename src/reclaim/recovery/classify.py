@@ -13,12 +13,15 @@ has one row per CAS amount and one per paid amount, so that summing it by catego
 * everything on a reversal (CLP02 = 22) is ``reversal`` (amounts are negated by the payer);
 * a claim that does not balance gets an ``unbalanced`` row for the difference, so nothing is
   lost and the summary shows it;
-* PLB amounts go to the separate ``provider_dollars`` table (category ``provider_level``).
+* PLB amounts go to the separate ``provider_dollars`` table (category ``provider_level``), and
+  netted by reason code and reference into ``plb_net`` (:mod:`reclaim.recovery.plb`).
 """
 
 from __future__ import annotations
 
 import duckdb
+
+from . import plb
 
 RULES_SQL = """
 create or replace temp table cas as
@@ -112,3 +115,4 @@ def classify(con: duckdb.DuckDBPyConnection) -> None:
     """
     con.execute(RULES_SQL)
     con.execute(DOLLARS_SQL)
+    plb.net(con)

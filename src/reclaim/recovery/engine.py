@@ -33,7 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from ..claims.model import REMIT_TABLES, ClaimBatch, RemitBatch
-from . import classify, keys, matching, rootcause, taxonomy, terms as terms_mod, underpayment, worklist
+from . import acks, classify, keys, reconcile, matching, rootcause, taxonomy, terms as terms_mod, underpayment, worklist
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,10 @@ ITEM_COLUMNS = (
     "claim_status", "claim_id", "line_number", "line_index", "line_control_number", "procedure_code",
     "modifier_1", "modifier_2", "service_date", "units_paid", "line_charge", "line_paid",
     "remit_date", "trace_number", "file_id", "remit_claim_id", "edit_category", "denial_reason", "carc",
+    # where a letter goes (the 835's N1*PR / N3 / N4 / PER) and which program's rules it may cite (CLP06)
+    "claim_filing_indicator", "terms_name", "payer_address_1", "payer_address_2", "payer_city", "payer_state",
+    "payer_zip", "payer_contact_function", "payer_contact_name", "payer_contact_phone", "payer_contact_email",
+    "payee_name", "payee_id_qualifier", "payee_id",
 )
 
 
@@ -67,6 +71,11 @@ RESULT_SQL = {
     "underpayments": "select * from underpayments_out order by remit_claim_id, line_index",
     "unpriced": "select * from unpriced_out",
     "write_offs": "select * from write_offs_out order by remit_claim_id, line_index",
+    "dispositions": "select * from dispositions order by remit_claim_id, line_index nulls first, source",
+    "plb": "select * from plb_net order by transaction_id, reason_code, reference",
+    "denied": "select * from denied",
+    # every submitted claim's acknowledgment state (recovery/acks.py)
+    "claim_status": "select * from claim_status order by claim_id nulls last, patient_control_number",
 }
 
 
@@ -131,6 +140,13 @@ class RecoveryResult:
     underpayments = property(lambda self: self.table("underpayments"))
     unpriced = property(lambda self: self.table("unpriced"))
     write_offs = property(lambda self: self.table("write_offs"))
+    #: every dollar row with its one disposition (paid, worklist, patient_share, no_action...)
+    dispositions = property(lambda self: self.table("dispositions"))
+    #: PLB entries netted per reason code and reference, with their disposition
+    plb = property(lambda self: self.table("plb"))
+    #: every denied claim (CLP02 = 4) and unpaid line: its items, or why nothing can be done
+    denied = property(lambda self: self.table("denied"))
+    claim_status = property(lambda self: self.table("claim_status"))
 
     def count(self, name: str) -> int:
         """Rows of one of the run's tables, without reading it into Arrow."""
@@ -199,11 +215,41 @@ def _asp_rows(store, codes: list[str]) -> pa.Table:
     return res.read_all() if hasattr(res, "read_all") else res
 
 
+def _asp_quarters(store) -> pa.Table:
+    """The ASP quarters held (release, effective_from, effective_to): a price is used only in its quarter."""
+    empty = pa.table({"release": pa.array([], pa.string()), "effective_from": pa.array([], pa.date32()),
+                      "effective_to": pa.array([], pa.date32())})
+    if store is None:
+        return empty
+    res = store.con.execute("select release, min(effective_from) as effective_from, max(effective_to) as effective_to "
+                            "from asp_pricing group by release").arrow()
+    return res.read_all() if hasattr(res, "read_all") else res
+
+
+def _no_quarter_notes(con) -> list[str]:
+    """Once per run: the remittance lines no ASP quarter held could price (no underpayment computed)."""
+    row = con.execute("select min(service_date), max(service_date), count(*) from unpriced "
+                      "where reason like 'no ASP pricing quarter held covers%'").fetchone()
+    if not row[2]:
+        return []
+    newest = con.execute("select release, effective_from, effective_to from asp_quarters "
+                         "order by effective_from desc limit 1").fetchone()
+    held = f"the newest held is {newest[0]} ({newest[1]} to {newest[2]})" if newest else "none is held"
+    span = str(row[0]) if row[0] == row[1] else f"{row[0]} to {row[1]}"
+    return [f"no ASP pricing quarter in force on {span} ({row[2]:,} line(s)): {held}; their underpayment against "
+            "the ASP limit was not computed (never against another quarter's) — pull the quarter of the date "
+            "(reclaim data pull --dataset asp)"]
+
+
 #: the worklist's claims and every other claim of the same patients: the edit catalog's
 #: patient-scoped edits (duplicates, frequency limits) see the same lines as on the whole batch
 WORKLIST_CLAIMS_SQL = """
 create or replace temp table worklist_claims as
-with item_claims as (select distinct claim_id from worklist where claim_id is not null),
+with item_claims as (
+    select distinct claim_id from worklist where claim_id is not null
+    union  -- written-off denials too: their root cause (CO-29: the timely-filing edit) counts as preventable
+    select cm.claim_id from write_offs w join claim_match cm using (remit_claim_id)
+),
 patients as (
     select distinct c.patient_id from claims_out c join item_claims i using (claim_id) where c.patient_id is not null
 )
@@ -231,8 +277,9 @@ def _worklist_claims(con: duckdb.DuckDBPyConnection) -> ClaimBatch:
     return ClaimBatch(tables=tables)
 
 
-def _run_edits(con, store, policies) -> tuple[ClaimBatch | None, pa.Table | None, bool, str | None]:
-    """Run the edit catalog on the worklist patients' claims; (those claims, raw findings, ran, note)."""
+def _run_edits(con, store, policies, as_of) -> tuple[ClaimBatch | None, pa.Table | None, bool, str | None]:
+    """Run the edit catalog on the worklist patients' claims, as of ``as_of`` (timely filing is
+    judged on that day); (those claims, raw findings, ran, note)."""
     if store is None:
         return None, None, False, "no reference store: root causes not computed"
     claims = _worklist_claims(con)
@@ -240,13 +287,22 @@ def _run_edits(con, store, policies) -> tuple[ClaimBatch | None, pa.Table | None
         return claims, None, False, None
     from ..edits import check
 
-    found = check(claims, store=store, policies=policies or None)
+    found = check(claims, store=store, policies=policies or None, date_of_check=as_of)
     return claims, found.table, True, None
 
 
 def _arrow(con, sql: str) -> pa.Table:
     res = con.execute(sql).arrow()
     return res.read_all() if hasattr(res, "read_all") else res
+
+
+def _check_unique_items(con) -> None:
+    """Two worklist items never share a natural key or an id (the store would merge them)."""
+    dup = con.execute("select count(*) - count(distinct natural_key), count(*) - count(distinct item_id) "
+                      "from items_final").fetchone()
+    if dup != (0, 0):
+        raise RuntimeError(f"worklist identity broken: {dup[0]} duplicate natural keys, {dup[1]} duplicate ids "
+                           "(a bug in reclaim.recovery.worklist.KEY_SQL)")
 
 
 def _combined_outcomes(*sources: pa.Table | None) -> pa.Table | None:
@@ -317,9 +373,13 @@ def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, thres
         timings[name] = round(now - clock[0], 3)
         clock[0] = now
 
+    ack_files, remits = acks.split_inputs(remits)  # 999/TA1/277CA/277 files go beside the 835s
+    more_acks, claims = acks.split_inputs(claims)  # (or sit in the claims folder)
+    ack_files += more_acks
     counts = _load(con, remits, "remits")
     for name, n in _load(con, claims, "claims").items():  # files, transactions, read_issues: both kinds
         counts[name] = counts.get(name, 0) + n
+    counts.update(acks.load(con, ack_files, issues_table=keys.input_table("read_issues")))
     step("load")
     keys.attach(con)
     con.register("taxonomy", taxonomy.load())
@@ -334,11 +394,14 @@ def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, thres
 
     codes = [r[0] for r in con.execute("select distinct procedure_code from remit_lines where procedure_code is not null").fetchall()]
     con.register("asp", _asp_rows(store, codes))
+    con.register("asp_quarters", _asp_quarters(store))
     if store is None:
         notes.append("no reference store: official CARC/RARC texts and ASP prices unavailable (run `reclaim data import`)")
     underpayment.expected_payments(con)
     step("expected_payments")
+    notes += _no_quarter_notes(con)
     worklist.build_items(con, threshold=threshold)
+    acks.build(con, store=store)  # front-end rejections and pended claims (recovery/acks.py)
     step("items")
 
     observed = None
@@ -353,7 +416,7 @@ def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, thres
     step("prioritize")
 
     claim_batch, raw_findings, ran, note = (None, None, False, "edit catalog not run") if not run_edits \
-        else _run_edits(con, store, policies)
+        else _run_edits(con, store, policies, as_of)
     if note:
         notes.append(note)
     rootcause.attach_root_cause(con, rootcause.findings_table(raw_findings), catalog_ran=ran)
@@ -370,6 +433,8 @@ def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, thres
               left join carc_text ct on ct.code = w.carc
               left join action_text acts on acts.action = w.action) w
     """)
+    _check_unique_items(con)
+    reconcile.reconcile(con)
     from . import summary as summary_mod
 
     result = RecoveryResult(
@@ -380,6 +445,7 @@ def _recover(run: _Run, remits, claims, *, store, policies, terms, db_url, thres
     step("summary")
     if db is not None:
         result.saved = db.upsert_items(result.items)
+        db.save_reconciliation(result.summary["reconciliation"])
         result.summary["recovered"] = db.recovered()
         log.info("worklist saved: %d new, %d unchanged", result.saved["inserted"], result.saved["unchanged"])
         step("save")

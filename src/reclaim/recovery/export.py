@@ -1,5 +1,7 @@
-"""Write a recovery run to files: worklist (CSV, XLSX, JSON), summary (CSV, XLSX, PNG charts),
-unmatched remittances, write-offs, unpriced lines and read issues (CSV).
+"""Write a recovery run to files: worklist (CSV, XLSX, JSON), summary (CSV, XLSX, JSON, PNG charts;
+the reconciliation with the 835s' totals is ``summary-reconciliation.csv``), denied claims and
+lines with where their dollars went (``denied.csv``), unmatched remittances, write-offs, unpriced
+lines and read issues (CSV).
 
 The worklist files carry claim identifiers (CLM01, payer claim number) and no patient names,
 birth dates or member ids.
@@ -111,9 +113,16 @@ def write_outputs(result, out_dir: str | Path) -> dict[str, list[str]]:
     for name, table in result.summary.items():
         files["summary"].append(str(write_csv(table, out / f"summary-{name.replace('_', '-')}.csv")))
     files["summary"].append(str(write_xlsx(result.summary, out / "summary.xlsx")))
+    with open(out / "summary.json", "w", encoding="utf-8") as fh:  # every summary table, reconciliation first
+        json.dump({name: [{k: _plain(v) for k, v in r.items()} for r in table.to_pylist()]
+                   for name, table in sorted(result.summary.items(), key=lambda kv: kv[0] != "reconciliation")},
+                  fh, indent=1)
+    files["summary"].append(str(out / "summary.json"))
     files["summary"] += [str(p) for p in write_charts(result.summary, out)]
     files["other"].append(str(write_csv(result.unmatched, out / "unmatched.csv")))
     files["other"].append(str(write_csv(result.write_offs, out / "write-offs.csv")))
+    # every denied claim and unpaid line: its worklist items, or why nothing can be done
+    files["other"].append(str(write_csv(result.denied.drop_columns(["remit_claim_id"]), out / "denied.csv")))
     if result.read_issues.num_rows:
         files["other"].append(str(write_csv(result.read_issues, out / "read-issues.csv")))
     if result.unpriced.num_rows:

@@ -4,7 +4,8 @@
   provider-level adjustments;
 * ``by_payer`` / ``by_code``: denied, partially denied, patient responsibility, contractual
   and paid dollars, and the underpaid shortfall, per payer and per procedure code;
-* ``by_edit``: denied dollars per root-cause edit (what ``reclaim check`` would have prevented);
+* ``by_edit``: denied dollars per root-cause edit (what ``reclaim check`` would have prevented),
+  written-off denials included;
 * ``by_action``: worklist dollars at stake per action and kind.
 
 ``preventable``: denied dollars a catalog edit flags on the submitted claim. Recovered dollars
@@ -76,13 +77,19 @@ def summarize(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
             from d left join u using (procedure_code) left join pv using (procedure_code)
             group by all order by procedure_code"""),
         "by_edit": _arrow(con, """
+            -- preventable dollars by edit: worklist denials and written-off ones (CO-29: RC704)
             select coalesce(root_cause_edit, '(no edit would have caught it)') as edit,
                    count(*) as items, sum(amount)::decimal(18, 2) as denied
-            from items_final where kind in ('denial', 'partial_denial')
-            group by all order by denied desc"""),
+            from (select root_cause_edit, amount from items_final where kind in ('denial', 'partial_denial')
+                  union all select root_cause_edit, amount from write_offs)
+            group by all order by denied desc, edit"""),
         "by_action": _arrow(con, """
             select action, kind, count(*) as items, sum(amount)::decimal(18, 2) as at_stake,
                    sum(amount) filter (where preventable)::decimal(18, 2) as preventable
             from items_final group by all order by at_stake desc"""),
+        # ties to the 835s per file and payer (reclaim.recovery.reconcile)
+        "reconciliation": _arrow(con, """
+            select * from reconciliation order by file, payer,
+                list_position(['totals', 'status', 'cas_group', 'disposition', 'plb'], section), item"""),
     }
     return out

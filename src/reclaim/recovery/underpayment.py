@@ -86,7 +86,13 @@ where tp.basis is not null and m.claim_status <> '22' and m.paid > 0 and m.units
 
 create or replace temp table unpriced as
 select remit_claim_id, line_index, procedure_code, service_date, terms_id,
-       case when basis = 'asp_payment_limit'
+       case when basis = 'asp_payment_limit' and not exists (
+                 select 1 from asp_quarters q where service_date >= q.effective_from
+                    and (q.effective_to is null or service_date <= q.effective_to))
+            then 'no ASP pricing quarter held covers the date of service (the newest held ends '
+                 || coalesce((select cast(max(effective_to) as varchar) from asp_quarters), 'never: none is loaded')
+                 || '): pull the quarter of the date (reclaim data pull --dataset asp)'
+            when basis = 'asp_payment_limit'
             then 'no ASP payment limit for this code in the quarter of the date of service (loaded releases)'
             else 'no fee for this code in the contract terms' end as reason
 from priced where expected_allowed_raw is null;

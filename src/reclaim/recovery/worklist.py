@@ -7,8 +7,9 @@ Items come from five sources (``kind``):
   listed in ``write_offs`` instead); the largest adjustment names the reason;
 * ``patient_responsibility``: the PR total of a claim (bill the secondary payer or patient);
 * ``underpayment``: a paid line whose shortfall exceeds the threshold;
-* ``recoupment``: a reversal (CLP02 = 22) not fully re-paid in the same remittances, or a
-  positive PLB amount (money offset at provider level).
+* ``recoupment``: a reversal (CLP02 = 22) not fully re-paid in the same remittances (unless the
+  re-adjudication carries its own denial item: that item holds the dispute), or a net positive
+  PLB recovery (:mod:`.plb`: offsetting entries, allowances and balances forward are not).
 
 Action: the taxonomy's Medicare or commercial action, by the payer's terms. Deadline: the
 terms' rule for that action, counted from the remittance date (BPR16, else DTM*405) or the
@@ -16,9 +17,11 @@ date of service. Priority score = amount at stake x odds of recovery x urgency, 
 is 1 with no deadline or more than 90 days left, rising linearly to 2 on the deadline day, and
 0 once the deadline has passed (the item stays listed, marked ``deadline_passed``).
 
-Natural key (re-importing the same 835 changes nothing): payer id, CLP01, CLP07, CLP02, the
-line (REF*6R, else SVC position), the kind and the reason code: what identifies the same
-problem in the payer's terms, not the file it came in.
+Natural key (re-importing the same 835 changes nothing; :data:`NATURAL_KEY_PARTS`): payer id,
+payment trace (TRN02), CLP01, CLP07, CLP02 and the claim's occurrence among claims sharing those
+in its transaction, the line (SVC position), the kind and the adjustment (group-CARC, or the PLB
+reference): what identifies the same problem in the payer's terms, not the file it came in. Two
+claims never share a key; the same claim in two payments (or under two payers) keeps both.
 """
 
 from __future__ import annotations
@@ -60,8 +63,16 @@ with loss as (
            arg_max(reason_code, amount) as carc
     from dollars where category = 'patient_responsibility' and source = 'CAS'
     group by remit_claim_id having sum(amount) > 0
+), line_contractual as (
+    -- an underpayment is money the payer kept as a contractual reduction: at stake is never
+    -- more than what the line was reduced by (the 835's own dollars)
+    select remit_claim_id, line_index, sum(amount) as contractual
+    from dollars where category = 'contractual' and line_index is not null group by all
 ), under as (
-    select remit_claim_id, line_index, 'underpayment' as kind, shortfall as amount,
+    select u.*, least(u.shortfall, coalesce(lc.contractual, 0)) as at_stake
+    from underpayments u left join line_contractual lc using (remit_claim_id, line_index)
+), under_items as (
+    select remit_claim_id, line_index, 'underpayment' as kind, at_stake as amount,
            'expected ' || expected_paid || ', paid ' || paid as reason, null as reasons, null as rarcs,
            'underpayment' as denial_reason, 'payment' as edit_category,
            'dispute_underpayment' as medicare_action, 'dispute_underpayment' as commercial_action,
@@ -74,7 +85,7 @@ with loss as (
                           || ', sequestration ' || sequestration_pct || '%' else '' end
              || ').' as explanation,
            null as carc
-    from underpayments where shortfall > {threshold}
+    from under where at_stake > {threshold}
 ), reversal as (
     select rv.remit_claim_id, null::integer as line_index, 'recoupment' as kind,
            (-rv.paid - coalesce(sum(rp.paid), 0))::decimal(18, 2) as amount,
@@ -88,18 +99,25 @@ with loss as (
       on rp.patient_control_number = rv.patient_control_number and rp.claim_status <> '22'
      and rp.remit_claim_id <> rv.remit_claim_id
     where rv.claim_status = '22'
+      -- a re-adjudication that carries its own denial item already holds the dispute (the
+      -- units cut, the code denied): the same dollars are not a second, recoupment item
+      and not exists (select 1 from loss l join remit_claims rp2 using (remit_claim_id)
+                      where rp2.patient_control_number = rv.patient_control_number and rp2.claim_status <> '22')
     group by rv.remit_claim_id, rv.paid
     having -rv.paid - coalesce(sum(rp.paid), 0) > 0
 )
 select * from loss union all by name select * from pr
-union all by name select * from under union all by name select * from reversal
+union all by name select * from under_items union all by name select * from reversal
 """
 
 ENRICH_SQL = """
 create or replace temp table items as
 with base as (
     select b.*, rc.patient_control_number, rc.payer_claim_control_number, rc.claim_status,
-           rc.file_id, rc.transaction_id, p.payer_id, p.payer_name,
+           rc.file_id, rc.transaction_id, p.payer_id, p.payer_name, rc.claim_filing_indicator,
+           p.payer_address_1, p.payer_address_2, p.payer_city, p.payer_state, p.payer_zip,
+           p.payer_contact_function, p.payer_contact_name, p.payer_contact_phone, p.payer_contact_email,
+           p.payee_name, p.payee_id_qualifier, p.payee_id,
            coalesce(p.payment_date, p.production_date) as remit_date, p.trace_number,
            rl.line_control_number, rl.procedure_code, rl.modifier_1, rl.modifier_2,
            coalesce(rl.units_paid, rl.original_units) as units_paid, rl.charge as line_charge, rl.paid as line_paid,
@@ -135,20 +153,24 @@ from dl
 
 PLB_ITEMS_SQL = """
 insert into items by name
--- keyed by what the payer sent (provider, fiscal period, reason, reference), not by the file
+-- one item per net recovery (plb_net: entries under one reference netted, allowances and
+-- balances carried forward are not recoupments); keyed by what the payer sent, not by the file
 select 'PLB:' || coalesce(p.provider_id, '') || ':' || coalesce(p.fiscal_period_date::varchar, '') || ':'
        || p.reason_code || ':' || coalesce(p.reference, '') as plb_key,
        'recoupment' as kind, p.amount, 'PLB-' || p.reason_code as reason,
        'provider_level' as denial_reason, 'review_recoupment' as action,
        'review_recoupment' as medicare_action, 'review_recoupment' as commercial_action,
        {recoup_odds} as default_odds,
-       'Provider-level adjustment (PLB ' || p.reason_code || coalesce(', reference ' || p.reference, '')
+       'Provider-level adjustment (PLB ' || p.reason_code || coalesce(' ' || lower(p.meaning), '')
+         || coalesce(', reference ' || p.reference, '')
          || '): money offset from this payment. Check which claim it recovers and dispute it if not owed.' as explanation,
        p.file_id, p.transaction_id, pay.payer_id, pay.payer_name,
+       pay.payer_address_1, pay.payer_address_2, pay.payer_city, pay.payer_state, pay.payer_zip,
+       pay.payer_contact_function, pay.payer_contact_name, pay.payer_contact_phone, pay.payer_contact_email,
        coalesce(pay.payment_date, pay.production_date) as remit_date, pay.trace_number,
        p.reason_code as carc
-from provider_adjustments p left join payments pay using (transaction_id)
-where p.amount > 0
+from plb_net p left join payments pay using (transaction_id)
+where p.disposition = 'worklist'
 """
 
 
@@ -175,15 +197,41 @@ def build_items(con: duckdb.DuckDBPyConnection, *, threshold: float) -> None:
 
 KEY_SQL = """
 create or replace temp table items_keyed as
-select *,
-       concat_ws('|', coalesce(payer_id, ''), coalesce(patient_control_number, ''),
-                 coalesce(payer_claim_control_number, ''), coalesce(claim_status, ''),
-                 coalesce(line_control_number, line_index::varchar, ''), kind,
-                 case when plb_key is not null then plb_key || ':' || amount::varchar
-                      when kind = 'underpayment' then ''
-                      else coalesce(reason, '') end) as natural_key
-from items
+with occurrence as (
+    -- the n-th claim with the same CLP01, CLP07 and CLP02 in its payment (a payer can send one
+    -- patient control number for several patients' claims, as the TR3's dental example does)
+    select rc.remit_claim_id,
+           row_number() over (partition by coalesce(p.payer_id, ''), coalesce(p.trace_number, ''),
+                                           rc.patient_control_number, rc.payer_claim_control_number, rc.claim_status
+                              order by rc.transaction_id, rc.remit_claim_id) as occurrence
+    from remit_claims rc left join payments p using (transaction_id)
+)
+select i.*,
+       concat_ws('|', coalesce(i.payer_id, ''), coalesce(i.trace_number, ''),
+                 coalesce(i.patient_control_number, ''), coalesce(i.payer_claim_control_number, ''),
+                 coalesce(i.claim_status, ''), coalesce(o.occurrence::varchar, ''),
+                 coalesce(i.line_index::varchar, ''), i.kind,
+                 case when i.plb_key is not null then i.plb_key
+                      when i.kind = 'underpayment' then ''
+                      else coalesce(i.reason, '') end) as key0
+from items i left join occurrence o using (remit_claim_id);
+
+-- safety net: whatever the payer repeated (one PLB reference in two transactions of one
+-- payment...), two items never share a key; the n-th repeat gets '#n'
+create or replace temp table items_keyed as
+select * exclude (key0, n),
+       key0 || case when n > 1 then '#' || n else '' end as natural_key
+from (select *, row_number() over (partition by key0 order by transaction_id, remit_claim_id, amount) as n
+      from items_keyed)
 """
+
+#: what makes a worklist item itself (documented for the kinds other steps add, e.g. 999/277
+#: acknowledgments): the payer, the payment (TRN02 trace), the claim as the payer names it
+#: (CLP01, CLP07, CLP02 and its occurrence among claims sharing those in the transaction), the
+#: line (SVC position), the kind, and the adjustment (group-CARC; PLB: provider, fiscal period,
+#: reason, reference). ``item_id`` = the first 12 hex digits of its sha256.
+NATURAL_KEY_PARTS = ("payer_id", "trace_number", "patient_control_number", "payer_claim_control_number",
+                     "claim_status", "occurrence", "line_index", "kind", "adjustment")
 
 
 def prioritize(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, observed=None) -> None:

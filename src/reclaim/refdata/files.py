@@ -42,6 +42,8 @@ class Loaded:
     provenance: str = "official"
     #: free text shown by ``reclaim data status`` (e.g. how many drug units could not be parsed)
     notes: str = ""
+    #: where the file came from when not the imported folder (e.g. a Python package)
+    source: str | None = None
 
     def __post_init__(self) -> None:
         self.replaces = {"release": self.release, **self.replaces}

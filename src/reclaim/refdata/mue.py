@@ -7,7 +7,11 @@ Values``, ``MUE Adjudication Indicator`` (text such as ``"3 Date of Service Edit
 the MAI is its first character) and ``MUE Rationale``. The setting comes from the header's second
 cell; the quarter from the file name (``..._Eff_07-01-2026...``, ``...2026-q3...``) or the notice.
 The store keeps only HCPCS Level II rows' values plus CPT codes' numbers (no CPT descriptors are
-in these files).
+in these files). The XLSX twin of a table (same zip, same rows: the notice in row 1, the header
+in row 2) is read the same way.
+
+A table is in force in its quarter only (``effective_to`` = the quarter's last day): outside it
+no MUE applies, never another quarter's value.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ..errors import RefDataError
-from .files import Loaded, cell, find_header, quarter_name, read_csv_rows
+from .files import Loaded, cell, find_header, quarter_name, read_csv_rows, text, xlsx_rows
 
 SETTINGS = ("practitioner", "outpatient_hospital", "dme")
 SCHEMA = pa.schema([
@@ -35,7 +39,14 @@ _HEADER = re.compile(r"^HCPCS\s*/\s*CPT\s+Code$", re.I)
 
 
 def matches(head: list[list[str]]) -> bool:
-    return any(row and _HEADER.match(" ".join(row[0].split())) for row in head[:10])
+    return any(row and _HEADER.match(" ".join(str(row[0]).split())) for row in head[:10])
+
+
+def matches_xlsx(path: Path) -> bool:
+    """An xlsx whose first rows hold the MUE header (after the AMA notice in row 1)."""
+    rows = xlsx_rows(path)
+    head = [[text(v) for v in row] for _, row in zip(range(10), rows)]
+    return matches(head)
 
 
 def _setting(value: str, where: str) -> str:
@@ -68,7 +79,11 @@ def _quarter_end(start: dt.date) -> dt.date:
 
 
 def load(path: Path) -> list[Loaded]:
-    rows = read_csv_rows(path, "latin-1")
+    """A CMS MUE table, CSV (Latin-1) or its XLSX twin."""
+    if path.suffix.lower() == ".xlsx":
+        rows = [[text(v) for v in row] for row in xlsx_rows(path)]
+    else:
+        rows = read_csv_rows(path, "latin-1")
     header = find_header(rows, path, lambda c: bool(_HEADER.match(" ".join(c.split()))), "'HCPCS/CPT Code'", scan=10)
     head = rows[header]
     if len(head) < 4:

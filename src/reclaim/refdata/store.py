@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from .. import __version__
 from ..errors import RefDataError, StoreNotBuiltError
-from . import asp, carc_rarc, coverage, hcpcs, icd10, mue, pos
+from . import asp, carc_rarc, claim_status, coverage, hcpcs, icd10, mue, pos
 from .files import Loaded, read_csv_rows, sha256_file, xlsx_header, xlsx_rows
 
 #: bump when a table's layout changes incompatibly; older stores must be rebuilt
@@ -46,6 +46,7 @@ TABLES: dict[str, pa.Schema] = {
     "mue": mue.SCHEMA,
     **coverage.SCHEMAS,
     "place_of_service": pos.SCHEMA,
+    **claim_status.TABLES,
 }
 
 RELEASES_SCHEMA = pa.schema([
@@ -63,9 +64,39 @@ EXPECTED = {
     "hcpcs": "hcpcs", "asp_pricing": "asp_pricing", "ndc_crosswalk": "ndc_crosswalk", "icd10": "icd10",
     "carc": "carc", "rarc": "rarc", "group_codes": "group_codes", "mue": "mue",
     "coverage": "coverage_icd10", "place_of_service": "place_of_service",
+    "claim_status_categories": "claim_status_categories", "claim_status_codes": "claim_status_codes",
 }
 
 Progress = Callable[[str, int, int], None]
+
+#: how users and messages name each dataset (``releases.dataset``)
+DATASET_LABELS = {
+    "hcpcs": "CMS HCPCS", "asp_pricing": "CMS ASP pricing", "ndc_crosswalk": "CMS ASP NDC-HCPCS crosswalk",
+    "noc_pricing": "CMS ASP NOC pricing", "noc_crosswalk": "CMS ASP NOC crosswalk",
+    "icd10": "CDC ICD-10-CM", "icd10_cms": "CMS Section 111 ICD-10 list",
+    "mue_practitioner": "CMS NCCI MUE practitioner", "mue_outpatient_hospital": "CMS NCCI MUE outpatient hospital",
+    "mue_dme": "CMS NCCI MUE DME supplier", "carc": "X12 CARC", "rarc": "X12 RARC",
+    "coverage_articles": "CMS MCD articles", "coverage_hcpcs": "CMS MCD article HCPCS codes",
+    "coverage_icd10": "CMS MCD article ICD-10 codes", "coverage_icd10_groups": "CMS MCD article ICD-10 groups",
+    "place_of_service": "CMS Place of Service codes",
+}
+_PULL = {"hcpcs": "pull the current quarter (reclaim data pull --dataset hcpcs)",
+         "asp_pricing": "pull the current quarter (reclaim data pull --dataset asp)",
+         "ndc_crosswalk": "pull the current quarter (reclaim data pull --dataset asp)",
+         "noc_pricing": "pull the current quarter (reclaim data pull --dataset asp)",
+         "noc_crosswalk": "pull the current quarter (reclaim data pull --dataset asp)",
+         "icd10": "pull the current fiscal year (reclaim data pull --dataset icd10)",
+         "icd10_cms": "the CDC list (reclaim data pull --dataset icd10) replaces it",
+         "mue_practitioner": "pull the current quarter (reclaim data pull --dataset mue)",
+         "mue_outpatient_hospital": "pull the current quarter (reclaim data pull --dataset mue)",
+         "mue_dme": "pull the current quarter (reclaim data pull --dataset mue)"}
+_CODE_LISTS = {"carc", "rarc", "place_of_service"}
+_NO_PERIOD_SHOWN = {"hcpcs_code_tables", "group_codes"}
+
+
+def _quarter_last_day(start: dt.date) -> dt.date:
+    month = (start.month - 1) // 3 * 3 + 3
+    return dt.date(start.year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
 
 
 @dataclass
@@ -100,7 +131,9 @@ def recognize(path: Path) -> Callable[[Path], list[Loaded]] | str:
             return icd10.load_cms_valid_list
         if pos.matches_xlsx(header):
             return pos.load
-        return f"xlsx with an unknown header ({', '.join(header[:4])}...)"
+        if mue.matches_xlsx(path):  # row 1 is the AMA notice, the header is row 2
+            return mue.load
+        return f"xlsx with an unknown header ({', '.join(_short(h) for h in header[:4])}...)"
     if suffix == ".txt":
         with open(path, "rb") as handle:
             first = handle.readline().decode("latin-1").rstrip("\r\n")
@@ -108,10 +141,18 @@ def recognize(path: Path) -> Callable[[Path], list[Loaded]] | str:
             return hcpcs.load
         if icd10.ORDER_LINE.match(first):
             return icd10.load_order_file
-        return "text file that is neither a CMS HCPCS fixed-width file nor a CDC ICD-10-CM order file"
+        if "codes" in name.lower() and icd10.CODES_LINE.match(first):
+            return icd10.load_codes_file
+        return "text file that is neither a CMS HCPCS fixed-width file nor a CDC ICD-10-CM order or code file"
+    if suffix == ".xml":
+        with open(path, "rb") as handle:
+            head = handle.read(400).decode("utf-8", "replace")
+        if "<ICD10CM.tabular" in head:
+            return icd10.load_tabular
+        return "XML file that is not the CDC ICD-10-CM tabular"
     if suffix == ".csv":
         low = name.lower()
-        if low in coverage.FILES:
+        if low in coverage.FILES or low in coverage.OTHER_FILES:
             return coverage.load
         try:
             head = read_csv_rows(path, "latin-1")[:40]
@@ -120,6 +161,9 @@ def recognize(path: Path) -> Callable[[Path], list[Loaded]] | str:
         kind = asp.kind_of(head)
         if kind:
             return lambda p, kind=kind: asp.load(p, kind)
+        status_list = claim_status.kind_of(head, name)
+        if status_list:
+            return lambda p, found=status_list: claim_status.load(p, found)
         found = carc_rarc.kind_of(head, name)
         if found:
             return lambda p, found=found: carc_rarc.load(p, found)
@@ -131,6 +175,12 @@ def recognize(path: Path) -> Callable[[Path], list[Loaded]] | str:
     if suffix == ".zip":
         return "zip archive (extracted by `data pull`; extract it and import the folder)"
     return f"unknown file type {suffix or '(none)'}"
+
+
+def _short(cell: str, width: int = 40) -> str:
+    """A header cell for a message: one line, cut (a notice cell can be pages long)."""
+    flat = " ".join(cell.split())
+    return flat if len(flat) <= width else flat[:width - 3] + "..."
 
 
 def _damaged_xlsx(path: Path) -> list[Loaded]:
@@ -208,8 +258,11 @@ def _write(con: duckdb.DuckDBPyConnection, item: Loaded, source: str, label: str
 
 
 def import_dir(folder: Path, store_path: Path, *, progress: Progress | None = None,
-               source: str | None = None) -> ImportReport:
-    """Import every official file under ``folder`` into the store at ``store_path`` (atomically)."""
+               source: str | None = None, bundled_icd10: bool = False) -> ImportReport:
+    """Import every official file under ``folder`` into the store at ``store_path`` (atomically).
+
+    ``bundled_icd10``: also import the CDC ICD-10-CM tabular shipped inside the installed PyPI
+    package simple-icd-10-cm (``reclaim data import`` does by default)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise RefDataError(f"{folder}: not a folder", hint="Give the folder holding the official files.")
@@ -226,10 +279,12 @@ def import_dir(folder: Path, store_path: Path, *, progress: Progress | None = No
     if not plan:
         raise RefDataError(f"{folder}: no official reference file recognized in this folder",
                            hint="Expected CMS HCPCS, ASP, ICD-10, CARC/RARC, MUE, MCD or POS files.")
+    if bundled_icd10 and (packaged := icd10.bundled_tabular()) is not None:
+        plan.append((packaged, lambda p: icd10.load_bundled()))
     errors: list[str] = []
     for done, (path, loader) in enumerate(plan):
         if progress:
-            progress(str(path.relative_to(folder)), done, len(plan))
+            progress(str(path.relative_to(folder)) if path.is_relative_to(folder) else path.name, done, len(plan))
         try:
             for item in loader(path):
                 row = manifest.get(path.resolve())
@@ -264,7 +319,7 @@ def _write_store(store_path: Path, items: list[Loaded], manifest: dict[Path, dic
             _create_tables(con)
             for item in items:
                 row = manifest.get(item.path.resolve())
-                _write(con, item, source, row["release"] if row else None)
+                _write(con, item, item.source or source, row["release"] if row else None)
             con.execute("COMMIT")
             con.execute("CHECKPOINT")
         finally:
@@ -382,34 +437,82 @@ class RefStore:
             f"termination_date FROM hcpcs WHERE release = ? AND {where} "
             f"ORDER BY termination_date IS NOT NULL, code LIMIT {int(limit)}", params)
 
-    def _quarterly(self, table: str, where: str, params: list[Any], on: dt.date | None) -> list[dict[str, Any]]:
-        release = self._release(table, "effective_from", on)
-        if release is None:
+    def _windows(self, table: str, where: str, params: tuple) -> list[dict[str, Any]]:
+        """Each release of ``table`` (rows matching ``where``) with its period, newest first;
+        cached: the store is read-only while open, and look-ups ask for the same few tables."""
+        key = (table, where, params)
+        cache = self.__dict__.setdefault("_window_cache", {})
+        if key not in cache:
+            fmt = ", min(source_format) AS source_format" if table == "icd10" else ""
+            group = ", source_format" if table == "icd10" else ""
+            cache[key] = self._dicts(
+                f'SELECT release, min(effective_from) AS effective_from, max(effective_to) AS effective_to{fmt} '
+                f'FROM "{table}" WHERE {where} GROUP BY release{group} ORDER BY max(effective_from) DESC NULLS LAST',
+                list(params))
+        return cache[key]
+
+    def in_force(self, table: str, on: dt.date | str | None, where: str = "true",
+                 params: Iterable[Any] = ()) -> dict[str, Any] | None:
+        """The release of ``table`` in force on ``on``: the latest that starts on or before it and
+        has not ended (``effective_to`` inclusive); None when no release held covers the date.
+        ICD-10-CM: a CDC list of the date wins over the partial CMS Section 111 list."""
+        on = _as_date(on)
+        windows = self._windows(table, where, tuple(params))
+        if on is None:
+            return windows[0] if windows else None
+        found = [w for w in windows if w["effective_from"] is not None and w["effective_from"] <= on
+                 and (w["effective_to"] is None or on <= w["effective_to"])]
+        if table == "icd10":  # stable: newest first within each list
+            found.sort(key=lambda w: w.get("source_format") == "cms_valid_list")
+        return found[0] if found else None
+
+    def newest(self, table: str, where: str = "true", params: Iterable[Any] = ()) -> dict[str, Any] | None:
+        """The newest release of ``table`` held (release, effective_from, effective_to), or None."""
+        windows = self._windows(table, where, tuple(params))
+        return windows[0] if windows else None
+
+    def _quarterly(self, table: str, where: str, params: list[Any], on: dt.date | None, *,
+                   strict: bool = True) -> list[dict[str, Any]]:
+        """Rows of the release in force on ``on``. ``strict`` (prices, MUEs, ICD-10-CM): none when
+        no release covers the date; otherwise (the crosswalk) the newest release that started
+        before it answers, each row's ``covers_dos`` False."""
+        found = self.in_force(table, on)
+        if found is None and not strict and on is not None:
+            found = next((w for w in self._windows(table, "true", ()) if w["effective_from"] <= on), None)
+        if found is None:
             return []
-        rows = self._dicts(f'SELECT * FROM "{table}" WHERE release = ? AND {where}', [release, *params])
+        extra = " AND source_format = ?" if table == "icd10" else ""
+        rows = self._dicts(f'SELECT * FROM "{table}" WHERE release = ?{extra} AND {where}',
+                           [found["release"], *([found["source_format"]] if extra else []), *params])
         for row in rows:
             row["covers_dos"] = None if on is None else (row["effective_to"] is None or on <= row["effective_to"])
         return rows
 
     def asp(self, code: str, on: dt.date | str | None = None) -> dict[str, Any] | None:
-        """ASP payment limit row of the quarter in force on ``on`` (``covers_dos`` False when the
-        newest loaded quarter ended before ``on``); None when the code has no row that quarter."""
+        """ASP payment limit row of the quarter in force on ``on``; None when the code has no row
+        that quarter or no quarter held covers the date (see :meth:`in_force`): a price is never
+        taken from another quarter."""
         rows = self._quarterly("asp_pricing", "hcpcs = ?", [code.strip().upper()], _as_date(on))
         return rows[0] if rows else None
 
     def crosswalk_by_ndc(self, ndc: str, on: dt.date | str | None = None) -> list[dict[str, Any]]:
+        """Crosswalk rows of an NDC: the quarter in force, else the newest before the date
+        (``covers_dos`` False: the caller says so)."""
         from .ndc import normalize_ndc
 
         ndc11 = normalize_ndc(ndc)
         if ndc11 is None:
             return []
-        return self._quarterly("ndc_crosswalk", "ndc11 = ?", [ndc11], _as_date(on))
+        return self._quarterly("ndc_crosswalk", "ndc11 = ?", [ndc11], _as_date(on), strict=False)
 
     def crosswalk_by_hcpcs(self, code: str, on: dt.date | str | None = None) -> list[dict[str, Any]]:
-        return self._quarterly("ndc_crosswalk", "hcpcs = ? ORDER BY ndc11", [code.strip().upper()], _as_date(on))
+        return self._quarterly("ndc_crosswalk", "hcpcs = ? ORDER BY ndc11", [code.strip().upper()], _as_date(on),
+                               strict=False)
 
     def icd10(self, code: str, on: dt.date | str | None = None) -> dict[str, Any] | None:
-        """ICD-10-CM row (code without dot) from the release in force on ``on``."""
+        """ICD-10-CM row (code with or without dot) from the list in force on ``on`` (the CDC
+        list of the date where held, else the CMS Section 111 list); None when not listed or no
+        list covers the date (:meth:`in_force` tells which)."""
         norm = code.replace(".", "").strip().upper()
         rows = self._quarterly("icd10", "code = ?", [norm], _as_date(on))
         return rows[0] if rows else None
@@ -428,12 +531,29 @@ class RefStore:
     def group_code(self, code: str) -> dict[str, Any] | None:
         return self._code_list("group_codes", code)
 
+    def claim_status_category(self, code: str) -> dict[str, Any] | None:
+        """X12 Claim Status Category Code (STC01-1 of a 277 / 277CA: A1, A7, P3...)."""
+        return self._code_list("claim_status_categories", code)
+
+    def claim_status_code(self, code: str) -> dict[str, Any] | None:
+        """X12 Claim Status Code (STC01-2: 20, 562...)."""
+        return self._code_list("claim_status_codes", code)
+
     def mue(self, code: str, setting: str, on: dt.date | str | None = None) -> dict[str, Any] | None:
-        """MUE row for ``code`` in ``setting`` (practitioner / outpatient_hospital / dme); None when
-        no MUE table is loaded (see :meth:`loaded`) or the code has no MUE."""
+        """MUE row for ``code`` in ``setting`` (practitioner / outpatient_hospital / dme) from the
+        quarter's table in force on ``on``; None when no table of that setting covers the date
+        (``in_force("mue", on, "setting = ?", [setting])`` is None: never another quarter's value)
+        or the code has no MUE in it."""
         if setting not in mue.SETTINGS:
             raise ValueError(f"setting must be one of {', '.join(mue.SETTINGS)}")
-        rows = self._quarterly("mue", "setting = ? AND hcpcs = ?", [setting, code.strip().upper()], _as_date(on))
+        on = _as_date(on)
+        table = self.in_force("mue", on, "setting = ?", [setting])
+        if table is None:
+            return None
+        rows = self._dicts("SELECT * FROM mue WHERE release = ? AND setting = ? AND hcpcs = ?",
+                           [table["release"], setting, code.strip().upper()])
+        for row in rows:
+            row["covers_dos"] = True if on is not None else None
         return rows[0] if rows else None
 
     def loaded(self, table: str) -> bool:
@@ -447,7 +567,7 @@ class RefStore:
         """One row per imported file, plus a ``not loaded`` row for each expected dataset absent."""
         rows = [
             {"dataset": r["dataset"], "release": r["release"], "effective_from": r["effective_from"],
-             "effective_to": r["effective_to"], "file": r["file_name"], "sha256": r["sha256"][:12],
+             "effective_to": r["effective_to"], "file": r["file_name"], "sha256": r["sha256"],
              "rows": r["rows"], "provenance": r["provenance"], "notes": r["notes"] or ""}
             for r in self.releases()
         ]
@@ -457,6 +577,39 @@ class RefStore:
                              "effective_to": None, "file": "", "sha256": "", "rows": 0, "provenance": "",
                              "notes": f"no {dataset.replace('_', ' ')} data loaded"})
         return rows
+
+    def currency(self, today: dt.date | None = None) -> list[dict[str, Any]]:
+        """Per dataset: the newest release held and whether it covers ``today`` (True/False; None
+        for lists without a period of their own, such as CARC/RARC), with a sentence saying so."""
+        today = today or dt.date.today()
+        newest: dict[str, dict[str, Any]] = {}
+        for r in self.releases():
+            if r["dataset"] in _NO_PERIOD_SHOWN:
+                continue
+            key = (r["effective_from"] or dt.date.min, r["release"])
+            if r["dataset"] not in newest or key >= newest[r["dataset"]]["_key"]:
+                newest[r["dataset"]] = {**r, "_key": key}
+        out = []
+        for dataset, r in sorted(newest.items()):
+            start, end = r["effective_from"], r["effective_to"]
+            if dataset == "hcpcs" and start is not None and end is None:
+                end = _quarter_last_day(start)  # a quarterly file: the next quarter's replaces it
+            label = DATASET_LABELS.get(dataset, dataset)
+            if dataset in _CODE_LISTS or start is None or (end is None and dataset.startswith("coverage")):
+                covers = None
+                say = (f"{label} {r['release']} is the newest held; its codes carry their own start and stop dates "
+                       "(the publisher updates the list several times a year)")
+            elif start <= today <= end:
+                covers = True
+                say = f"{label} {r['release']} ({start} to {end}) is in force today"
+            else:
+                covers = False
+                when = "starts after" if today < start else "ended before"
+                say = (f"{label} {r['release']} ({start} to {end}) is the newest held and {when} today ({today}): "
+                       f"{_PULL.get(dataset, 'import the current release')}")
+            out.append({"dataset": dataset, "label": label, "newest_release": r["release"], "effective_from": start,
+                        "effective_to": end, "covers_today": covers, "today": today, "message": say})
+        return out
 
     def unparsed_units(self) -> list[dict[str, Any]]:
         return self._dicts("SELECT * FROM hcpcs_unparsed_units ORDER BY release, code")

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-__all__ = ["BillingUnit", "parse_billing_unit", "units_agree"]
+__all__ = ["BillingUnit", "DOSE_IN_TEXT", "DOSE_TWICE_IN_TEXT", "dose_in_text", "parse_billing_unit", "units_agree"]
 
 
 @dataclass(frozen=True)
@@ -175,3 +175,25 @@ def parse_billing_unit(descriptor: str) -> BillingUnit | None:
 def units_agree(a: BillingUnit | None, b: BillingUnit | None) -> bool:
     """Whether two statements of a billing unit name the same amount of the same thing."""
     return a is not None and b is not None and a.amount == b.amount and a.uom == b.uom
+
+
+# The dose a claim line's description states ("PROLIA 60 MG", "infliximab 500mg IV"): a number
+# and a unit of mass or units, not a concentration ("60 MG/ML") and not part of a longer number
+# or word. Written once for Python, DuckDB (RE2) and Spark (Java): no look-around, no
+# backslashes; matched against the upper-cased text. Group 1 is the amount, group 2 the unit.
+DOSE_IN_TEXT = "(?:^|[^0-9.])([0-9]+(?:[.][0-9]+)?) ?(MG|MCG|GM|G|UNITS|UNIT|IU)(?:[^A-Z/]|$)"
+#: a second dose phrase after the first: the text states more than one dose, so none is taken
+DOSE_TWICE_IN_TEXT = DOSE_IN_TEXT + ".*[0-9] ?(?:MG|MCG|GM|G|UNITS|UNIT|IU)(?:[^A-Z/]|$)"
+_DOSE_UOM = {"MG": "mg", "MCG": "mcg", "G": "g", "GM": "g", "IU": "iu", "UNIT": "units", "UNITS": "units"}
+
+
+def dose_in_text(text: str | None) -> tuple[Decimal, str] | None:
+    """The one dose a line description states, as (amount, normalized unit), or None when it
+    states none or more than one (the engine's SQL applies the same two patterns)."""
+    if not text:
+        return None
+    upper = text.upper()
+    found = re.search(DOSE_IN_TEXT, upper)
+    if not found or re.search(DOSE_TWICE_IN_TEXT, upper):
+        return None
+    return Decimal(found.group(1)), _DOSE_UOM[found.group(2)]

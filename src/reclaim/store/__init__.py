@@ -4,8 +4,9 @@ SQLite by default (the ``database_url`` setting: a file in reclaim's home), Post
 team (``postgresql://user@host/db``, driver psycopg 3). The schema is created and migrated in
 code: ``schema_version`` records each applied step of :data:`MIGRATIONS`.
 
-Items are keyed by a natural key (payer, CLP01, CLP07, CLP02, line, kind, reason; see
-:mod:`reclaim.recovery.worklist`), so re-importing the same 835 changes nothing. Statuses follow
+Items are keyed by a natural key (payer, payment trace, CLP01, CLP07, CLP02 and occurrence, line,
+kind, adjustment; see :data:`reclaim.recovery.worklist.NATURAL_KEY_PARTS`), so re-importing the
+same 835 changes nothing; an id already used by another natural key is refused, never merged. Statuses follow
 :data:`TRANSITIONS`; every change (status, assignee, note) is a row in ``item_history``.
 Item rows hold claim identifiers the user already has (CLM01, payer claim number) and no
 patient names, birth dates or member ids.
@@ -87,6 +88,22 @@ history = Table(
     Column("new_value", Text),
 )
 
+#: what each remittance file held and where its dollars went (reclaim.recovery.reconcile), as
+#: the last ``recover`` that read it stored it: from the command line or a web upload alike
+reconciliation = Table(
+    "recovery_reconciliation", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file_sha256", String(64), nullable=False, index=True),
+    Column("file", String(500), nullable=False),
+    Column("payer", String(200), nullable=False),
+    Column("section", String(20), nullable=False),
+    Column("item", String(300), nullable=False),
+    Column("claims", Integer, nullable=False),
+    Column("amount", Numeric(18, 2), nullable=False),
+    Column("source", String(100)),
+    Column("saved_at", DateTime, nullable=False),
+)
+
 #: worklist columns the web filters, sorts and facets on (rows carry a large JSON column, so a
 #: page must not scan them all); each index ends with a second column for stable sorting
 _SORTED_COLUMNS = ("priority", "amount", "deadline", "payer_name", "kind", "assignee", "status", "procedure_code")
@@ -100,6 +117,28 @@ MIGRATIONS = [
             f"DROP INDEX IF EXISTS web_ix_worklist_{column}",
             f"CREATE INDEX IF NOT EXISTS ix_worklist_{column} ON worklist_items "
             f"({column}, {'id' if column == 'amount' else 'amount'})"))),
+    (3, "reconciliation of each remittance file with its dollars' dispositions", (reconciliation,), ()),
+    # the web's worklist pages are keyset pages ordered by (sort column, id), the default sort
+    # within the common filters; an upload's items are found by the actor of their history
+    (6, "keyset indexes for the web worklist's pages; history by actor", (), (
+        "CREATE INDEX IF NOT EXISTS ix_worklist_priority_id ON worklist_items (priority, id)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_status_priority ON worklist_items (status, priority, id)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_assignee_priority ON worklist_items (assignee, priority, id)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_kind_priority ON worklist_items (kind, priority, id)",
+        "CREATE INDEX IF NOT EXISTS ix_item_history_actor ON item_history (actor, field)",
+    )),
+    # the web's worklist search: prefix ranges of claim numbers, ICNs and reasons
+    (7, "indexes for the web worklist's search", (), (
+        "CREATE INDEX IF NOT EXISTS ix_worklist_pcn ON worklist_items (patient_control_number)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_icn ON worklist_items (payer_claim_control_number)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_reason ON worklist_items (reason)",
+    )),
+    # the web worklist's commonest filter (status) sorted by amount or deadline, ties by id:
+    # read in order from the index instead of sorting every open item
+    (8, "indexes for the web worklist's status filter sorted by amount or deadline", (), (
+        "CREATE INDEX IF NOT EXISTS ix_worklist_status_amount_id ON worklist_items (status, amount, id)",
+        "CREATE INDEX IF NOT EXISTS ix_worklist_status_deadline_id ON worklist_items (status, deadline, id)",
+    )),
 ]
 
 
@@ -182,6 +221,7 @@ class WorklistStore:
                 chunk = keys[start:start + 500]
                 known |= {r[0] for r in conn.execute(select(items.c.natural_key).where(items.c.natural_key.in_(chunk)))}
             new = [r for r in rows if r["natural_key"] not in known]
+            self._refuse_id_collisions(conn, new)
             seen: set[str] = set()
             values, events = [], []
             for r in new:
@@ -206,6 +246,49 @@ class WorklistStore:
                 conn.execute(insert(items), values)
                 conn.execute(insert(history), events)
         return {"inserted": len(values), "unchanged": len(rows) - len(values)}
+
+    @staticmethod
+    def _refuse_id_collisions(conn, rows: list[dict]) -> None:
+        """Two different items never share an id: an id already stored (or repeated in this batch)
+        under another natural key is an error, not a silent merge."""
+        keys_by_id: dict[str, str] = {}
+        for r in rows:
+            if keys_by_id.setdefault(r["item_id"], r["natural_key"]) != r["natural_key"]:
+                raise WorklistError(f"two worklist items share the id {r['item_id']}: nothing saved",
+                                    hint="This is a bug in reclaim; please report it.")
+        ids = list(keys_by_id)
+        for start in range(0, len(ids), 500):
+            for item_id, key in conn.execute(select(items.c.id, items.c.natural_key)
+                                             .where(items.c.id.in_(ids[start:start + 500]))):
+                if keys_by_id[item_id] != key:
+                    raise WorklistError(f"worklist item id {item_id} is already used by another item: nothing saved",
+                                        hint="This is a bug in reclaim; please report it.")
+
+    def save_reconciliation(self, table: pa.Table, *, source: str = "reclaim recover") -> int:
+        """Store a run's reconciliation rows (``RecoveryResult.summary["reconciliation"]``): a
+        file read again replaces its rows (by sha256), so a re-import counts nothing twice."""
+        rows = [r for r in table.to_pylist() if r.get("file_sha256")]
+        now = _now()
+        with self.engine.begin() as conn:
+            shas = sorted({r["file_sha256"] for r in rows})
+            for start in range(0, len(shas), 500):
+                conn.execute(reconciliation.delete().where(reconciliation.c.file_sha256.in_(shas[start:start + 500])))
+            if rows:
+                conn.execute(insert(reconciliation), [{
+                    "file_sha256": r["file_sha256"], "file": str(r["file"])[-500:], "payer": r["payer"][:200],
+                    "section": r["section"], "item": r["item"][:300], "claims": int(r["claims"]),
+                    "amount": r["amount"], "source": source, "saved_at": now} for r in rows])
+        return len(rows)
+
+    def reconciliation(self) -> list[dict[str, Any]]:
+        """Every stored file's reconciliation summed per payer, section and item (the web
+        dashboard's table), with the number of files."""
+        c = reconciliation.c
+        q = (select(c.payer, c.section, c.item, func.count(func.distinct(c.file_sha256)).label("files"),
+                    func.sum(c.claims).label("claims"), func.sum(c.amount).label("amount"))
+             .group_by(c.payer, c.section, c.item).order_by(c.payer, c.section, c.item))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
 
     # -- queries ----------------------------------------------------------------------------
     def list(self, *, status: Iterable[str] | None = None, assignee: str | None = None,

@@ -5,10 +5,15 @@ Safe by default means:
 * security headers on every response (a CSP without inline script or style, no framing,
   no sniffing, no referrer to other sites) and ``Cache-Control: no-store`` on everything but static files,
   so pages holding patient data never sit in a shared cache;
-* request bodies limited to ``max_upload_mb`` while they stream in (413 with a clear message);
-* an access log of method, path (never the query string), status and time: no PHI;
+* request bodies limited to ``max_upload_mb`` while they stream in (413 with a clear message),
+  and a body from someone not signed in refused (401) before any of it is read (only the
+  sign-in form, a few KB at most, is read without a session);
+* an access log of method, route template (``/api/claims/{claim_key}``: never the path, which
+  holds claim numbers, never the query string), status and time: no PHI;
+* an error the app did not expect is logged as its type and route only (no message: a
+  database error's message can hold the values it was given) and answered 500;
 * Swagger/ReDoc pages off (they load scripts from a CDN); the OpenAPI document is served at
-  ``/api/openapi.json`` and rendered as a plain page at ``/api``.
+  ``/api/openapi.json`` to signed-in users and rendered as a plain page at ``/api``.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+import traceback
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+import anyio
+
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -31,6 +39,11 @@ from .db import engine_for
 
 HERE = Path(__file__).parent
 access_log = logging.getLogger("reclaim.web.access")
+error_log = logging.getLogger("reclaim.web.error")
+#: the body a request without a session may send: the sign-in form
+ANONYMOUS_BODY_LIMIT = 16 * 1024
+#: routes that take a body from someone not signed in
+ANONYMOUS_BODY_ROUTES = {"/login"}
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -51,32 +64,74 @@ class _BodyTooLarge(Exception):
     pass
 
 
+def route_template(scope) -> str:
+    """The template of the route the router matched (``/claims/{claim_key}``), for logs: the
+    router leaves it in the scope. Static files are ``/static/{path}``."""
+    if scope.get("path", "").startswith("/static/"):
+        return "/static/{path}"
+    return getattr(scope.get("route"), "path", None) or "(no route)"
+
+
+def _signed_in(app, scope) -> bool:
+    """Whether the request carries a live session cookie or API token (checked before its body is read)."""
+    from starlette.requests import Request as _Request
+
+    from . import auth
+    from .security import SESSION_COOKIE
+
+    request = _Request(scope)
+    engine, settings = app.state.engine, app.state.settings
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return auth.user_for_token(engine, header[7:].strip()) is not None
+    return auth.session_for(engine, request.cookies.get(SESSION_COOKIE, ""), settings.session_minutes) is not None
+
+
 class SafetyMiddleware:
-    """Pure ASGI middleware: body size limit, security headers, PHI-free access log."""
+    """Pure ASGI middleware: body size limit, no anonymous bodies, security headers, a PHI-free
+    access log, PHI-free errors."""
 
     def __init__(self, app, limit_bytes: int):
         self.app = app
         self.limit = limit_bytes
 
-    async def _too_large(self, send, size: int | None) -> None:
-        got = f"{size} bytes" if size is not None else "more bytes"
-        body = json.dumps({"detail": f"upload too large: {got} exceed the limit of {self.limit // (1024 * 1024)} MB "
-                                     "(setting max_upload_mb); split the file or ask an admin to raise the limit"}).encode()
+    async def _answer(self, send, status: int, detail: str, extra: list | None = None) -> None:
+        body = json.dumps({"detail": detail}).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                   (b"connection", b"close"), *SECURITY_HEADERS, (b"cache-control", b"no-store")]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
+                   (b"connection", b"close"), *SECURITY_HEADERS, (b"cache-control", b"no-store"), *(extra or [])]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    async def _too_large(self, send, size: int | None, limit: int) -> None:
+        got = f"{size} bytes" if size is not None else "more bytes"
+        await self._answer(send, 413, f"upload too large: {got} exceed the limit of {limit // (1024 * 1024)} MB "
+                                      "(setting max_upload_mb); split the file or ask an admin to raise the limit"
+                           if limit >= 1024 * 1024 else f"request body too large: {got} exceed {limit} bytes")
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
-        path = scope.get("path", "")
         status = {"code": 0}
+
+        def log_line(code) -> None:
+            access_log.info("%s %s %s %.1fms", scope["method"], route_template(scope), code,
+                            (time.perf_counter() - started) * 1000)
+
+        limit = self.limit
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._too_large(send, int(declared))
-            access_log.info("%s %s 413 %.1fms", scope["method"], path, (time.perf_counter() - started) * 1000)
+        if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            if scope.get("path") in ANONYMOUS_BODY_ROUTES:
+                limit = ANONYMOUS_BODY_LIMIT
+            elif not await anyio.to_thread.run_sync(_signed_in, scope["app"], scope):
+                # refused before a byte of the body is read: a stranger cannot make the server take in 200 MB
+                await self._answer(send, 401, "sign in first (session cookie or `Authorization: Bearer <token>`)",
+                                   [(b"www-authenticate", b"Bearer")])
+                log_line(401)
+                return
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._too_large(send, int(declared), limit)
+            log_line(413)
             return
         received = 0
         responded = False
@@ -86,11 +141,11 @@ class SafetyMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     if not responded:
                         responded = True
                         status["code"] = 413
-                        await self._too_large(send, None)
+                        await self._too_large(send, None, limit)
                     raise _BodyTooLarge()
             return message
 
@@ -104,7 +159,7 @@ class SafetyMiddleware:
                 headers = list(message.get("headers") or [])
                 names = {k.lower() for k, _ in headers}
                 headers += [h for h in SECURITY_HEADERS if h[0] not in names]
-                if not path.startswith("/static/") and b"cache-control" not in names:
+                if not scope.get("path", "").startswith("/static/") and b"cache-control" not in names:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
@@ -113,8 +168,23 @@ class SafetyMiddleware:
             await self.app(scope, limited_receive, guarded_send)
         except _BodyTooLarge:
             pass
+        except Exception as exc:
+            # the type and where, never the message (a database error's message holds the values it was given)
+            frames = " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(traceback.extract_tb(exc.__traceback__)))
+            error_log.error("%s %s failed: %s at %s", scope["method"], route_template(scope), type(exc).__name__, frames)
+            busy = type(exc).__name__ == "OperationalError" and "locked" in str(getattr(exc, "orig", "")).lower()
+            status["code"] = 503 if busy else 500
+            if not responded and busy:
+                responded = True
+                await self._answer(send, 503, "the database is busy with another change: try again in a few seconds",
+                                   [(b"retry-after", b"5")])
+            elif not responded:
+                responded = True
+                await self._answer(send, 500, f"the server failed ({type(exc).__name__}); nothing was changed by the "
+                                              "part that failed. Try again; if it persists, tell an admin (the server "
+                                              "log has the details, without patient data)")
         finally:
-            access_log.info("%s %s %s %.1fms", scope["method"], path, status["code"], (time.perf_counter() - started) * 1000)
+            log_line(status["code"])
 
 
 def wants_html(request: Request) -> bool:
@@ -134,11 +204,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "Authenticate scripts with `Authorization: Bearer <token>` (`reclaim users token NAME`).",
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,  # served below, to signed-in users only
     )
     app.state.settings = settings
     app.state.engine = engine_for(settings.database_url)
     app.state.uploads_dir = settings.home_path / "uploads"
+    from .uploads import recover_unfinished
+
+    # a server killed mid-upload left rows that are not committed: undo them before serving
+    recover_unfinished(app.state.engine, app.state.uploads_dir)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -163,6 +237,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             text = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
             return render(request, "error.html", {"status": 422, "message": text}, status_code=422)
         return JSONResponse({"detail": problems}, status_code=422)
+
+    from .security import require
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi_document(who=Depends(require("biller"))):
+        return JSONResponse(app.openapi())
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)

@@ -5,8 +5,13 @@
   default user: the first admin is created with ``reclaim users add NAME --role admin``.
 * A session is a random 256-bit value in an HttpOnly cookie; the database keeps only its
   SHA-256, the user, a CSRF secret and a sliding expiry (``session_minutes``).
-* An API token (``reclaim users token NAME``) is shown once, stored as its SHA-256, and sent by
-  scripts as ``Authorization: Bearer <token>``.
+* An API token (``reclaim users token NAME --label nightly --days 90 --scope read``) is shown
+  once, stored as its SHA-256, and sent by scripts as ``Authorization: Bearer <token>``. Each
+  has a label, a scope (``read``: GET only; ``write``), an expiry and its last use; each can be
+  revoked alone.
+* Password strength is zxcvbn's estimate (score 3 of 4 at least: resists an offline guess
+  attack of about 10^10 tries), so common and breached passwords, keyboard walks, repeats and
+  the user's own name are refused and long passphrases are welcome.
 * Roles are ordered: biller < manager < admin; a check asks for the least role that may act.
 """
 
@@ -32,7 +37,10 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
 MIN_PASSWORD = 12
+MIN_STRENGTH = 3  # zxcvbn score, 0-4
 TOKEN_PREFIX = "rct_"
+TOKEN_SCOPES = ("read", "write")
+TOKEN_DAYS, MAX_TOKEN_DAYS = 90, 366
 
 
 class AuthError(ReclaimError):
@@ -70,10 +78,23 @@ def digest(secret: str) -> str:
 
 
 def check_password_strength(password: str, name: str) -> None:
+    """Refuse a password a guesser would find: shorter than 12 characters, holding the user
+    name, or scored below :data:`MIN_STRENGTH` by zxcvbn (dictionaries of common and breached
+    passwords, names, keyboard patterns, repeats, sequences, dates)."""
+    from zxcvbn import zxcvbn
+
     if len(password) < MIN_PASSWORD:
-        raise AuthError(f"the password must have at least {MIN_PASSWORD} characters")
+        raise AuthError(f"the password must have at least {MIN_PASSWORD} characters (a passphrase of a few "
+                        "unrelated words is easiest to remember)")
     if name.lower() in password.lower():
         raise AuthError("the password must not contain the user name")
+    result = zxcvbn(password[:200], user_inputs=[name, "reclaim", "billing"])
+    if result["score"] < MIN_STRENGTH:
+        feedback = result.get("feedback") or {}
+        why = feedback.get("warning") or "it is too easy to guess"
+        tips = " ".join(feedback.get("suggestions") or [])
+        raise AuthError(f"this password is too weak: {why.rstrip('.')}. {tips} "
+                        "Try a passphrase of four or more unrelated words.".replace("  ", " "))
 
 
 # --------------------------------------------------------------------------- users
@@ -121,8 +142,25 @@ def set_password(engine: Engine, name: str, password: str) -> None:
         conn.execute(
             update(users).where(users.c.id == user.id).values(password_hash=_hasher.hash(password), password_changed_at=now())
         )
-        # a new password signs out every open session of that user
+        # a new password signs out every open session of that user and revokes their tokens
         conn.execute(delete(sessions).where(sessions.c.user_id == user.id))
+        _revoke(conn, user.id)
+
+
+def change_own_password(engine: Engine, user: User, current: str, new: str) -> None:
+    """A user's own change: the current password must match; every session and token ends."""
+    if authenticate(engine, user.name, current) is None:
+        raise AuthError("the current password is not right")
+    if current == new:
+        raise AuthError("the new password must differ from the current one")
+    set_password(engine, user.name, new)
+
+
+def _revoke(conn, user_id: int, token_id: int | None = None) -> int:
+    query = update(api_tokens).where(api_tokens.c.user_id == user_id, api_tokens.c.revoked.is_(False))
+    if token_id is not None:
+        query = query.where(api_tokens.c.id == token_id)
+    return conn.execute(query.values(revoked=True, revoked_at=now())).rowcount
 
 
 def set_role(engine: Engine, name: str, role: str) -> None:
@@ -139,7 +177,7 @@ def set_active(engine: Engine, name: str, active: bool) -> None:
         conn.execute(update(users).where(users.c.id == user.id).values(active=active))
         if not active:
             conn.execute(delete(sessions).where(sessions.c.user_id == user.id))
-            conn.execute(update(api_tokens).where(api_tokens.c.user_id == user.id).values(revoked=True))
+            _revoke(conn, user.id)
 
 
 def authenticate(engine: Engine, name: str, password: str) -> User | None:
@@ -214,41 +252,78 @@ def csrf_matches(expected: str, given: str | None) -> bool:
 # --------------------------------------------------------------------------- API tokens
 
 
-def issue_token(engine: Engine, name: str, label: str = "script") -> str:
+def issue_token(engine: Engine, name: str, label: str = "script", *, scope: str = "write",
+                days: int = TOKEN_DAYS) -> str:
     """A new API token for the user; the value is returned once and stored only as its hash."""
+    if scope not in TOKEN_SCOPES:
+        raise AuthError(f"scope must be one of {', '.join(TOKEN_SCOPES)}, got {scope!r}")
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise AuthError(f"a token lives 1 to {MAX_TOKEN_DAYS} days, got {days}")
+    label = label.strip()[:128]
+    if not label:
+        raise AuthError("name the token (what it is for), e.g. --label nightly-export")
     user = get_user(engine, name)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    stamp = now()
     with engine.begin() as conn:
         conn.execute(
             insert(api_tokens).values(
-                token_sha256=digest(secret), user_id=user.id, label=label[:128], created_at=now(), revoked=False
+                token_sha256=digest(secret), user_id=user.id, label=label, created_at=stamp, revoked=False,
+                scope=scope, expires_at=stamp + timedelta(days=days),
             )
         )
     return secret
 
 
+def list_tokens(engine: Engine, name: str | None = None) -> list[dict]:
+    """Tokens (never their values): id, user, label, scope, created, expires, last used, state."""
+    query = (select(api_tokens.c.id, users.c.name.label("user"), api_tokens.c.label, api_tokens.c.scope,
+                    api_tokens.c.created_at, api_tokens.c.expires_at, api_tokens.c.last_used_at, api_tokens.c.revoked,
+                    api_tokens.c.revoked_at)
+             .join(users, users.c.id == api_tokens.c.user_id).order_by(users.c.name, api_tokens.c.id))
+    if name:
+        query = query.where(users.c.name == name)
+    stamp = now()
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    for r in rows:
+        expired = r["expires_at"] is not None and _aware(r["expires_at"]) <= stamp
+        r["state"] = "revoked" if r["revoked"] else "expired" if expired else "active"
+    return rows
+
+
+def revoke_token(engine: Engine, token_id: int, *, owner: str | None = None) -> str:
+    """Revoke one token (of ``owner`` when given); returns its user's name."""
+    with engine.begin() as conn:
+        row = conn.execute(select(api_tokens.c.user_id, users.c.name).join(users, users.c.id == api_tokens.c.user_id)
+                           .where(api_tokens.c.id == token_id)).first()
+        if row is None or (owner is not None and row[1] != owner):
+            raise AuthError(f"no token {token_id}" + (f" of {owner!r}" if owner else ""))
+        _revoke(conn, row[0], token_id)
+    return row[1]
+
+
 def revoke_tokens(engine: Engine, name: str) -> int:
     user = get_user(engine, name)
     with engine.begin() as conn:
-        result = conn.execute(
-            update(api_tokens).where(api_tokens.c.user_id == user.id, api_tokens.c.revoked.is_(False)).values(revoked=True)
-        )
-    return result.rowcount
+        return _revoke(conn, user.id)
 
 
-def user_for_token(engine: Engine, secret: str) -> User | None:
+def user_for_token(engine: Engine, secret: str) -> tuple[User, str] | None:
+    """The token's user and scope, when the token is known, live and its user active."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     with engine.connect() as conn:
         row = conn.execute(
-            select(api_tokens.c.id, users.c.id.label("uid"), users.c.name, users.c.role, users.c.active, api_tokens.c.last_used_at)
+            select(api_tokens.c.id, users.c.id.label("uid"), users.c.name, users.c.role, users.c.active,
+                   api_tokens.c.last_used_at, api_tokens.c.expires_at, api_tokens.c.scope)
             .join(users, users.c.id == api_tokens.c.user_id)
             .where(api_tokens.c.token_sha256 == digest(secret), api_tokens.c.revoked.is_(False))
         ).mappings().first()
-    if row is None or not row["active"]:
-        return None
     stamp = now()
-    if row["last_used_at"] is None or stamp - _aware(row["last_used_at"]) > timedelta(minutes=5):
+    if row is None or not row["active"] or (row["expires_at"] is not None and _aware(row["expires_at"]) <= stamp):
+        return None
+    if row["last_used_at"] is None or stamp - _aware(row["last_used_at"]) > timedelta(minutes=1):
         with engine.begin() as conn:
             conn.execute(update(api_tokens).where(api_tokens.c.id == row["id"]).values(last_used_at=stamp))
-    return User(row["uid"], row["name"], row["role"])
+    return User(row["uid"], row["name"], row["role"]), row["scope"] or "write"

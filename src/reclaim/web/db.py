@@ -64,6 +64,35 @@ api_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_used_at", DateTime(timezone=True)),
     Column("revoked", Boolean, nullable=False, default=False),
+    #: "read" (GET only) or "write"; tokens made before scopes existed are "write"
+    Column("scope", String(8), nullable=False, default="write", server_default="write"),
+    Column("expires_at", DateTime(timezone=True)),  # null: made before expiry existed
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+#: sign-in throttling, one row per key: ``client:<address>``, ``account:<sha256 of the
+#: lower-cased name>`` (typed names are never stored: a password typed there must not land in
+#: the database) and ``pair:<sha256 of name and address>``. Each failure doubles the wait
+#: before the next try of that key; a success or an admin's unlock clears it. No row is ever a
+#: hard lock: the wait is capped, and a browser that signed in as the user before (a known
+#: device) is exempt from the account-wide wait.
+login_throttle = Table(
+    "web_login_throttle",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", DateTime(timezone=True), nullable=False),
+    Column("blocked_until", DateTime(timezone=True), nullable=False),
+)
+
+#: browsers that signed in as a user: their sign-ins skip the account-wide wait (OWASP's
+#: "device cookie"), so a stranger spraying a name cannot keep its owner out
+known_devices = Table(
+    "web_known_devices",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("web_users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 audit_log = Table(
@@ -97,6 +126,9 @@ uploads = Table(
     Column("errors", Integer, nullable=False, default=0),  # read issues that skipped something
     Column("warnings", Integer, nullable=False, default=0),
     Column("summary", Text),  # JSON: per-table row counts, totals
+    #: queued -> processing -> committed; rows not committed are undone by the start-up
+    #: recovery pass (uploads.recover_unfinished). Rows made before states existed are committed.
+    Column("state", String(12), nullable=False, default="committed", server_default="committed", index=True),
 )
 
 
@@ -120,7 +152,8 @@ def engine_for(url: str) -> Engine:
     """One pooled engine per database URL, tables created on first use."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # hide_parameters: a database error never carries bound values (patient data) into a log
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
@@ -128,6 +161,23 @@ def engine_for(url: str) -> Engine:
 
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
     metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added to a table after its first release (``create_all`` never alters a table):
+    added with their server default, so existing rows keep their meaning."""
+    from sqlalchemy import inspect, text
+    from sqlalchemy.schema import CreateColumn
+
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    ddl = CreateColumn(column).compile(dialect=engine.dialect)
+                    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))

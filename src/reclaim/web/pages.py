@@ -5,14 +5,11 @@ template (autoescaped). Forms post with the session's CSRF secret."""
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse
-from sqlalchemy import func, select
 
-from . import api, audit, auth, uploads
-from .db import audit_log
+from . import api, audit, auth, throttle, uploads
 from .security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, client_of, principal, require, same_origin
 from .templating import render
 
@@ -20,8 +17,6 @@ from fastapi import Depends
 
 router = APIRouter(include_in_schema=False)
 BILLER, MANAGER, ADMIN = Depends(require("biller")), Depends(require("manager")), Depends(require("admin"))
-#: failed sign-ins of one name within the window before further tries are refused
-LOCKOUT_FAILURES, LOCKOUT_WINDOW = 10, timedelta(minutes=15)
 
 
 def _secure(request: Request) -> bool:
@@ -45,13 +40,13 @@ def login_form(request: Request):
     return _login_page(request)
 
 
-def _recent_failures(engine, name: str) -> int:
-    since = auth.now() - LOCKOUT_WINDOW
-    with engine.connect() as conn:
-        return conn.execute(
-            select(func.count()).select_from(audit_log)
-            .where(audit_log.c.action == "login.failed", audit_log.c.user_name == name[:64], audit_log.c.at >= since)
-        ).scalar_one()
+def _known_name(engine, name: str) -> str | None:
+    """``name`` when it is a user's name, else None: the audit log keeps what was typed in the
+    name field only when it names a user (a password typed there must not be stored)."""
+    try:
+        return auth.get_user(engine, name).name
+    except auth.AuthError:
+        return None
 
 
 @router.post("/login")
@@ -60,19 +55,31 @@ def login(request: Request, username: str = Form(..., max_length=64), password: 
     engine, settings = request.app.state.engine, request.app.state.settings
     if not same_origin(request) or not auth.csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
         return _login_page(request, error="The sign-in form expired or came from another site. Try again.", status=403)
-    if _recent_failures(engine, username) >= LOCKOUT_FAILURES:
-        audit.record(engine, None, "login.locked", username[:64], client=client_of(request), user_name=username[:64])
-        return _login_page(request, error="Too many failed sign-ins for this name. Wait 15 minutes or ask an admin.",
-                           username=username, status=429)
+    client = client_of(request)
+    known = _known_name(engine, username)
+    device = request.cookies.get(throttle.DEVICE_COOKIE, "")
+    refusal = throttle.check(engine, username, client, known_device=bool(known) and throttle.is_known_device(engine, device, known))
+    if refusal is not None:
+        audit.record(engine, None, "login.throttled", known, {"key": refusal.which, "seconds": refusal.seconds},
+                     client=client, user_name=known)
+        response = _login_page(request, error=refusal.message, username=known or "", status=429)
+        response.headers["Retry-After"] = str(refusal.seconds)
+        return response
     user = auth.authenticate(engine, username, password)
     if user is None:
-        audit.record(engine, None, "login.failed", username[:64], client=client_of(request), user_name=username[:64])
-        return _login_page(request, error="Wrong user name or password.", username=username, status=401)
+        throttle.failed(engine, username, client)
+        audit.record(engine, None, "login.failed", known, None if known else {"name": "not a user"},
+                     client=client, user_name=known)
+        return _login_page(request, error="Wrong user name or password.", username=known or "", status=401)
+    throttle.succeeded(engine, username, client)
     secret, session = auth.open_session(engine, user, settings.session_minutes)
-    audit.record(engine, user, "login.ok", user.name, client=client_of(request))
+    audit.record(engine, user, "login.ok", user.name, client=client)
     response = RedirectResponse("/worklist", status_code=303)
     response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax", secure=_secure(request),
                         max_age=settings.session_minutes * 60, path="/")
+    if not throttle.is_known_device(engine, device, user.name):
+        response.set_cookie(throttle.DEVICE_COOKIE, throttle.remember_device(engine, user.id), httponly=True,
+                            samesite="strict", secure=_secure(request), max_age=365 * 24 * 3600, path="/login")
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
@@ -99,11 +106,25 @@ def home(request: Request):
 # --------------------------------------------------------------------------- uploads
 
 
+UPLOADS_PAGE = 50
+#: claims (with their lines and findings) or worklist items on one page of an upload's results
+UPLOAD_PAGE = 100
+#: mechanical fixes listed on the results page (the download applies all of them)
+FIXES_SHOWN = 500
+
+
+def _uploads_context(request: Request, before: str | None = None) -> dict:
+    rows = uploads.list_uploads(request.app.state.engine, limit=UPLOADS_PAGE, before=before or None)
+    return {"uploads": rows, "kinds": uploads.KINDS, "limit_mb": request.app.state.settings.max_upload_mb,
+            "next_before": uploads.cursor_of(rows[-1]) if len(rows) == UPLOADS_PAGE else None}
+
+
 @router.get("/uploads")
-def uploads_page(request: Request, who: Principal = BILLER):
-    rows = uploads.list_uploads(request.app.state.engine)
-    return render(request, "uploads.html", {"uploads": rows, "kinds": uploads.KINDS,
-                                            "limit_mb": request.app.state.settings.max_upload_mb})
+def uploads_page(request: Request, who: Principal = BILLER, before: str | None = None, message: str | None = None):
+    context = _uploads_context(request, before)
+    audit.record(request.app.state.engine, who.user, "upload.list", None, {"rows": len(context["uploads"])},
+                 client=client_of(request))
+    return render(request, "uploads.html", {**context, "message": message})
 
 
 @router.post("/uploads")
@@ -120,23 +141,34 @@ def upload_files(request: Request, kind: str = Form(...), files: list[UploadFile
         except uploads.UploadRefused as exc:
             audit.record(request.app.state.engine, who.user, "upload.refused", None, {"kind": kind}, client=client_of(request))
             refused.append({"message": str(exc), "problems": exc.problems})
-    rows = uploads.list_uploads(request.app.state.engine)
-    return render(request, "uploads.html", {"uploads": rows, "kinds": uploads.KINDS, "results": results, "refused": refused,
-                                            "limit_mb": request.app.state.settings.max_upload_mb},
+        except uploads.DuplicateUpload as exc:
+            audit.record(request.app.state.engine, who.user, "upload.duplicate", exc.existing["id"], {"kind": kind},
+                         client=client_of(request))
+            refused.append({**exc.as_dict(), "problems": []})
+    return render(request, "uploads.html", {**_uploads_context(request), "results": results, "refused": refused},
                   status_code=200 if results or not refused else 422)
 
 
+@router.post("/uploads/{upload_id}/delete")
+def upload_delete(request: Request, upload_id: str, who: Principal = BILLER):
+    result = api.delete_upload(request, upload_id, who)
+    return RedirectResponse(f"/uploads?message=deleted%20the%20upload%20and%20{result['items']}%20worklist%20items",
+                            status_code=303)
+
+
 @router.get("/uploads/{upload_id}")
-def upload_page(request: Request, upload_id: str, who: Principal = BILLER):
+def upload_page(request: Request, upload_id: str, offset: int = 0, who: Principal = BILLER):
     from . import services
 
     upload = services.upload_or_404(request, upload_id)
-    detail = services.upload_detail(request, upload)
+    detail = services.upload_detail(request, upload, offset=max(offset, 0), limit=UPLOAD_PAGE)
     audit.record(request.app.state.engine, who.user, "upload.view", upload_id, client=client_of(request))
     changes = []
     if upload["kind"] == "claims" and detail.get("claims"):
         try:
-            changes = services.fixes(request, upload)[1].to_pylist()
+            all_changes = services.fixes(request, upload)[1]
+            changes = all_changes.slice(0, FIXES_SHOWN).to_pylist()
+            detail["changes_total"] = all_changes.num_rows
         except HTTPException:
             changes = []
     return render(request, "upload.html", {"upload": upload, "changes": changes, **detail})
@@ -150,9 +182,57 @@ def corrected_download(request: Request, upload_id: str, who: Principal = BILLER
 # --------------------------------------------------------------------------- admin
 
 
+def _users_context(request: Request) -> dict:
+    engine = request.app.state.engine
+    rows = auth.list_users(engine)
+    for row in rows:
+        row["throttle"] = throttle.state(engine, row["name"])
+    return {"users": rows, "tokens": auth.list_tokens(engine)}
+
+
 @router.get("/admin/users")
 def users_page(request: Request, who: Principal = ADMIN, message: str | None = None):
-    return render(request, "users.html", {"users": auth.list_users(request.app.state.engine), "message": message})
+    return render(request, "users.html", {**_users_context(request), "message": message})
+
+
+@router.post("/admin/users/{name}/unlock")
+def users_unlock(request: Request, name: str, who: Principal = ADMIN):
+    api.unlock_user(request, name, who)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/tokens")
+def tokens_add(request: Request, user: str = Form(..., max_length=64), label: str = Form(..., max_length=128),
+               scope: str = Form("read"), days: int = Form(auth.TOKEN_DAYS), who: Principal = ADMIN):
+    try:
+        made = api.create_token(request, api.NewToken(user=user, label=label, scope=scope, days=days), who)
+    except (auth.AuthError, ValueError) as exc:
+        return render(request, "users.html", {**_users_context(request), "error": str(exc).splitlines()[0]},
+                      status_code=400)
+    return render(request, "users.html", {**_users_context(request), "new_token": made})
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+def tokens_revoke(request: Request, token_id: int, who: Principal = ADMIN):
+    api.revoke_token(request, token_id, who)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/account")
+def account_page(request: Request, who: Principal = BILLER):
+    return render(request, "account.html", {})
+
+
+@router.post("/account/password")
+def account_password(request: Request, current: str = Form(..., max_length=1024), new: str = Form(..., max_length=1024),
+                     who: Principal = BILLER):
+    try:
+        api.change_password(request, api.PasswordChange(current=current, new=new), who)
+    except auth.AuthError as exc:
+        return render(request, "account.html", {"error": str(exc)}, status_code=400)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 @router.post("/admin/users")
@@ -162,7 +242,7 @@ def users_add(request: Request, name: str = Form(..., max_length=64), role: str 
     try:
         user = auth.add_user(engine, name, role, password)
     except auth.AuthError as exc:
-        return render(request, "users.html", {"users": auth.list_users(engine), "error": str(exc)}, status_code=400)
+        return render(request, "users.html", {**_users_context(request), "error": str(exc)}, status_code=400)
     audit.record(engine, who.user, "user.create", user.name, {"role": role}, client=client_of(request))
     return RedirectResponse("/admin/users", status_code=303)
 
@@ -171,7 +251,7 @@ def users_add(request: Request, name: str = Form(..., max_length=64), role: str 
 def users_change(request: Request, name: str, role: str = Form(""), active: str = Form(""), who: Principal = ADMIN):
     engine = request.app.state.engine
     if name == who.user.name and (active == "no" or (role and role != "admin")):
-        return render(request, "users.html", {"users": auth.list_users(engine),
+        return render(request, "users.html", {**_users_context(request),
                                               "error": "You cannot disable yourself or drop your own admin role."}, status_code=400)
     if role:
         auth.set_role(engine, name, role)
@@ -206,17 +286,21 @@ def api_reference(request: Request, who: Principal = BILLER):
 
 @router.get("/worklist")
 def worklist_page(request: Request, who: Principal = BILLER, filters: dict = Depends(api.worklist_filters),
-                  page: int = 1, message: str | None = None):
+                  page: int = 1, after: str | None = None, message: str | None = None):
     from . import services
 
     page = max(page, 1)
-    data = services.worklist_rows(request, limit=100, offset=(page - 1) * 100, **filters)
+    data = services.worklist_rows(request, limit=100, after=after or None, **filters)
     audit.record(request.app.state.engine, who.user, "worklist.list", None,
-                 {"rows": len(data["rows"]), "filters": sorted(filters)}, client=client_of(request))
+                 {"rows": len(data["rows"]), "filters": sorted(filters), "items": [r["id"] for r in data["rows"]]},
+                 client=client_of(request))
     users = [u["name"] for u in auth.list_users(request.app.state.engine) if u["active"]]
-    return render(request, "worklist.html", {**data, "filters": filters, "page": page, "users": users,
+    import datetime as dt
+
+    return render(request, "worklist.html", {**data, "filters": filters, "page": page, "users": users, "today": dt.date.today(),
                                              "query": _query(filters), "sort_urls": _sort_urls(filters),
-                                             "next_url": "?" + _query(filters, page=page + 1), "message": message})
+                                             "next_url": "?" + _query(filters, page=page + 1, after=data["next"])
+                                             if data["next"] else None, "message": message})
 
 
 def _query(filters: dict, **extra) -> str:
@@ -281,11 +365,17 @@ def item_change(request: Request, item_id: str, status: str = Form(""), assignee
 
     try:
         amount = float(recovered_amount) if recovered_amount.strip() else None
-        body = api.ItemChange(status=status or None, assignee=assignee or None, note=note or None, recovered_amount=amount)
+        # "(nobody)" unassigns ("" in the API); "" is "keep"
+        body = api.ItemChange(status=status or None, assignee="" if assignee == "(nobody)" else assignee or None,
+                              note=note or None, recovered_amount=amount)
         api.change_item(request, item_id, body, who)
         message = "saved"
     except (WorklistError, ValueError) as exc:
         message = str(exc).splitlines()[0]
+    except HTTPException as exc:
+        if exc.status_code != 403:
+            raise
+        message = str(exc.detail)
     return RedirectResponse(_back(f"/worklist/{item_id}", message), status_code=303)
 
 
@@ -296,7 +386,7 @@ def letter_download(request: Request, item_id: str, fmt: str, who: Principal = B
     return api.letter(request, item_id, fmt, who)
 
 
-@router.get("/claims/{claim_key}")
+@router.get("/claims/{claim_key:path}")
 def claim_page(request: Request, claim_key: str, who: Principal = BILLER):
     from . import services
 

@@ -27,6 +27,7 @@ class Principal:
     user: User
     via: str  # "web" (session cookie) or "api" (bearer token)
     session: Session | None = None
+    scope: str = "write"  # an API token's scope: "read" tokens may only GET
 
     @property
     def csrf_token(self) -> str:
@@ -51,11 +52,11 @@ def principal(request: Request) -> Principal | None:
     found: Principal | None = None
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
-        user = auth.user_for_token(engine, header[7:].strip())
-        if user is None:
-            raise HTTPException(status_code=401, detail="the API token is unknown, revoked, or its user is disabled",
+        found_token = auth.user_for_token(engine, header[7:].strip())
+        if found_token is None:
+            raise HTTPException(status_code=401, detail="the API token is unknown, expired, revoked, or its user is disabled",
                                 headers={"WWW-Authenticate": "Bearer"})
-        found = Principal(user, "api")
+        found = Principal(found_token[0], "api", scope=found_token[1])
     else:
         session = auth.session_for(engine, request.cookies.get(SESSION_COOKIE, ""), settings.session_minutes)
         if session is not None:
@@ -87,6 +88,21 @@ async def check_csrf(request: Request, expected: str) -> None:
         raise HTTPException(status_code=403, detail="CSRF check failed: reload the page and try again")
 
 
+def route_of(request: Request) -> str:
+    """The route template of the request (``/api/claims/{claim_key}``), never the path: paths
+    hold claim numbers."""
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "(no route)"
+
+
+def refused(request: Request, who: Principal, why: str) -> None:
+    """Audit a 403: who tried which route (its template) and why it was refused."""
+    from . import audit
+
+    audit.record(request.app.state.engine, who.user, "access.refused", route_of(request),
+                 {"method": request.method, "why": why}, via=who.via, client=client_of(request))
+
+
 def require(least_role: str) -> Callable:
     """Dependency: the request's principal, who must hold at least ``least_role``."""
 
@@ -95,9 +111,18 @@ def require(least_role: str) -> Callable:
         if who is None:
             raise NotSignedIn()
         if not who.user.has_role(least_role):
+            refused(request, who, "role")
             raise HTTPException(status_code=403, detail=f"this needs the {least_role} role; you are {who.user.role}")
+        if who.scope == "read" and request.method not in SAFE_METHODS:
+            refused(request, who, "scope")
+            raise HTTPException(status_code=403, detail="this API token is read-only (scope read): make a write token "
+                                "with `reclaim users token NAME --scope write`")
         if who.via == "web" and request.method not in SAFE_METHODS:
-            await check_csrf(request, who.csrf_token)
+            try:
+                await check_csrf(request, who.csrf_token)
+            except HTTPException:
+                refused(request, who, "csrf")
+                raise
         return who
 
     return dependency

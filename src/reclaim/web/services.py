@@ -86,13 +86,16 @@ def upload_or_404(request: Request, upload_id: str) -> dict:
     upload = uploads.get_upload(request.app.state.engine, upload_id)
     if upload is None:
         raise HTTPException(status_code=404, detail="no such upload")
+    if upload["state"] != "committed":
+        raise HTTPException(status_code=409, detail=f"this upload is {upload['state']}: its results are not ready yet")
     return upload
 
 
-def after_read(app, kind: str, batch: ClaimBatch | RemitBatch, folder: Path) -> dict:
+def after_read(app, kind: str, batch: ClaimBatch | RemitBatch, folder: Path, actor: str = "reclaim web") -> dict:
     """Run before an upload is committed (see :func:`uploads.store_upload`): claims are checked
     (findings saved beside the tables), remittances are explained against every claim uploaded
-    so far and their worklist items saved (idempotent by natural key)."""
+    so far and their worklist items saved (idempotent by natural key; the history's ``created``
+    rows name ``actor``, the upload, so that an unfinished upload can be undone)."""
     settings = app.state.settings
     if kind == "claims":
         from ..edits import check
@@ -118,16 +121,26 @@ def after_read(app, kind: str, batch: ClaimBatch | RemitBatch, folder: Path) -> 
     # database, so the server does not hold them all in memory
     claims = [path for name in ("transactions", "claims", "diagnoses", "lines")
               for path in _committed_files(app, name)] or None
+    if "remit_claims" not in batch.tables:  # an acknowledgment (999, 277CA): recover reads the file itself
+        batch = [batch["files"]["path"][0].as_py()]
+    worklist = worklist_store(app)
+    # the worklist's past outcomes set the odds; the items are saved below, named after the upload
+    observed = worklist.observed_outcomes()
     try:
         with ref_store(app) as store:
-            result = recover(batch, claims, store=store, policies=_policies(settings), db_url=settings.database_url,
+            result = recover(batch, claims, store=store, policies=_policies(settings), history=observed,
                              threshold=settings.underpayment_threshold)
     except Unavailable:
-        result = recover(batch, claims, store=None, policies=_policies(settings), db_url=settings.database_url,
+        result = recover(batch, claims, store=None, policies=_policies(settings), history=observed,
                          threshold=settings.underpayment_threshold, run_edits=False)
     for name in ("dollars", "line_match", "claim_match", "items"):
         pq.write_table(getattr(result, name), folder / "tables" / f"recovery_{name}.parquet")
-    return {"recovery": {"items": result.items.num_rows, "saved": result.saved, "notes": result.notes}}
+    saved = worklist.upsert_items(result.items, actor=actor)
+    if "reconciliation" in result.summary:
+        # where every remittance dollar went, for the dashboard (source names the upload)
+        worklist.save_reconciliation(result.summary["reconciliation"], source=actor)
+    worklist_changed()
+    return {"recovery": {"items": result.items.num_rows, "saved": saved, "notes": result.notes}}
 
 
 def _committed_files(app, table: str) -> list[str]:
@@ -137,7 +150,7 @@ def _committed_files(app, table: str) -> list[str]:
 
     from .db import uploads as uploads_table
 
-    first = (select(func.min(uploads_table.c.id).label("id"))
+    first = (select(func.min(uploads_table.c.id).label("id")).where(uploads_table.c.state == "committed")
              .group_by(uploads_table.c.sha256, uploads_table.c.kind))
     with app.state.engine.connect() as conn:
         ids = [r[0] for r in conn.execute(first)]
@@ -174,35 +187,55 @@ def all_claims(app) -> ClaimBatch:
     return ClaimBatch(tables=tables)
 
 
-def upload_detail(request: Request, upload: dict) -> dict:
-    """What an upload's page and JSON show: what was skipped and why, and the check findings
-    (claims) or the worklist items found (remittances)."""
+#: read problems shown on an upload's page at most (all are in the JSON's count)
+MAX_ISSUES_SHOWN = 500
+
+
+def upload_detail(request: Request, upload: dict, *, offset: int = 0, limit: int = 100) -> dict:
+    """What an upload's page and JSON show, a page at a time (``limit`` claims or worklist
+    items from ``offset``; claims with errors first): what was skipped and why (the first
+    :data:`MAX_ISSUES_SHOWN` problems and their count), and the check findings (claims) or the
+    worklist items found (remittances). A 50 MB file is many pages, never one 84 MB page."""
     app = request.app
     batch = uploads.load_batch(app.state.uploads_dir, upload)
     folder = uploads.upload_folder(app.state.uploads_dir, upload["id"]) / "tables"
-    detail: dict[str, Any] = {"issues": uploads.issue_rows(batch["read_issues"]),
-                              "summary": json.loads(upload["summary"] or "{}")}
+    issues = batch["read_issues"]
+    detail: dict[str, Any] = {"issues": uploads.issue_rows(issues.slice(0, MAX_ISSUES_SHOWN)),
+                              "issues_total": issues.num_rows, "summary": json.loads(upload["summary"] or "{}")}
     if upload["kind"] == "claims":
         findings_path = folder / "findings.parquet"
         if not findings_path.is_file():
             # the store was not built at upload time: check now, keep the result
             detail["summary"].update(after_read(app, "claims", batch, folder.parent))
-        detail.update(claim_findings(batch, findings_path))
+        detail.update(claim_findings(batch, findings_path, offset=offset, limit=limit))
+        total = batch["claims"].num_rows
     else:
         items_path = folder / "recovery_items.parquet"
-        detail["items"] = pq.read_table(items_path).to_pylist() if items_path.is_file() else []
+        table = pq.read_table(items_path) if items_path.is_file() else None
+        detail["items"] = table.slice(offset, limit).to_pylist() if table is not None else []
+        total = table.num_rows if table is not None else 0
+    detail["page"] = {"offset": offset, "limit": limit, "total": total,
+                      "next_offset": offset + limit if offset + limit < total else None}
     return detail
 
 
-def claim_findings(batch: ClaimBatch, findings_path: Path) -> dict:
-    """Claims with their lines and findings, for the check results page (a join, in DuckDB)."""
+def claim_findings(batch: ClaimBatch, findings_path: Path, *, offset: int = 0, limit: int | None = None) -> dict:
+    """Claims with their lines and findings, for the check results page (a join, in DuckDB):
+    the page of ``limit`` claims from ``offset``, claims with the most errors first."""
     if not findings_path.is_file():
         return {"claims": [], "findings": []}
     con = duckdb.connect()
     try:
-        con.register("claims", batch["claims"])
+        con.register("all_claims", batch["claims"])
         con.register("lines", batch["lines"])
         con.register("findings", pq.read_table(findings_path))
+        con.execute(f"""
+            create temp table claims as
+            select c.* from all_claims c
+            left join (select claim_id, count(*) filter (where severity = 'error') as errors
+                       from findings group by claim_id) e using (claim_id)
+            order by coalesce(e.errors, 0) desc, c.claim_id
+            limit {int(limit) if limit is not None else 'all'} offset {int(offset)}""")
         rows = con.execute("""
             select c.claim_id, c.patient_control_number, c.payer_name, c.total_charge,
                    l.line_number, l.procedure_code, l.modifier_1, l.modifier_2, l.units, l.charge, l.ndc, l.service_date,
@@ -215,7 +248,7 @@ def claim_findings(batch: ClaimBatch, findings_path: Path) -> dict:
         columns = [d[0] for d in con.description]
         claim_level = con.execute("""
             select f.claim_id, f.code, f.name, f.severity, f.category, f.message, f.fix, f.dollars_at_risk
-            from findings f where f.line_number is null order by f.claim_id, f.code
+            from findings f semi join claims using (claim_id) where f.line_number is null order by f.claim_id, f.code
         """).fetchall()
     finally:
         con.close()
@@ -254,12 +287,102 @@ SORTS = {"priority": "priority", "amount": "amount", "deadline": "deadline", "pa
          "status": "status", "assignee": "assignee", "category": "kind", "code": "procedure_code"}
 
 
+#: sort columns that are never NULL: ordered by (column, id) straight from their index
+_NOT_NULL_SORTS = {"priority", "amount", "status", "kind"}
+#: how long the filter's count and dollars and the facets are reused (the worklist page shows
+#: them; computing them means reading every matching row, which a page of 100 must not do)
+TOTALS_SECONDS, FACETS_SECONDS = 15.0, 60.0
+
+
+class _TtlCache:
+    """A small per-process cache of slow aggregates. One caller computes a missing value (the
+    others wait for it, not compute it too); a value older than its time to live is still
+    served while one background thread computes the new one. This process's changes to the
+    worklist drop every value; other workers' changes show within the time to live."""
+
+    def __init__(self) -> None:
+        self.values: dict = {}
+        self.lock = threading.Lock()
+        self.computing: dict = {}  # key -> Lock of the one computing it
+
+    def get(self, key, seconds: float, compute):
+        import time
+
+        with self.lock:
+            hit = self.values.get(key)
+            busy = self.computing.setdefault(key, threading.Lock())
+        if hit is not None:
+            if time.monotonic() - hit[0] >= seconds and busy.acquire(blocking=False):
+                threading.Thread(target=self._refresh, args=(key, compute, busy), daemon=True).start()
+            return hit[1]
+        with busy:  # single flight: the first computes, the others wait and read its value
+            with self.lock:
+                hit = self.values.get(key)
+            if hit is not None:
+                return hit[1]
+            return self._store(key, compute())
+
+    def _refresh(self, key, compute, busy) -> None:
+        try:
+            self._store(key, compute())
+        except Exception as exc:  # the stale value stays; never the query's values in the log
+            log.warning("worklist totals not refreshed: %s", type(exc).__name__)
+        finally:
+            busy.release()
+
+    def _store(self, key, value):
+        import time
+
+        with self.lock:
+            if len(self.values) > 1000:
+                self.values.clear()
+            self.values[key] = (time.monotonic(), value)
+        return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.values.clear()
+
+
+_aggregates = _TtlCache()
+
+
+def worklist_changed() -> None:
+    _aggregates.clear()
+
+
+def _cursor(value, item_id: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps([_plain_value(value), item_id]).encode()).decode().rstrip("=")
+
+
+def _plain_value(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value) if hasattr(value, "as_tuple") else value
+
+
+def _uncursor(text: str) -> tuple[Any, str]:
+    import base64
+
+    try:
+        value, item_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        return value, str(item_id)
+    except Exception:
+        raise HTTPException(status_code=422, detail="`after` is the `next` value of the previous page") from None
+
+
 def worklist_rows(request: Request, *, status: list[str] | None = None, payer: str | None = None,
                   category: str | None = None, assignee: str | None = None, min_amount: float | None = None,
                   max_amount: float | None = None, deadline_before: dt.date | None = None, q: str | None = None,
-                  sort: str = "priority", descending: bool = True, limit: int = 100, offset: int = 0) -> dict:
-    """Filtered, sorted page of worklist items, with the total count and dollars of the filter."""
-    from sqlalchemy import and_, func, or_, select
+                  sort: str = "priority", descending: bool = True, limit: int = 100, offset: int = 0,
+                  after: str | None = None, totals: bool = True) -> dict:
+    """A filtered, sorted page of worklist items. Pages are keyset (``after``: the previous
+    page's ``next``; ``offset`` still works) and read straight from the sort column's index;
+    the filter's count and dollars (``total``, ``amount``) and the facets are computed at most
+    every few seconds per process, not per request."""
+    from sqlalchemy import Date, and_, func, or_, select
 
     from ..store import STATUSES, items
 
@@ -284,31 +407,93 @@ def worklist_rows(request: Request, *, status: list[str] | None = None, payer: s
         conditions.append(items.c.amount <= max_amount)
     if deadline_before is not None:
         conditions.append(items.c.deadline <= deadline_before)
-    if q:
-        like = f"%{q}%"
-        conditions.append(or_(items.c.patient_control_number.ilike(like), items.c.payer_claim_control_number.ilike(like),
-                              items.c.procedure_code.ilike(like), items.c.reason.ilike(like), items.c.id.ilike(like)))
-    where = and_(*conditions) if conditions else None
-    column = getattr(items.c, SORTS.get(sort, "priority"))
+    matches = search_ids(q.strip()) if q and q.strip() else None
+    filter_conditions = list(conditions)
+    name = SORTS.get(sort, "priority")
+    column = getattr(items.c, name)
+    nullable = name not in _NOT_NULL_SORTS
+    if after:
+        value, last_id = _uncursor(after)
+        if isinstance(column.type, Date) and value is not None:
+            value = dt.date.fromisoformat(value)
+        past = (column < value) if descending else (column > value)
+        tie = and_(column == value, (items.c.id < last_id) if descending else (items.c.id > last_id))
+        if value is None:
+            conditions.append(and_(column.is_(None), (items.c.id < last_id) if descending else (items.c.id > last_id)))
+        elif nullable:
+            conditions.append(or_(past, tie, column.is_(None)))
+        else:
+            conditions.append(or_(past, tie))
     order = column.desc() if descending else column.asc()
+    if nullable:
+        order = order.nulls_last()
     columns = [items.c[n] for n in ("id", "status", "assignee", "kind", "reason", "amount", "recovered_amount", "priority",
                                     "odds", "action", "deadline", "payer_id", "payer_name", "patient_control_number",
                                     "payer_claim_control_number", "procedure_code", "service_date", "preventable",
                                     "explanation", "root_cause", "updated_at")]
-    query = select(*columns).order_by(order.nulls_last() if hasattr(order, "nulls_last") else order, items.c.id)
-    totals = select(func.count(), func.coalesce(func.sum(items.c.amount), 0))
-    facets_payer = select(items.c.payer_name).distinct().order_by(items.c.payer_name)
-    facets_kind = select(items.c.kind).distinct().order_by(items.c.kind)
-    facets_assignee = select(items.c.assignee).where(items.c.assignee.is_not(None)).distinct().order_by(items.c.assignee)
-    if where is not None:
-        query, totals = query.where(where), totals.where(where)
+    query = select(*columns).order_by(order, items.c.id.desc() if descending else items.c.id.asc())
+    if matches is not None:  # driven by the search's few ids, not by the sort's index
+        query = query.select_from(matches.join(items, items.c.id == matches.c.id))
+    if conditions:
+        query = query.where(and_(*conditions))
+    query = query.limit(limit + 1)
+    if offset and not after:
+        query = query.offset(offset)
     with store.engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(query.limit(limit).offset(offset))]
-        count, dollars = conn.execute(totals.select_from(items)).one()
-        facets = {"payers": [r[0] for r in conn.execute(facets_payer) if r[0]],
-                  "categories": [r[0] for r in conn.execute(facets_kind)],
-                  "assignees": [r[0] for r in conn.execute(facets_assignee)]}
-    return {"total": count, "amount": dollars, "rows": rows, "facets": facets, "statuses": list(STATUSES)}
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    data = {"rows": rows, "next": _cursor(rows[-1][name], rows[-1]["id"]) if more and rows else None,
+            "statuses": list(STATUSES)}
+    if totals:
+        key = ("totals", str(store.engine.url), repr(sorted((k, str(v)) for k, v in locals_filters(
+            status=status, payer=payer, category=category, assignee=assignee, min_amount=min_amount,
+            max_amount=max_amount, deadline_before=deadline_before, q=q).items())))
+
+        def count():
+            totals_query = select(func.count(), func.coalesce(func.sum(items.c.amount), 0)).select_from(
+                items if matches is None else matches.join(items, items.c.id == matches.c.id))
+            if filter_conditions:
+                totals_query = totals_query.where(and_(*filter_conditions))
+            with store.engine.connect() as conn:
+                return tuple(conn.execute(totals_query).one())
+
+        data["total"], data["amount"] = _aggregates.get(key, TOTALS_SECONDS, count)
+        data["facets"] = _aggregates.get(("facets", str(store.engine.url)), FACETS_SECONDS, lambda: _facets(store))
+    return data
+
+
+def search_ids(q: str):
+    """The ids of items matching ``q``: the start of a claim number (CLM01), a payer claim
+    number (ICN), an item id, a reason (``CO-16``) or a HCPCS code, as typed or upper-cased.
+    One index range per column (store migration 7), united: a search reads a few index entries,
+    not every item (a substring search read all 500,000, 7 s)."""
+    from sqlalchemy import and_, select, union
+
+    from ..store import items
+
+    parts = []
+    for column in (items.c.patient_control_number, items.c.payer_claim_control_number, items.c.id, items.c.reason,
+                   items.c.procedure_code):
+        for text in sorted({q, q.upper()}):
+            parts.append(select(items.c.id.label("id")).where(and_(column >= text, column < text + "\uffff")))
+    return union(*parts).subquery("matches")
+
+
+def locals_filters(**filters) -> dict:
+    return {k: v for k, v in filters.items() if v not in (None, "", [])}
+
+
+def _facets(store) -> dict:
+    from sqlalchemy import select
+
+    from ..store import items
+
+    with store.engine.connect() as conn:
+        return {"payers": [r[0] for r in conn.execute(select(items.c.payer_name).distinct().order_by(items.c.payer_name)) if r[0]],
+                "categories": [r[0] for r in conn.execute(select(items.c.kind).distinct().order_by(items.c.kind))],
+                "assignees": [r[0] for r in conn.execute(select(items.c.assignee).where(items.c.assignee.is_not(None))
+                                                         .distinct().order_by(items.c.assignee))]}
 
 
 def worklist_item(request: Request, item_id: str) -> dict:
@@ -320,23 +505,54 @@ def worklist_item(request: Request, item_id: str) -> dict:
         raise HTTPException(status_code=404, detail="no such worklist item") from None
 
 
-def change_item(request: Request, item_id: str, *, actor: str, status: str | None = None, assignee: str | None = None,
+def change_item(request: Request, item_id: str, *, actor, status: str | None = None, assignee: str | None = None,
                 note: str | None = None, recovered_amount: float | None = None) -> dict:
-    """Apply one person's change to an item; each field a separate history row."""
+    """Apply one person's change to an item; each field a separate history row.
+
+    The work ownership rule, for every door (page, API, bulk): a manager or admin changes any
+    item and assigns it to anyone; a biller changes only items assigned to them or to nobody,
+    may take an unassigned item (assign it to themselves) and give back their own (``assignee``
+    ``""``: stored as NULL, so the item is unassigned again). The whole change is checked
+    before any part of it is made: a refused change changes nothing."""
+    from ..store import STATUSES, TRANSITIONS, WorklistError
+
     store = worklist_store(request)
-    worklist_item(request, item_id)  # 404 before any change
-    item = None
-    if assignee is not None:
-        item = store.assign(item_id, assignee, actor=actor)
+    current = worklist_item(request, item_id)  # 404 before any change
+    manager = actor.has_role("manager")
+    owner = current.get("assignee")
+    if not manager and owner not in (None, "", actor.name):
+        raise HTTPException(status_code=403, detail=f"this item is assigned to {owner}: a manager can reassign it")
+    unassign = assignee is not None and not assignee.strip()
+    if assignee is not None and not unassign:
+        assignee = assignee.strip()
+        if not manager and assignee != actor.name:
+            raise HTTPException(status_code=403, detail="assigning work to someone else needs the manager role")
     if status:
-        item = store.set_status(item_id, status, actor=actor, recovered_amount=recovered_amount)
+        if status not in STATUSES:
+            raise WorklistError(f"unknown status {status!r}: one of {', '.join(STATUSES)}")
+        if status != current["status"] and status not in TRANSITIONS[current["status"]]:
+            allowed = ", ".join(TRANSITIONS[current["status"]]) or "none (final status)"
+            raise WorklistError(f"item {item_id}: cannot go from {current['status']} to {status} (allowed: {allowed})")
+        if status == current["status"]:
+            raise WorklistError(f"item {item_id} is already {status}")
+    if note is not None and not note.strip():
+        raise WorklistError("a note needs some text")
+    worklist_changed()
+    item = None
+    if unassign:
+        if owner:
+            item = store.assign(item_id, None, actor=actor.name)  # NULL: the unassigned filter finds it
+    elif assignee is not None and assignee != owner:
+        item = store.assign(item_id, assignee, actor=actor.name)
+    if status:
+        item = store.set_status(item_id, status, actor=actor.name, recovered_amount=recovered_amount)
     if note:
-        item = store.add_note(item_id, note, actor=actor)
+        item = store.add_note(item_id, note, actor=actor.name)
     return item or store.get(item_id)
 
 
 def export_rows(request: Request, **filters) -> tuple[list[str], list[list]]:
-    data = worklist_rows(request, limit=1_000_000, **filters)
+    data = worklist_rows(request, limit=1_000_000, totals=False, **filters)
     header = ["id", "status", "assignee", "kind", "reason", "amount", "recovered_amount", "action", "deadline", "payer_id",
               "payer_name", "patient_control_number", "payer_claim_control_number", "procedure_code", "service_date",
               "priority", "odds", "explanation", "root_cause"]
@@ -386,6 +602,8 @@ def claim_view(request: Request, claim_key: str) -> dict:
             dollars = explain_dollars(result.dollars, None)
     return {
         "claim_key": claim_key,
+        "line_rows": _line_rows(sub["lines"].to_pylist(), remits["remit_lines"].to_pylist() if rc_ids else [],
+                                result.line_match.to_pylist() if result else [], dollars),
         "claims": sub["claims"].to_pylist(),
         "lines": sub["lines"].to_pylist(),
         "diagnoses": sub["diagnoses"].to_pylist(),
@@ -397,6 +615,44 @@ def claim_view(request: Request, claim_key: str) -> dict:
         "items": result.items.to_pylist() if result else [],
         "remarks": remits["remarks"].to_pylist(),
     }
+
+
+def _line_rows(lines: list[dict], remit_lines: list[dict], line_match: list[dict], dollars: list[dict]) -> list[dict]:
+    """Submitted vs adjudicated, one row per line: the code, modifiers, units and charge billed;
+    the code, modifiers, units, allowed and paid the payer answered; the adjustments with their
+    texts. Lines the remittance did not match are rows of their own."""
+    def mods(row: dict, prefix: str = "") -> str:
+        return " ".join(filter(None, (row.get(f"{prefix}modifier_{i}") for i in range(1, 5))))
+
+    by_remit = {(r["remit_claim_id"], r["line_index"]): r for r in remit_lines}
+    adjustments: dict[tuple, list[dict]] = {}
+    for d in dollars:
+        if d.get("source") == "CAS":
+            adjustments.setdefault((d["remit_claim_id"], d.get("line_index")), []).append(
+                {"code": f"{d.get('group_code')}-{d.get('reason_code')}", "amount": d.get("amount"),
+                 "text": d.get("official_text") or d.get("explanation") or ""})
+    matched = {(m["claim_id"], m["line_number"]): (m["remit_claim_id"], m["line_index"]) for m in line_match
+               if m.get("claim_id") is not None}
+    rows, used = [], set()
+    for line in lines:
+        key = matched.get((line["claim_id"], line["line_number"]))
+        paid = by_remit.get(key) if key else None
+        used.add(key)
+        rows.append({"line": line["line_number"], "service_date": line.get("service_date"),
+                     "billed_code": line.get("procedure_code"), "billed_modifiers": mods(line),
+                     "billed_units": line.get("units"), "charge": line.get("charge"),
+                     "paid_code": (paid or {}).get("procedure_code"), "paid_modifiers": mods(paid) if paid else "",
+                     "paid_units": (paid or {}).get("units_paid"), "allowed": (paid or {}).get("allowed_amount"),
+                     "paid": (paid or {}).get("paid"), "adjudicated": paid is not None,
+                     "adjustments": adjustments.get(key, []) if key else []})
+    for key, paid in by_remit.items():
+        if key not in used:
+            rows.append({"line": None, "service_date": paid.get("service_date"), "billed_code": paid.get("original_procedure_code"),
+                         "billed_modifiers": mods(paid, "original_"), "billed_units": paid.get("original_units"),
+                         "charge": paid.get("charge"), "paid_code": paid.get("procedure_code"), "paid_modifiers": mods(paid),
+                         "paid_units": paid.get("units_paid"), "allowed": paid.get("allowed_amount"), "paid": paid.get("paid"),
+                         "adjudicated": True, "adjustments": adjustments.get(key, [])})
+    return rows
 
 
 def explain_dollars(dollars: pa.Table, store) -> list[dict]:
@@ -482,7 +738,8 @@ def store_upload(request: Request, who, kind: str, file_name: str, stream) -> up
     app = request.app
     return uploads.store_upload(app.state.engine, app.state.uploads_dir, who.user, kind, file_name, stream,
                                 via=who.via, client=client_of(request),
-                                after_read=lambda k, batch, folder: after_read(app, k, batch, folder))
+                                limit_bytes=app.state.settings.max_upload_mb << 20,
+                                after_read=lambda k, batch, folder, actor: after_read(app, k, batch, folder, actor))
 
 
 # --------------------------------------------------------------------------- dashboard
@@ -574,10 +831,39 @@ def dashboard(request: Request) -> dict:
             select(month.label("month"), func.sum(items.c.recovered_amount))
             .where(items.c.status == "recovered").group_by(month).order_by(month)).all()
     out["worklist"] = [{"status": s, "count": n, "amount": a, "recovered": r} for s, n, a, r in status_rows]
+    # where every remittance dollar went, as `recover` stored it (command line or upload alike)
+    out["reconciliation"] = _reconciliation_by_payer(store.reconciliation())
     out["recovered_by_month"] = [{"month": m, "recovered": r} for m, r in recovered_by_month]
     out["totals"]["recovered"] = sum((r["recovered"] or 0) for r in out["worklist"])
-    out["totals"]["open_at_stake"] = sum((r["amount"] or 0) for r in out["worklist"] if r["status"] in ("new", "in_progress", "submitted"))
+    # items whose deadline passed before anyone acted can no longer be recovered: shown apart, not at stake
+    with store.engine.connect() as conn:
+        late = conn.execute(select(func.coalesce(func.sum(items.c.amount), 0)).where(
+            items.c.status.in_(("new", "in_progress")), items.c.deadline < dt.date.today())).scalar_one()
+    out["totals"]["deadline_passed"] = late
+    out["totals"]["open_at_stake"] = sum((r["amount"] or 0) for r in out["worklist"]
+                                         if r["status"] in ("new", "in_progress", "submitted")) - late
     return out
+
+
+def _reconciliation_by_payer(rows: list[dict]) -> list[dict]:
+    """The stored reconciliation rows grouped per payer, with whether each payer's sections tie."""
+    from decimal import Decimal
+
+    payers: dict[str, dict] = {}
+    for r in rows:
+        p = payers.setdefault(r["payer"], {"payer": r["payer"], "files": 0, "sections": {}, "totals": {}})
+        p["files"] = max(p["files"], r["files"])
+        if r["section"] == "totals":
+            p["totals"][r["item"]] = r["amount"]
+        else:
+            p["sections"].setdefault(r["section"], []).append(r)
+    for p in payers.values():
+        t, sums = p["totals"], {k: sum((r["amount"] for r in v), Decimal(0)) for k, v in p["sections"].items()}
+        charges = t.get("CLP03 charges", Decimal(0))
+        p["ties"] = (sums.get("status", Decimal(0)) == charges == sums.get("disposition", Decimal(0))
+                     and sums.get("cas_group", Decimal(0)) == t.get("CAS adjustments", Decimal(0))
+                     and sums.get("plb", Decimal(0)) == t.get("PLB provider-level (net)", Decimal(0)))
+    return list(payers.values())
 
 
 # --------------------------------------------------------------------------- letters
@@ -587,7 +873,7 @@ def letter(request: Request, item_id: str, fmt: str) -> tuple[bytes, str]:
     """The appeal letter of a worklist item as PDF or DOCX bytes, and its file name."""
     import tempfile
 
-    from ..documents.letters import LETTER_ACTIONS, build_letter, write_docx, write_pdf
+    from ..documents.letters import LETTER_ACTIONS, build_letter, contact_from_settings, write_docx, write_pdf
 
     item = worklist_item(request, item_id)
     # the typed row recovery saved with the upload (the store keeps a JSON copy with text values)
@@ -611,9 +897,9 @@ def letter(request: Request, item_id: str, fmt: str) -> tuple[bytes, str]:
     settings = request.app.state.settings
     try:
         with ref_store(request) as store:
-            built = build_letter(row, claims, store, policies=_policies(settings))
+            built = build_letter(row, claims, store, policies=_policies(settings), contact=contact_from_settings(settings))
     except Unavailable:
-        built = build_letter(row, claims, None, policies=_policies(settings))
+        built = build_letter(row, claims, None, policies=_policies(settings), contact=contact_from_settings(settings))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"letter.{fmt}"
         (write_pdf if fmt == "pdf" else write_docx)(built, path)

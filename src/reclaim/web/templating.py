@@ -23,6 +23,7 @@ NAV = [
     ("/refdata/diff", "Reference changes", "manager"),
     ("/admin/users", "Users", "admin"),
     ("/admin/audit", "Audit log", "admin"),
+    ("/account", "My account", "biller"),
     ("/api", "API", "biller"),
 ]
 
@@ -44,6 +45,15 @@ def number(value) -> str:
 
 templates.env.filters["money"] = money
 templates.env.filters["number"] = number
+#: CLP02 claim status codes in words (domain-facts: CLP02 values, [OPENEMR-BU] / [EEDI-CLP])
+CLAIM_STATUS = {
+    "1": "processed as primary", "2": "processed as secondary", "3": "processed as tertiary", "4": "denied",
+    "19": "processed as primary, forwarded to another payer", "20": "processed as secondary, forwarded to another payer",
+    "21": "processed as tertiary, forwarded to another payer", "22": "reversal of a previous payment",
+    "23": "not this payer's claim, forwarded", "25": "predetermination pricing only, no payment",
+}
+templates.env.filters["claim_status"] = lambda code: CLAIM_STATUS.get(str(code or "").strip(), f"status code {code}")
+templates.env.filters["fromjson"] = lambda text: __import__("json").loads(text) if text else {}
 
 
 def render(request: Request, name: str, context: dict | None = None, *, status_code: int = 200):

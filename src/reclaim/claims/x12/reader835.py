@@ -98,6 +98,20 @@ class Reader835(StreamingReader):
         P.add("n1", last["ST"][r], q=q[r], name=el(r, 2), id_qual=el(r, 3), id=el(r, 4))
         r = rows("REF", in_header & (last["N1"] > last["ST"]) & (n1q == 0))
         P.add("payer_ref", last["ST"][r], q=el(r, 1), value=el(r, 2))
+        payer_loop = in_header & (last["N1"] > last["ST"]) & (n1q == 0)  # 1000A, after N1*PR
+        r = rows("N3", payer_loop)
+        P.add("payer_n3", last["ST"][r], a1=el(r, 1), a2=el(r, 2))
+        r = rows("N4", payer_loop)
+        P.add("payer_n4", last["ST"][r], city=el(r, 1), state=el(r, 2), zip=el(r, 3))
+        r = rows("PER", payer_loop)
+        p1, p2, q3, v4, q5, v6, q7, v8 = els(r, range(1, 9))
+        contact = {}
+        for want, name in (("TE", "phone"), ("EM", "email")):
+            contact[name] = pc.if_else(pc.equal(q3, want), v4, pc.if_else(pc.equal(q5, want), v6,
+                                       pc.if_else(pc.equal(q7, want), v8, _NULL)))
+        # the claims contact (CX) sorts first: letters go to its attention
+        P.add("payer_per", last["ST"][r], rank=pc.if_else(pc.equal(p1, "CX"), 0, 1).fill_null(1).to_numpy(
+              zero_copy_only=False) * 10_000_000_000 + idx[r], fn=p1, name=p2, **contact)
 
         # 2100 claim payment
         r = rows("CLP", in_txn)
@@ -251,6 +265,10 @@ class Reader835(StreamingReader):
         pr = first_with(n1, "q", 0, st_index)
         pe = first_with(n1, "q", 1, st_index)
         pref = P.get("payer_ref", {"q": pa.string(), "value": pa.string()})
+        n3 = first_per_key(P.get("payer_n3", {"a1": pa.string(), "a2": pa.string()}), st_index)
+        n4 = first_per_key(P.get("payer_n4", {"city": pa.string(), "state": pa.string(), "zip": pa.string()}), st_index)
+        per = _preferred_contact(P.get("payer_per", {"rank": pa.int64(), "fn": pa.string(), "name": pa.string(),
+                                                     "phone": pa.string(), "email": pa.string()}), st_index)
         ref2u = first_with(pref, "q", "2U", st_index)
         payments = pa.table({
             "transaction_id": tid_emitted, "file_id": fid, "handling_code": bpr["handling"],
@@ -259,6 +277,9 @@ class Reader835(StreamingReader):
             "production_date": dtm["date"], "payer_name": pr["name"],
             "payer_id": pc.coalesce(pr["id"], ref2u["value"]), "payee_name": pe["name"],
             "payee_id_qualifier": pe["id_qual"], "payee_id": pe["id"],
+            "payer_address_1": n3["a1"], "payer_address_2": n3["a2"], "payer_city": n4["city"],
+            "payer_state": n4["state"], "payer_zip": n4["zip"], "payer_contact_function": per["fn"],
+            "payer_contact_name": per["name"], "payer_contact_phone": per["phone"], "payer_contact_email": per["email"],
         }).cast(PAYMENTS).filter(pa.array(is835))
         missing_bpr = np.flatnonzero(is835 & bpr["amount"].is_null().to_numpy(zero_copy_only=False))
         for i in missing_bpr:
@@ -486,7 +507,7 @@ class Reader835(StreamingReader):
 #: pieces keyed by a claim payment's CLP or an SVC (moved into the batch that emits the claim)
 _CLAIM_PARTS = ("clp", "clp_nm1", "clp_dtm", "clp_amt", "cas", "remark", "svc", "svc_dtm", "svc_ref", "svc_amt")
 #: pieces keyed by the transaction's ST (moved into the batch that closes the transaction)
-_ST_PARTS = ("bpr", "trn", "dtm405", "n1", "payer_ref", "plb")
+_ST_PARTS = ("bpr", "trn", "dtm405", "n1", "payer_ref", "payer_n3", "payer_n4", "payer_per", "plb")
 
 
 def iter_835(path: str | Path | bytes, *, on_issue=None, block_size: int | None = None) -> Iterator[RemitBatch]:
@@ -497,3 +518,12 @@ def iter_835(path: str | Path | bytes, *, on_issue=None, block_size: int | None 
 
 def read_835(path: str | Path | bytes, *, on_issue=None, block_size: int | None = None) -> RemitBatch:
     return RemitBatch.concat(list(iter_835(path, on_issue=on_issue, block_size=block_size)))
+
+
+def _preferred_contact(per: pa.Table, keys: np.ndarray) -> dict[str, pa.Array]:
+    """Per transaction, the payer's claims contact (PER*CX) if it sent one, else its first PER."""
+    if per.num_rows:
+        per = per.combine_chunks()
+        order = np.lexsort((per.column("rank").to_numpy(), per.column("key").to_numpy()))
+        per = per.take(pa.array(order))
+    return first_per_key(per, keys, columns=["fn", "name", "phone", "email"])

@@ -159,6 +159,9 @@ class Reader837(StreamingReader):
         P.add("hl_sbr", last["HL"][r], resp=resp, rel=rel, group=group, filing=filing)
         r = rows("PAT", in_hl)
         P.add("hl_pat", last["HL"][r], rel=el(r, 1))
+        r = rows("PRV", in_hl)
+        kind, taxonomy = els(r, (1, 3))
+        P.add("hl_prv", last["HL"][r], kind=kind, taxonomy=taxonomy)
 
         # -- 2300 claim
         r = rows("CLM", in_txn)
@@ -482,6 +485,8 @@ class Reader837(StreamingReader):
         patient = hl(hl_nm1, "QC", pat_key)
         pat_dmg = hl(dmg, "QC", pat_key)
         pat = fk("hl_pat", {"rel": pa.string()}, pat_key)
+        prv = fk("hl_prv", {"kind": pa.string(), "taxonomy": pa.string()}, billing_key,
+                 where=lambda t: pc.equal(t["kind"], "BI"))
 
         def either(a, b_):
             return pc.if_else(has_pat, a, b_)
@@ -522,6 +527,7 @@ class Reader837(StreamingReader):
             "referring_npi": provider("DN"),
             "x12_clm_offset": clm["offset"],
             **self._hl_offsets(P, billing_key, sub_key, pat_key),
+            "billing_taxonomy": prv["taxonomy"],
         })
         claims = claims.select(CLAIMS.names).cast(CLAIMS)
         self._missing(claims, clm, ckey)
@@ -782,7 +788,7 @@ class Reader837(StreamingReader):
 _CLAIM_PARTS = ("clm", "clm_ref", "clm_dtp", "clm_nte", "clm_nm1", "hi", "hi_bad", "line", "sv",
                 "line_dtp", "line_ref", "line_nte", "lin", "ctp", "line_nm1",
                 "cob_sbr", "cob_amt", "cob_oi", "cob_cas", "cob_nm1", "cob_dtp", "svd", "svd_cas", "svd_dtp", "svd_amt")
-_HL_PARTS = ("hl_at", "hl_nm1", "hl_n3", "hl_n4", "hl_ref", "hl_dmg", "hl_sbr", "hl_pat")
+_HL_PARTS = ("hl_at", "hl_nm1", "hl_n3", "hl_n4", "hl_ref", "hl_dmg", "hl_sbr", "hl_pat", "hl_prv")
 _ST_PARTS = ("bht", "header_nm1")
 
 

@@ -35,13 +35,15 @@ from ...errors import InputFormatError
 #: default block size; small enough for flat memory, big enough to amortize Arrow calls
 BLOCK_SIZE = 8 << 20
 
-#: every segment id of the 837P/837I/835 TR3s (and the envelopes). Codes are indexes here;
+#: every segment id of the 837P/837I/835, 999, 277CA and 276/277 TR3s (and the envelopes). Codes are indexes here;
 #: an id outside this list is still a segment when it looks like one (2-3 upper-case
 #: letters/digits) and gets code UNLISTED; anything else is junk (code JUNK).
 SEGMENT_IDS = (
     "ISA GS ST SE GE IEA BHT NM1 N2 N3 N4 REF PER PRV HL SBR PAT DMG CLM DTP CL1 PWK CN1 AMT K3 NTE "
     "CR1 CR2 CR3 CR4 CR5 CR6 CR7 CR8 CRC HI HCP QTY MEA OI MIA MOA CAS LX SV1 SV2 SV3 SV4 SV5 SV6 SV7 "
-    "TOO PS1 LIN CTP SVD LQ FRM BPR TRN CUR DTM N1 RDM TS3 TS2 CLP SVC PLB ISB ISE TA1 LS LE"
+    "TOO PS1 LIN CTP SVD LQ FRM BPR TRN CUR DTM N1 RDM TS3 TS2 CLP SVC PLB ISB ISE TA1 LS LE "
+    # acknowledgments and claim status (999, 277CA, 276/277: reader999, reader277)
+    "AK1 AK2 IK3 IK4 IK5 AK9 CTX STC"
 ).split()
 SEGMENT_CODE = {s: i for i, s in enumerate(SEGMENT_IDS)}
 UNLISTED = -2

@@ -163,3 +163,47 @@ RC404 = edit(
       AND (ndc_unit IS NULL OR upper(ndc_unit) NOT IN ('UN', 'ML', 'GR', 'F2', 'ME') OR ndc_quantity IS NULL OR ndc_quantity <= 0)
     """,
 )
+
+RC405 = edit(
+    code="RC405",
+    name="ndc-not-in-crosswalk",
+    severity="warning",
+    category="ndc",
+    message="NDC {ndc11} is not in the CMS NDC-HCPCS crosswalk {release} under any code (it lists {code_ndcs} NDC(s) for {procedure_code}): nothing confirms it is a product billed as {procedure_code}",
+    fix="check the NDC against the package of the product given (11 digits, 5-4-2); keep it if it is right",
+    denials=("CARC 16", "RARC M119"),
+    doc="""
+    ## What it checks
+    Lines of a specific (not NOC) drug code with a readable NDC that the CMS ASP NDC-HCPCS
+    crosswalk in force on the date of service lists under no code, when the crosswalk lists
+    NDCs for the billed code (a code it lists none for, such as one without an ASP price, has
+    nothing to compare with). An NDC the crosswalk lists under another code than the billed one
+    is RC103/RC104's error.
+
+    ## Why it matters
+    Payers check the NDC against the code billed; an NDC they cannot match (a typo, a product
+    of another code, a withdrawn package) is denied with CARC 16 and RARC M119
+    "Missing/incomplete/invalid/deactivated/withdrawn National Drug Code (NDC)", and Medicaid
+    cannot claim the rebate. A warning, not an error: CMS says the crosswalk "is not intended
+    to be a comprehensive list of all drugs/NDCs".
+
+    ## Example
+    J0897 x 60 with NDC 61314-0240-63 (Jubbonti, denosumab-bbdz): not in the 2025-Q4 crosswalk,
+    so nothing confirms it is billed as J0897 (the biosimilar has its own code, Q5136).
+
+    ## Fix
+    Check the NDC on the package of the product given; keep it if it is right.
+
+    ## Source
+    CMS ASP NDC-HCPCS crosswalk (quarter in force, e.g. 2025-Q4) and its read-me ("not intended
+    to be a comprehensive list", cms_crosswalk_reference); RARC M119 (X12 RARC list 2025-12);
+    domain-facts §4.2-4.3 [OPENEMR-BU] [PRIORITY-NDC].
+    """,
+    sql="""
+    SELECT lf.claim_id, lf.line_number, lf.service_date, lf.procedure_code, lf.ndc11, k.xw_in_force AS release,
+           lf.code_ndc_count AS code_ndcs, lf.at_risk AS dollars_at_risk
+    FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
+    WHERE lf.is_drug AND NOT lf.is_noc AND lf.ndc11 IS NOT NULL AND lf.ndc_code_count = 0 AND lf.code_ndc_count > 0
+      AND k.xw_in_force IS NOT NULL
+    """,
+)

@@ -43,7 +43,9 @@ RC701 = edit(
       SELECT lf.claim_id, lf.line_number, lf.patient_id, lf.service_date, lf.procedure_code, lf.at_risk, lf.policy_id, f.rule_id
       FROM line_facts lf JOIN policy_frequency f ON f.policy_id = lf.policy_id AND f.hcpcs = lf.procedure_code
            AND (f.ndc11 IS NULL OR f.ndc11 = lf.ndc11)
-      WHERE NOT lf.has_jw
+      -- a superseded original is not checked (its replacement is) and not counted (patient_lines)
+      LEFT JOIN superseded_claims s ON s.claim_id = lf.claim_id
+      WHERE NOT lf.has_jw AND NOT lf.void_claim AND s.claim_id IS NULL
       GROUP BY lf.claim_id, lf.line_number, lf.patient_id, lf.service_date, lf.procedure_code, lf.at_risk, lf.policy_id, f.rule_id
     ), window_lines AS (
       SELECT h.claim_id, h.line_number, h.rule_id, h.policy_id, h.service_date, h.procedure_code, h.at_risk,
@@ -138,8 +140,12 @@ RC703 = edit(
     doc="""
     ## What it checks
     Drug lines repeating another line of the same patient and billing provider with the same
-    date of service, code, modifiers and units, in this batch or in the `--history` claims
-    (replacement and void claims excluded from the comparison).
+    date of service, code, modifiers and units, in this batch or in the `--history` claims; on a
+    not-otherwise-classified code the NDC too (J3490 names no drug: two J3490 lines, saline and
+    heparin, are different drugs, not duplicates). A
+    replacement claim (frequency 7) takes the place of the original it replaces (same CLM01 and
+    billing NPI and patient, X12 RFI 1945): the original is not compared with it or with other claims;
+    voided claims, and the originals they void, are left out.
 
     ## Why it matters
     The second line is denied as an exact duplicate (CARC 18) and repeated duplicates draw
@@ -163,23 +169,18 @@ RC703 = edit(
       -- integer per line is far cheaper than grouping or sorting nine columns. duplicate_key is
       -- that hash, computed once per line in line_facts (patient_lines for history lines)
       SELECT duplicate_key AS k FROM patient_lines GROUP BY 1 HAVING count(*) > 1
-    ), rl AS (
-      SELECT pl.*, coalesce(pl.modifier_1, '') AS m1, coalesce(pl.modifier_2, '') AS m2,
+    ), pl AS (
+      -- a replacement is not a duplicate of the original it replaces: patient_lines has no line
+      -- of a superseded original (superseded_claims), and none of a void
+      SELECT pl.*, CASE WHEN pl.is_noc THEN coalesce(pl.ndc11, '') ELSE '' END AS ndc, coalesce(pl.modifier_1, '') AS m1, coalesce(pl.modifier_2, '') AS m2,
              coalesce(pl.modifier_3, '') AS m3, coalesce(pl.modifier_4, '') AS m4
       FROM patient_lines pl JOIN repeated r ON r.k = pl.duplicate_key
-    ), pl AS (
-      -- replacements and voids are not duplicates of the claim they correct (an anti-join, on
-      -- the repeated lines only: NOT IN would be a nested loop on Spark)
-      SELECT rl.* FROM rl
-      LEFT JOIN (SELECT DISTINCT claim_id FROM claims_all WHERE coalesce(frequency_code, '1') <> '1') x
-             ON x.claim_id = rl.claim_id
-      WHERE x.claim_id IS NULL
     ), p AS (
       SELECT pl.*, row_number() OVER (
-               PARTITION BY pl.patient_id, pl.billing_npi, pl.service_date, pl.procedure_code, pl.m1, pl.m2, pl.m3, pl.m4, pl.units
+               PARTITION BY pl.patient_id, pl.billing_npi, pl.service_date, pl.procedure_code, pl.ndc, pl.m1, pl.m2, pl.m3, pl.m4, pl.units
                ORDER BY CASE WHEN pl.source = 'history' THEN 0 ELSE 1 END, pl.claim_id, pl.line_number) AS n,
              first_value(coalesce(pl.patient_control_number, pl.claim_id) || ' line ' || CAST(pl.line_number AS VARCHAR)) OVER (
-               PARTITION BY pl.patient_id, pl.billing_npi, pl.service_date, pl.procedure_code, pl.m1, pl.m2, pl.m3, pl.m4, pl.units
+               PARTITION BY pl.patient_id, pl.billing_npi, pl.service_date, pl.procedure_code, pl.ndc, pl.m1, pl.m2, pl.m3, pl.m4, pl.units
                ORDER BY CASE WHEN pl.source = 'history' THEN 0 ELSE 1 END, pl.claim_id, pl.line_number) AS first
       FROM pl
     )
@@ -194,32 +195,35 @@ RC704 = edit(
     name="timely-filing-limit",
     severity="error",
     category="policy",
-    message="date of service {service_date} is {age} days before {date_of_check}: past the {limit}-day filing limit of {policy}",
+    message="date of service {service_date} is {age} days before {date_of_check}: past the {limit} filing limit of {policy}",
     denials=("CARC 29",),
     doc="""
     ## What it checks
-    Under a policy with a timely filing limit (Medicare: 12 months), lines whose date of service
-    is more than that many days before the date of the check (`--date-of-check`, default today).
+    Under a policy with a timely filing limit (Medicare: 12 months, counted as 365 days;
+    Medicaid: 12 months), lines whose date of service is before the first date still in time on
+    the date of the check (`--date-of-check`, default today). A policy without a limit (the
+    payer-neutral default for commercial payers, whose limit is in their contract) is not checked.
 
     ## Why it matters
     Claims filed late are denied with CARC 29 "The time limit for filing has expired"; Medicare
     allows only the exceptions of Pub. 100-04 Ch.1 §70 and the provider cannot bill the patient.
 
     ## Example
-    A Medicare line dated 2024-10-01 checked on 2025-12-15.
+    A Medicare line dated 2024-10-01 checked on 2025-12-15; a Medicaid line dated 2024-11-20
+    checked on 2025-12-15 (past 12 months).
 
     ## Fix
     Submit at once if an exception applies (and document it); otherwise the amount is a write-off.
 
     ## Source
     Medicare timely filing, ACA §6404 (12 months from the date of service) [FCSO-TF] [NOR-TF]
-    [CMS-FAQ-TF]; payer policy `timely_filing_days`; domain-facts §10.1.
+    [CMS-FAQ-TF]; Medicaid: 12 months from the date of service, 42 CFR 447.45(d)(1); payer policy
+    `timely_filing_days` / `timely_filing_months`; domain-facts §10.1.
     """,
     sql="""
-    SELECT lf.claim_id, lf.line_number, lf.service_date, lf.procedure_code, rp.date_of_check, p.timely_filing_days AS limit, p.name AS policy,
+    SELECT lf.claim_id, lf.line_number, lf.service_date, lf.procedure_code, rp.date_of_check, p.filing_limit AS limit, p.name AS policy,
            date_diff('day', lf.service_date, rp.date_of_check) AS age, lf.at_risk AS dollars_at_risk
     FROM line_facts lf JOIN policies p ON p.policy_id = lf.policy_id CROSS JOIN run_params rp
-    WHERE p.timely_filing_days IS NOT NULL AND lf.original_claim
-      AND date_diff('day', lf.service_date, rp.date_of_check) > p.timely_filing_days
+    WHERE p.filing_cutoff IS NOT NULL AND lf.original_claim AND lf.service_date < p.filing_cutoff
     """,
 )

@@ -27,7 +27,9 @@ RC801 = edit(
     Update the charge master so drug charges are at least the current payment limit per unit.
 
     ## Source
-    CMS ASP pricing file, Payment Limit (ASP+6%) of the quarter in force (e.g. 2025-Q4);
+    CMS ASP pricing file, Payment Limit (ASP+6%) of the quarter in force on the date of service
+    (e.g. 2025-Q4), never another quarter's: where no quarter held covers the date the line is
+    not compared and the run says so once;
     domain-facts §5 [USC-1847A] [CMS-ASP].
     """,
     sql="""

@@ -1,6 +1,7 @@
 """Billing units: whole units of the HCPCS descriptor's dose, no more than the NDC package
 holds, not milligrams typed into a 10 mg code, within the MUE."""
 
+from ..drug import code_label
 from ..registry import edit
 
 RC201 = edit(
@@ -39,8 +40,9 @@ RC201 = edit(
            CASE WHEN NOT has_jw THEN CAST(CAST(ceil(units) AS BIGINT) AS VARCHAR) END AS fix_value
     FROM line_facts
     -- floor() is DECIMAL(18,0): cast back to the units' scale, or the comparison widens every
-    -- line's units to a 128-bit decimal (4x the cost)
-    WHERE is_drug AND units IS NOT NULL AND units <> CAST(floor(units) AS DECIMAL(18,3))
+    -- line's units to a 128-bit decimal (4x the cost). A line billed under another code than its
+    -- NDC's is RC103/RC104's: their fix converts the units into whole units of the NDC's code
+    WHERE is_drug AND units IS NOT NULL AND units <> CAST(floor(units) AS DECIMAL(18,3)) AND NOT code_swapped
     """,
 )
 
@@ -49,13 +51,15 @@ RC202 = edit(
     name="units-exceed-ndc-package",
     severity="error",
     category="units",
-    message="{units} units of {procedure_code} exceed what {ndc_quantity} {ndc_unit} of NDC {ndc11} ({drug}) holds: {max_units} units ({per_item} per item, CMS crosswalk {release})",
+    message="{units} units of {code} exceed what {ndc_quantity} {ndc_unit} of NDC {ndc11} ({drug}) holds: {max_units} units ({per_item} per item, CMS crosswalk {release})",
     denials=("CARC 151", "CARC 153", "RARC N430"),
     doc="""
     ## What it checks
     Drug lines whose units exceed the billing units contained in the NDC quantity reported on
     the line: the CMS crosswalk's billable units per item times the number of items (CTP04 with
-    unit UN), or times the volume divided by the item size, rounded up (unit ML).
+    unit UN), or times the volume divided by the item size, rounded up (unit ML). A line billed
+    under another code than the one the crosswalk assigns its NDC (RC103/RC104) is judged as
+    the NDC's code, its units converted through both codes' billing units.
 
     ## Why it matters
     Units above what was opened cannot have been administered or discarded; payers deny or
@@ -74,14 +78,15 @@ RC202 = edit(
     §1.4 [CMS-RAC74] [FCSO-PROLIA].
     """,
     sql="""
-    SELECT lf.claim_id, lf.line_number, lf.units, lf.procedure_code, lf.service_date, lf.ndc_quantity, lf.ndc_unit, lf.ndc11, k.drug_name AS drug,
+    SELECT lf.claim_id, lf.line_number, lf.drug_units AS units, lf.procedure_code, """ + code_label() + """ AS code, lf.service_date,
+           lf.ndc_quantity, lf.ndc_unit, lf.ndc11, k.drug_name AS drug,
            CAST(lf.ndc_max_units AS DECIMAL(18,3)) AS max_units, lf.xw_units_per_item AS per_item, k.xw_release AS release,
            lf.at_risk AS dollars_at_risk
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
-    WHERE lf.is_drug AND lf.ndc_max_units IS NOT NULL AND lf.units > lf.ndc_max_units
+    WHERE lf.is_drug AND lf.ndc_max_units IS NOT NULL AND lf.drug_units > lf.ndc_max_units
       -- units typed as milligrams are RC203's finding
-      AND NOT coalesce(lf.unit_amount > 1 AND CAST(lf.units / lf.unit_amount AS DECIMAL(18,3)) <= lf.ndc_max_units
-                       AND CAST(lf.units / lf.unit_amount AS DECIMAL(18,3)) = floor(CAST(lf.units / lf.unit_amount AS DECIMAL(18,3))), false)
+      AND NOT coalesce(lf.unit_amount > 1 AND CAST(lf.drug_units / lf.unit_amount AS DECIMAL(18,3)) <= lf.ndc_max_units
+                       AND CAST(lf.drug_units / lf.unit_amount AS DECIMAL(18,3)) = floor(CAST(lf.drug_units / lf.unit_amount AS DECIMAL(18,3))), false)
     """,
 )
 
@@ -90,7 +95,7 @@ RC203 = edit(
     name="units-look-like-milligrams",
     severity="error",
     category="units",
-    message="{units} units of {procedure_code} ({descriptor}) look like the dose in {uom}: one unit is {unit_amount} {uom}, so the dose is {expected} units",
+    message="{units} units of {code} ({descriptor}) look like the dose in {uom}: one unit is {unit_amount} {uom}, so the dose is {expected} units",
     fix="bill {expected} units",
     fix_action="set_units",
     denials=("CARC 151", "CARC 153", "RARC N430"),
@@ -117,16 +122,18 @@ RC203 = edit(
     """,
     sql="""
     WITH b AS (
-      SELECT *, coalesce(ndc_max_units, mue_value) AS bound, CAST(units / unit_amount AS DECIMAL(18,3)) AS exp_units
+      SELECT *, coalesce(ndc_max_units, mue_value) AS bound, CAST(drug_units / unit_amount AS DECIMAL(18,3)) AS exp_units
       FROM line_facts
-      WHERE is_drug AND unit_amount > 1 AND units IS NOT NULL
+      WHERE is_drug AND unit_amount > 1 AND drug_units IS NOT NULL
     )
-    SELECT b.claim_id, b.line_number, b.units, b.procedure_code, b.service_date, coalesce(k.long_description, k.asp_dosage) AS descriptor,
+    SELECT b.claim_id, b.line_number, b.drug_units AS units, b.procedure_code, """ + code_label("b") + """ AS code, b.service_date,
+           coalesce(k.drug_description, k.asp_dosage) AS descriptor,
            CAST(b.unit_amount AS DECIMAL(18,3)) AS unit_amount,
            coalesce(k.unit_uom, upper(regexp_extract(k.asp_dosage, '[A-Za-z]+', 0))) AS uom,
            CAST(CAST(b.exp_units AS BIGINT) AS VARCHAR) AS expected,
-           CAST(CAST(b.exp_units AS BIGINT) AS VARCHAR) AS fix_value,
-           CAST(b.payment_limit * (b.units - b.exp_units) AS DECIMAL(18,2)) AS dollars_at_risk
+           -- after a code swap the units are RC103/RC104's fix (a second --fix pass sees this one)
+           CASE WHEN NOT b.code_swapped THEN CAST(CAST(b.exp_units AS BIGINT) AS VARCHAR) END AS fix_value,
+           CAST(b.payment_limit * (b.drug_units - b.exp_units) AS DECIMAL(18,2)) AS dollars_at_risk
     FROM b LEFT JOIN key_facts k ON k.fact_key = b.fact_key
     WHERE b.units > b.bound AND b.exp_units <= b.bound AND b.exp_units = floor(b.exp_units)
     """,
@@ -137,14 +144,17 @@ RC204 = edit(
     name="mue-exceeded",
     severity="error",
     category="units",
-    message="{units} units of {procedure_code} on {service_date} exceed the MUE of {mue_value} ({scope}, MAI {mai})",
+    message="{units} units of {procedure_code} on {service_date} exceed the MUE of {mue_value} ({scope}, MAI {mai}; {table} table {release})",
     denials=("RARC N362", "CARC 151"),
     doc="""
     ## What it checks
-    Units against the NCCI Medically Unlikely Edit for the setting (practitioner for 837P,
-    outpatient hospital for 837I) in force on the date of service: for MAI 1 each line alone;
-    for MAI 2 and 3 the units summed over the patient's lines of the code on that date (this
-    batch and the history).
+    Units against the NCCI Medically Unlikely Edit in force on the date of service, from the
+    table of the claim's setting: outpatient hospital for 837I, DME supplier when the billing
+    provider's taxonomy is a DME supplier's (NUCC 332B...), practitioner otherwise. MAI 1: each
+    line alone. MAI 2 and 3: the units summed per beneficiary, per provider (billing NPI), per
+    date of service, over this batch and the history. A replacement claim (frequency 7) stands
+    for the original it replaces (same CLM01, billing NPI and patient): the two are not added up; a
+    voided claim counts for nothing.
 
     ## Why it matters
     Units over the MUE deny the **entire line** (RARC N362 "The number of Days or Units of Service
@@ -152,32 +162,43 @@ RC204 = edit(
     appeal with records; MAI 1 lines can be split with a modifier.
 
     ## Example
-    A code with MUE 1 (MAI 2) billed on two claims for the same patient and date.
+    J0897 (MUE 120, MAI 3, practitioner table 2026-Q2) billed 120 units on one claim and 60 on
+    another by the same provider for the same patient and date: 180 units.
 
     ## Fix
     Correct the units; for MAI 1 report additional units on another line with an appropriate
     modifier when documented; for MAI 3 send documentation of medical necessity.
 
     ## Source
-    CMS NCCI MUE tables (practitioner / outpatient hospital; quarter in force) — not in the
-    reference mirror yet: the edit reports nothing until an MUE release is imported;
-    domain-facts §6 [NGS-MUE] [PALM-MUE] [FCSO-MUE].
+    CMS NCCI MUE tables (practitioner, outpatient hospital, DME supplier; quarter in force):
+    "units of service ... for a single beneficiary on a single date of service" by one provider;
+    MAI since April 2013; domain-facts §6 [NGS-MUE] [PALM-MUE] [FCSO-MUE]. Replacement claims
+    replace the original (CLM05-3 = 7; CLM01 kept) [X12-RFI1945] [EMRPMS-837].
     """,
     sql="""
     WITH mue_codes AS (SELECT DISTINCT procedure_code FROM line_facts WHERE mue_value IS NOT NULL),
     per_dos AS (
-      -- summed only for codes that have an MUE (most drug codes in a batch may have none)
-      SELECT pl.patient_id, pl.procedure_code, pl.service_date, sum(pl.units) AS day_units
+      -- summed only for codes that have an MUE (most drug codes in a batch may have none);
+      -- patient_lines has no line a replacement or void supersedes
+      SELECT pl.patient_id, pl.billing_npi, pl.procedure_code, pl.service_date, sum(pl.units) AS day_units
       FROM patient_lines pl JOIN mue_codes mc ON mc.procedure_code = pl.procedure_code
-      GROUP BY pl.patient_id, pl.procedure_code, pl.service_date
+      GROUP BY pl.patient_id, pl.billing_npi, pl.procedure_code, pl.service_date
+    ), checked AS (
+      -- a superseded original is not checked (its replacement is)
+      SELECT lf.* FROM line_facts lf LEFT JOIN superseded_claims s ON s.claim_id = lf.claim_id
+      WHERE lf.mue_value IS NOT NULL AND s.claim_id IS NULL AND NOT lf.void_claim
     )
     SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, lf.mue_value, lf.mai,
            CASE WHEN lf.mai = '1' THEN lf.units ELSE d.day_units END AS units,
-           CASE WHEN lf.mai = '1' THEN 'this line' ELSE 'all lines of the date of service' END AS scope,
-           lf.at_risk AS dollars_at_risk
-    FROM line_facts lf
-    LEFT JOIN per_dos d ON d.patient_id = lf.patient_id AND d.procedure_code = lf.procedure_code AND d.service_date = lf.service_date
-    WHERE lf.mue_value IS NOT NULL
-      AND ((lf.mai = '1' AND lf.units > lf.mue_value) OR (coalesce(lf.mai, '2') <> '1' AND d.day_units > lf.mue_value))
+           CASE WHEN lf.mai = '1' THEN 'this line' ELSE 'this patient, provider and date of service' END AS scope,
+           m.setting AS table, m.release, lf.at_risk AS dollars_at_risk
+    FROM checked lf
+    LEFT JOIN per_dos d ON d.patient_id = lf.patient_id AND d.billing_npi IS NOT DISTINCT FROM lf.billing_npi
+         AND d.procedure_code = lf.procedure_code AND d.service_date = lf.service_date
+    LEFT JOIN claim_facts c ON c.claim_id = lf.claim_id
+    LEFT JOIN mue_dos m ON m.hcpcs = lf.procedure_code
+         AND m.setting = c.mue_setting
+         AND lf.service_date >= m.valid_from AND lf.service_date < m.valid_to
+    WHERE (lf.mai = '1' AND lf.units > lf.mue_value) OR (coalesce(lf.mai, '2') <> '1' AND d.day_units > lf.mue_value)
     """,
 )

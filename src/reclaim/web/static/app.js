@@ -53,6 +53,7 @@ function uploadOne(kind, file, list) {
         const detail = body.detail || {};
         const message = typeof detail === "string" ? detail : detail.message || `refused (HTTP ${xhr.status})`;
         item.append(el("div", { class: "alert error", role: "alert" }, message));
+        if (detail.url) { item.append(el("a", { href: detail.url, class: "duplicate-link" }, "open the earlier upload")); }
         (detail.problems || []).slice(0, 20).forEach((p) => {
           const where = [p.segment_index ? `segment ${p.segment_index}` : "", p.byte_offset != null ? `byte ${p.byte_offset}` : "",
                          p.line ? `line ${p.line}` : "", p.column || ""].filter(Boolean).join(", ");
@@ -66,6 +67,16 @@ function uploadOne(kind, file, list) {
   });
 }
 
+// after uploads, the list of files is fetched again (the server renders and escapes it)
+async function refreshRecentFiles() {
+  const current = document.getElementById("recent-files");
+  if (!current) { return; }
+  const response = await fetch(location.pathname, { credentials: "same-origin" });
+  if (!response.ok) { return; }
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById("recent-files");
+  if (fresh) { current.replaceWith(document.importNode(fresh, true)); }
+}
+
 function setupUploads() {
   document.querySelectorAll("form[data-upload]").forEach((form) => {
     const input = form.querySelector('input[type="file"]');
@@ -73,6 +84,7 @@ function setupUploads() {
     const send = async (files) => {
       for (const file of files) { await uploadOne(form.dataset.upload, file, list); }
       document.dispatchEvent(new CustomEvent("uploads-done"));
+      refreshRecentFiles();
     };
     form.addEventListener("submit", (e) => { e.preventDefault(); if (input.files.length) send(Array.from(input.files)); });
     form.addEventListener("dragover", (e) => { e.preventDefault(); form.classList.add("drag"); });
