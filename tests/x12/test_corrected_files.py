@@ -118,3 +118,53 @@ def test_recover_corrected_claims_go_to_each_payers_interchange(ref_store, tmp_p
     for c in written["claims"].to_pylist():
         assert receivers[c["transaction_id"]] == ("ACME01" if c["patient_control_number"] in acme else "MEDICAREB")
     assert pyx12_validate(corrected) == []
+
+
+def test_a_corrected_excel_workbook_changes_only_the_fixed_cells(tmp_path):
+    import openpyxl
+    import pyarrow as pa
+
+    from reclaim.claims.csv import read_xlsx
+    from reclaim.edits.fix import apply_fixes, write_fixed
+
+    src = REPO / "examples" / "claims-template.xlsx"
+    batch = read_xlsx(src)
+    line = batch["lines"].to_pylist()[1]
+    fixed, changes = apply_fixes(batch, pa.table({
+        "claim_id": [line["claim_id"]] * 2, "line_number": [line["line_number"]] * 2, "code": ["RC301", "RC201"],
+        "fix_action": ["add_modifier", "set_units"], "fix_value": ["JW", "3"]}))
+    out = tmp_path / "fixed.xlsx"
+    write_fixed(fixed, out)
+    before, after = openpyxl.load_workbook(src), openpyxl.load_workbook(out)
+    assert before.sheetnames == after.sheetnames
+    changed = []
+    for name in before.sheetnames:
+        a, b = before[name], after[name]
+        assert (a.max_row, a.max_column) == (b.max_row, b.max_column)
+        for r in range(1, a.max_row + 1):
+            for c in range(1, a.max_column + 1):
+                if a.cell(r, c).value != b.cell(r, c).value:
+                    changed.append((a.cell(r, c).value, b.cell(r, c).value))
+    assert sorted(changed, key=str) == sorted([(None, "JW"), (1, 3)], key=str)  # modifier_1 and units of line 2
+    again = read_xlsx(out)["lines"].to_pylist()[1]
+    assert again["modifier_1"] == "JW" and again["units"] == 3
+
+
+def test_a_convert_folder_written_before_the_source_columns_still_loads(tmp_path):
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from reclaim.claims.io import convert, load_into
+
+    _, written = convert([EXAMPLES / "recover-acme.837"], tmp_path / "new")
+    old = tmp_path / "old"
+    old.mkdir()
+    for p in written:
+        t = pq.read_table(p)
+        pq.write_table(t.drop_columns([c for c in t.column_names if c.startswith("x12_") or c == "source_position"]),
+                       old / p.name)
+    for views in (False, True):
+        con = duckdb.connect()
+        assert load_into(con, [old], "claims", parquet_views=views)["claims"] == 3
+        assert con.execute("select count(*), count(x12_clm_offset) from claims").fetchone() == (3, 0)
+        assert con.execute("select count(*) from read_issues").fetchone() == (0,)

@@ -382,3 +382,32 @@ def test_settings_override_the_envelope_field_by_field(x12_samples, tmp_path, mo
     assert nm1[3] == "NEW NAME" and nm1[9] == next(s for s in source if s[:2] == ["NM1", "41"])[9]
     per = next(s for s in written if s[0] == "PER")
     assert per[3:5] == ["TE", "5551234567"]
+
+
+@pytest.mark.parametrize("name", ["x12__demo.drug.example10.2.837", "x12__demo.cob.example3.B.837",
+                                  "x12__two-claims-single-provider.837i", "stupidedi__837I-institutional-claim.edi"])
+def test_every_fix_action_on_every_line_touches_only_its_elements(x12_samples, name):
+    """Code swap, units, an added modifier and an NDC (a LIN added where the line had none) on
+    every line, and a changed principal diagnosis: the diff is SV1/SV2, LIN and HI elements, and
+    LIN segments inserted; nothing else moves."""
+    from reclaim.edits.fix import apply_fixes
+
+    path = x12_samples / name
+    batch = read_837(path)
+    rows = [{"claim_id": l["claim_id"], "line_number": l["line_number"], "code": code, "fix_action": action,
+             "fix_value": value}
+            for l in batch["lines"].to_pylist()
+            for code, action, value in (("RC1", "set_procedure_code", "J9999"), ("RC2", "set_units", "7"),
+                                        ("RC3", "add_modifier", "JZ"), ("RC4", "set_ndc", "00026063513"))]
+    fixed, changes = apply_fixes(batch, pa.Table.from_pylist(rows))
+    codes = fixed["diagnoses"]["code"].to_pylist()
+    _set(fixed, "diagnoses", "code", ["Z7689"] + codes[1:])
+    buf = io.BytesIO()
+    write_837(fixed, buf, created=WHEN)
+    kinds = {(d[0], d[1] if d[0] == "element" else d[1].split("*")[0]) for d in segment_diff(path.read_bytes(),
+                                                                                              buf.getvalue())}
+    assert kinds <= {("element", "SV1"), ("element", "SV2"), ("element", "LIN"), ("element", "HI"), ("insert", "LIN")}
+    assert ("element", "HI") in kinds and changes.num_rows
+    for line in read_837(buf.getvalue())["lines"].to_pylist():
+        assert (line["procedure_code"], line["units"], line["ndc"]) == ("J9999", Decimal("7"), "00026063513")
+        assert "JZ" in [line[f"modifier_{i}"] for i in range(1, 5)]

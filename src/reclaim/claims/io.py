@@ -706,6 +706,12 @@ def _is_parquet(path: Path) -> bool:
         return fh.read(4) == b"PAR1"
 
 
+#: model columns added after `reclaim convert` folders were first written: a Parquet table
+#: without them loads with nulls (its claims are then written from the model, not their source)
+_LATER_COLUMNS = frozenset({"x12_isa_offset", "x12_gs_offset", "x12_st_offset", "x12_clm_offset", "x12_billing_offset",
+                            "x12_subscriber_offset", "x12_patient_offset", "source_position"})
+
+
 class _DuckLoader:
     """Appends batches (Arrow tables) and Parquet files to the model's tables in DuckDB."""
 
@@ -715,6 +721,7 @@ class _DuckLoader:
         self.seen_files: set[str] = set()
         #: table -> Parquet files it is a view over (parquet_views mode); None = copy them
         self.views: dict[str, list[Path]] | None = {} if parquet_views else None
+        self.view_columns: dict[str, set[str]] = {}  # table -> the columns its Parquet files hold
         existing = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
         if any(f"{prefix}{name}" in existing for name in schemas):
             raise ValueError(f"the tables with prefix {prefix!r} were loaded as Parquet views, which are final: "
@@ -757,15 +764,16 @@ class _DuckLoader:
         except duckdb.Error as exc:
             self.issue(path, "IO-UNREADABLE", f"cannot read this Parquet file: {str(exc).splitlines()[0]}")
             return
-        missing = [f.name for f in self.schemas[name] if f.name not in found]
+        missing = [f.name for f in self.schemas[name] if f.name not in found and f.name not in _LATER_COLUMNS]
         if missing:
             self.issue(path, "IO-UNREADABLE", f"cannot load this Parquet file as the {name} table "
                        f"(expected the columns of docs/data-model.md): no column {', '.join(missing[:5])}")
             return
         if self.views is not None:  # read later, by the view
             self.views.setdefault(name, []).append(path)
+            self.view_columns.setdefault(name, set()).update(found)
         else:  # DuckDB casts each column to the table's type on insert
-            cols = ", ".join(f'"{f.name}"' for f in self.schemas[name])
+            cols = ", ".join(f'"{f.name}"' if f.name in found else f'NULL AS "{f.name}"' for f in self.schemas[name])
             try:
                 rows = self.con.execute(f'INSERT INTO "{self.prefix}{name}" BY NAME '
                                         f"SELECT {cols} FROM read_parquet('{_sql_str(path)}')").fetchone()[0]
@@ -781,7 +789,9 @@ class _DuckLoader:
         for name, paths in (self.views or {}).items():
             table = f"{self.prefix}{name}"
             types = self.con.execute(f'SELECT column_name, column_type FROM (DESCRIBE "{table}")').fetchall()
-            cols = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in types)
+            present = self.view_columns.get(name, set())
+            cols = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' if c in present else f'CAST(NULL AS {t}) AS "{c}"'
+                             for c, t in types)
             files = ", ".join(f"'{_sql_str(p)}'" for p in paths)
             sql = f"SELECT {cols} FROM read_parquet([{files}], union_by_name = true)"
             if self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]:

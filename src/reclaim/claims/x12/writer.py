@@ -1051,7 +1051,10 @@ def _verify(batch: ClaimBatch, written: list[dict], data: bytes) -> None:
             if c["claim_type"] == "institutional" and c["facility_type_code"]:
                 expected["type_of_bill"] = c["facility_type_code"] + c["_frequency"]
         compare("claims", [expected], [g], claim_names)
-        compare("lines", lines.get(c["claim_id"], []), lines_again.get(g["claim_id"], []), line_names)
+        # an NDC a fix added is written as LIN*N4 (LIN02 is required; N4 is the NDC qualifier)
+        want_lines = [dict(w, ndc_qualifier="N4") if w["ndc"] and not w["ndc_qualifier"] else w
+                      for w in lines.get(c["claim_id"], [])]
+        compare("lines", want_lines, lines_again.get(g["claim_id"], []), line_names)
         compare("diagnoses", dx.get(c["claim_id"], []), dx_again.get(g["claim_id"], []), dx_names)
     if wrong:
         raise ReclaimError(
