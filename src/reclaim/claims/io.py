@@ -709,7 +709,10 @@ def _is_parquet(path: Path) -> bool:
 #: model columns added after `reclaim convert` folders were first written: a Parquet table
 #: without them loads with nulls (its claims are then written from the model, not their source)
 _LATER_COLUMNS = frozenset({"x12_isa_offset", "x12_gs_offset", "x12_st_offset", "x12_clm_offset", "x12_billing_offset",
-                            "x12_subscriber_offset", "x12_patient_offset", "source_position"})
+                            "x12_subscriber_offset", "x12_patient_offset", "source_position", "billing_taxonomy",
+                            "payer_address_1", "payer_address_2", "payer_city", "payer_state", "payer_zip",
+                            "payer_contact_function", "payer_contact_name", "payer_contact_phone",
+                            "payer_contact_email"})
 
 
 class _DuckLoader:
