@@ -45,3 +45,10 @@ def test_a_broken_list_names_the_file(tmp_path):
     bad.write_text("Code,Description\n562\n")
     with pytest.raises(RefDataError, match="Claim Status Codes"):
         recognize(bad)(bad)
+
+
+def test_data_status_reads_the_lists(status_store):
+    """`data status` says what each list is (its codes carry their own dates), without a period."""
+    rows = {r["dataset"]: r for r in status_store.currency()}
+    assert rows["claim_status_codes"]["covers_today"] is None
+    assert "X12 Claim Status Codes" in rows["claim_status_codes"]["message"]

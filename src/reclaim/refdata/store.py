@@ -79,6 +79,7 @@ DATASET_LABELS = {
     "coverage_articles": "CMS MCD articles", "coverage_hcpcs": "CMS MCD article HCPCS codes",
     "coverage_icd10": "CMS MCD article ICD-10 codes", "coverage_icd10_groups": "CMS MCD article ICD-10 groups",
     "place_of_service": "CMS Place of Service codes",
+    "claim_status_categories": "X12 Claim Status Category Codes", "claim_status_codes": "X12 Claim Status Codes",
 }
 _PULL = {"hcpcs": "pull the current quarter (reclaim data pull --dataset hcpcs)",
          "asp_pricing": "pull the current quarter (reclaim data pull --dataset asp)",
@@ -90,7 +91,7 @@ _PULL = {"hcpcs": "pull the current quarter (reclaim data pull --dataset hcpcs)"
          "mue_practitioner": "pull the current quarter (reclaim data pull --dataset mue)",
          "mue_outpatient_hospital": "pull the current quarter (reclaim data pull --dataset mue)",
          "mue_dme": "pull the current quarter (reclaim data pull --dataset mue)"}
-_CODE_LISTS = {"carc", "rarc", "place_of_service"}
+_CODE_LISTS = {"carc", "rarc", "place_of_service", "claim_status_categories", "claim_status_codes"}
 _NO_PERIOD_SHOWN = {"hcpcs_code_tables", "group_codes"}
 
 
