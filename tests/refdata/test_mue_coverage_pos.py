@@ -59,3 +59,17 @@ def test_place_of_service():
     assert rows["11"] == "Office" and rows["22"] == "On Campus-Outpatient Hospital"
     assert [c for c, n in rows.items() if n == "Unassigned"] == ["27", "28", "29", "30"]
     assert loaded.release == "2025-10"
+
+
+
+def test_currency_of_a_release_with_a_start_and_no_end(store, monkeypatch):
+    """`data status` must not fail on a dataset whose newest release gives a start date and no
+    end (e.g. a list published once): it is in force from its start until a newer one is held."""
+    held = store.releases()
+    open_ended = {**held[0], "dataset": "opps_addendum_b", "release": "2026-Q2",
+                  "effective_from": dt.date(2026, 4, 1), "effective_to": None}
+    monkeypatch.setattr(type(store), "releases", lambda self: [*held, open_ended])
+    before = {r["dataset"]: r for r in store.currency(dt.date(2026, 3, 1))}["opps_addendum_b"]
+    after = {r["dataset"]: r for r in store.currency(dt.date(2026, 5, 1))}["opps_addendum_b"]
+    assert before["covers_today"] is False and "starts after today (2026-03-01)" in before["message"]
+    assert after["covers_today"] is True and "from 2026-04-01, no end date" in after["message"]

@@ -600,6 +600,10 @@ class RefStore:
                 covers = None
                 say = (f"{label} {r['release']} is the newest held; its codes carry their own start and stop dates "
                        "(the publisher updates the list several times a year)")
+            elif end is None:  # a release with a start and no end: in force until a newer one is held
+                covers = start <= today
+                say = (f"{label} {r['release']} (from {start}, no end date) is the newest held"
+                       + ("" if covers else f" and starts after today ({today})"))
             elif start <= today <= end:
                 covers = True
                 say = f"{label} {r['release']} ({start} to {end}) is in force today"
