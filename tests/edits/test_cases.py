@@ -4,7 +4,9 @@ findings of its edit; where a fixed claim is given, --fix produces it and the ed
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,31 @@ def _run(case, store, batch, history):
     return check(batch, store=store, policies=case.policies or None, history=history, select=[case.edit], date_of_check=CHECK_DATE)
 
 
+_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "refdata"
+
+
+@pytest.fixture(scope="session")
+def stores_with(ref_store, tmp_path_factory):
+    """name(s) -> the mirror's store plus those fixture folders (a copy, imported once per session)."""
+    from reclaim.refdata.store import RefStore, import_dir
+
+    opened: dict[tuple, RefStore] = {}
+
+    def get(names: tuple) -> RefStore:
+        if names not in opened:
+            folder = tmp_path_factory.mktemp("store-" + "-".join(names))
+            path = folder / "refdata.duckdb"
+            shutil.copyfile(ref_store.store_path, path)
+            for name in names:
+                import_dir(_FIXTURES / name, path)
+            opened[names] = RefStore.open(path)
+        return opened[names]
+
+    yield get
+    for s in opened.values():
+        s.close()
+
+
 def _compare(expected: dict, row: dict) -> dict:
     """The fields of ``row`` the case pins down (every key it gives), as comparable text."""
     def norm(v):
@@ -28,7 +55,8 @@ def _compare(expected: dict, row: dict) -> dict:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.key for c in CASES])
-def test_case(case, store):
+def test_case(case, store, stores_with):
+    store = stores_with(tuple(case.refdata)) if case.refdata else store
     batch, history = case_batches(case)
     found = _run(case, store, batch, history).table.to_pylist()
     assert all(r["code"] == case.edit for r in found)
