@@ -4,9 +4,7 @@ findings of its edit; where a fixed claim is given, --fix produces it and the ed
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -20,31 +18,6 @@ CHECK_DATE = dt.date(2025, 12, 15)
 
 def _run(case, store, batch, history):
     return check(batch, store=store, policies=case.policies or None, history=history, select=[case.edit], date_of_check=CHECK_DATE)
-
-
-_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "refdata"
-
-
-@pytest.fixture(scope="session")
-def stores_with(ref_store, tmp_path_factory):
-    """name(s) -> the mirror's store plus those fixture folders (a copy, imported once per session)."""
-    from reclaim.refdata.store import RefStore, import_dir
-
-    opened: dict[tuple, RefStore] = {}
-
-    def get(names: tuple) -> RefStore:
-        if names not in opened:
-            folder = tmp_path_factory.mktemp("store-" + "-".join(names))
-            path = folder / "refdata.duckdb"
-            shutil.copyfile(ref_store.store_path, path)
-            for name in names:
-                import_dir(_FIXTURES / name, path)
-            opened[names] = RefStore.open(path)
-        return opened[names]
-
-    yield get
-    for s in opened.values():
-        s.close()
 
 
 def _compare(expected: dict, row: dict) -> dict:
