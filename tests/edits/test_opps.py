@@ -13,7 +13,7 @@ from pathlib import Path
 from reclaim.edits import check_files
 
 OPD = Path(__file__).resolve().parents[1] / "fixtures" / "x12" / "hospital-outpatient-packaged.837i"
-SI_EDITS = ["RC301", "RC305", "RC401", "RC801", "RC309"]
+SI_EDITS = ["RC301", "RC305", "RC401", "RC801", "RC802"]
 CHECK_DATE = dt.date(2025, 12, 15)
 
 
@@ -28,8 +28,8 @@ def _institutional_samples(x12_samples: Path) -> list[Path]:
 def test_packaged_line_has_no_modifier_or_ndc_error(stores_with):
     found = check_files([OPD], store=stores_with(("opps",)), select=SI_EDITS, date_of_check=CHECK_DATE)
     rows = found.table.to_pylist()
-    # J7050 (line 2) is packaged: only RC309's information; J0897 JZ with its NDC is clean
-    assert [(r["line_number"], r["code"], r["severity"]) for r in rows] == [(2, "RC309", "info")]
+    # J7050 (line 2) is packaged: only RC802's information; J0897 JZ with its NDC is clean
+    assert [(r["line_number"], r["code"], r["severity"]) for r in rows] == [(2, "RC802", "info")]
     assert rows[0]["message"] == ("J7050 on 2025-11-04 is packaged under OPPS (status indicator N, Addendum B 2025-Q4): "
                                   "Medicare makes no separate payment for its $40.00 charge")
     assert not [n for n in found.notes if n.startswith("OPPS status indicator not known")]

@@ -4,8 +4,8 @@ says about separate payment (see docs/hospital-outpatient.md)."""
 from ..drug import code_label
 from ..registry import edit
 
-RC309 = edit(
-    code="RC309",
+RC802 = edit(
+    code="RC802",
     name="packaged-drug-billed-for-payment",
     severity="info",
     category="payment",

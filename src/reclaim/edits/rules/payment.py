@@ -40,7 +40,7 @@ RC801 = edit(
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
     WHERE lf.payment_limit IS NOT NULL AND lf.units > 0 AND NOT lf.has_jw AND lf.charge IS NOT NULL
       AND lf.charge < lf.expected_payment
-      -- 837I: a packaged drug (OPPS SI other than G/K) is not paid separately (RC309)
+      -- 837I: a packaged drug (OPPS SI other than G/K) is not paid separately (RC802)
       AND (lf.opps_si IS NULL OR lf.opps_si IN ('G', 'K'))
     """,
 )
