@@ -40,3 +40,12 @@ def result(remits, claims, store):
 def by_claim(result, clm01: str, kind: str | None = None) -> list[dict]:
     return [i for i in result.items.to_pylist()
             if i["patient_control_number"] == clm01 and (kind is None or i["kind"] == kind)]
+
+
+def expected_uncaught(carc: str) -> str:
+    """What a denial's root cause says when no finding flags it: which edits of the catalog
+    declare the CARC (they grow as edits are added), or that none does."""
+    from reclaim.edits.registry import catalog
+
+    edits = sorted(code for code, e in catalog().items() if f"CARC {carc}" in e.denials)
+    return f"none of {', '.join(edits)} flags the submitted claim" if edits else f"no edit covers CO-{carc} yet"

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 
 from reclaim.recovery import recover, terms
 
-from .conftest import AS_OF, POLICIES, TERMS, by_claim
+from .conftest import AS_OF, POLICIES, TERMS, by_claim, expected_uncaught
 
 CENT = Decimal("0.01")
 
@@ -113,7 +113,7 @@ def test_root_cause_names_the_edit_that_prevents_the_carc(result):
     noc = by_claim(result, "RC2003", "denial")[0]
     assert category[noc["root_cause_edit"]] in ("noc", "code")
     medical = by_claim(result, "RC1005", "denial")[0]
-    assert medical["root_cause_edit"] is None and medical["root_cause"] == "no edit covers CO-50 yet"
+    assert medical["root_cause_edit"] is None and medical["root_cause"] == expected_uncaught("50")
 
 
 def test_reversal_recoupment_plb_and_write_off(result):

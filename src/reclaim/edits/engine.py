@@ -448,9 +448,9 @@ PREP: list[tuple[str, str, bool]] = [
     (
         # original claims (batch or history) a replacement (frequency 7) or void (8) of the same
         # claim supersedes: same CLM01, billing NPI and patient (a replacement keeps the
-        # original's CLM01, X12 RFI 1945), and a history replacement a batch one supersedes. Their lines are no
-        # longer billed: patient_lines leaves them out, so RC204/RC701/RC703 do not count an
-        # original with the claim that replaces it. Small (most batches: no row)
+        # original's CLM01, X12 RFI 1945), and a history replacement a batch one supersedes.
+        # Their lines are no longer billed: patient_lines leaves them out, so RC204/RC701/RC703
+        # do not count an original with the claim that replaces it. Small (most batches: none)
         "superseded_claims",
         """
         WITH c AS (
@@ -460,18 +460,14 @@ PREP: list[tuple[str, str, bool]] = [
           SELECT 'history', claim_id, patient_control_number, billing_npi, patient_id, coalesce(frequency_code, '1')
           FROM history_claims
         ), r AS (
+          -- the replacements and voids (few; most batches none): the hash side of the join
           SELECT DISTINCT source, pcn, billing_npi, patient_id FROM c WHERE freq IN ('7', '8') AND pcn IS NOT NULL
         )
-        SELECT DISTINCT c.claim_id FROM r JOIN c ON c.pcn = r.pcn AND c.billing_npi IS NOT DISTINCT FROM r.billing_npi
+        SELECT DISTINCT c.claim_id FROM c JOIN r ON c.pcn = r.pcn AND c.billing_npi IS NOT DISTINCT FROM r.billing_npi
              AND c.patient_id IS NOT DISTINCT FROM r.patient_id
         WHERE c.freq NOT IN ('7', '8') OR (c.freq = '7' AND c.source = 'history' AND r.source = 'batch')
         """,
         True,
-    ),
-    (
-        "claims_all",
-        "SELECT claim_id, frequency_code FROM claims UNION ALL SELECT claim_id, frequency_code FROM history_claims",
-        False,
     ),
     (
         "patient_lines",

@@ -382,7 +382,7 @@ def worklist_rows(request: Request, *, status: list[str] | None = None, payer: s
     page's ``next``; ``offset`` still works) and read straight from the sort column's index;
     the filter's count and dollars (``total``, ``amount``) and the facets are computed at most
     every few seconds per process, not per request."""
-    from sqlalchemy import Date, and_, func, or_, select
+    from sqlalchemy import Date, Numeric, and_, func, or_, select
 
     from ..store import STATUSES, items
 
@@ -414,8 +414,16 @@ def worklist_rows(request: Request, *, status: list[str] | None = None, payer: s
     nullable = name not in _NOT_NULL_SORTS
     if after:
         value, last_id = _uncursor(after)
-        if isinstance(column.type, Date) and value is not None:
-            value = dt.date.fromisoformat(value)
+        if value is not None:  # back to the column's type (PostgreSQL compares numeric with numeric only)
+            from decimal import Decimal, InvalidOperation
+
+            try:
+                if isinstance(column.type, Date):
+                    value = dt.date.fromisoformat(value)
+                elif isinstance(column.type, Numeric):  # money went out as exact text
+                    value = Decimal(str(value))
+            except (ValueError, TypeError, InvalidOperation):
+                raise HTTPException(status_code=422, detail="`after` is the `next` value of the previous page") from None
         past = (column < value) if descending else (column > value)
         tie = and_(column == value, (items.c.id < last_id) if descending else (items.c.id > last_id))
         if value is None:

@@ -142,10 +142,10 @@ RC703 = edit(
     Drug lines repeating another line of the same patient and billing provider with the same
     date of service, code, modifiers and units, in this batch or in the `--history` claims; on a
     not-otherwise-classified code the NDC too (J3490 names no drug: two J3490 lines, saline and
-    heparin, are different drugs, not duplicates). A
-    replacement claim (frequency 7) takes the place of the original it replaces (same CLM01 and
-    billing NPI and patient, X12 RFI 1945): the original is not compared with it or with other claims;
-    voided claims, and the originals they void, are left out.
+    heparin, are different drugs, not duplicates). A replacement claim (frequency 7) takes the
+    place of the original it replaces (same CLM01, billing NPI and patient, X12 RFI 1945): the
+    original is not compared with it or with other claims; voided claims, and the originals they
+    void, are left out.
 
     ## Why it matters
     The second line is denied as an exact duplicate (CARC 18) and repeated duplicates draw
@@ -172,7 +172,8 @@ RC703 = edit(
     ), pl AS (
       -- a replacement is not a duplicate of the original it replaces: patient_lines has no line
       -- of a superseded original (superseded_claims), and none of a void
-      SELECT pl.*, CASE WHEN pl.is_noc THEN coalesce(pl.ndc11, '') ELSE '' END AS ndc, coalesce(pl.modifier_1, '') AS m1, coalesce(pl.modifier_2, '') AS m2,
+      SELECT pl.*, CASE WHEN pl.is_noc THEN coalesce(pl.ndc11, '') ELSE '' END AS ndc,
+             coalesce(pl.modifier_1, '') AS m1, coalesce(pl.modifier_2, '') AS m2,
              coalesce(pl.modifier_3, '') AS m3, coalesce(pl.modifier_4, '') AS m4
       FROM patient_lines pl JOIN repeated r ON r.k = pl.duplicate_key
     ), p AS (
