@@ -26,7 +26,8 @@ def _institutional_samples(x12_samples: Path) -> list[Path]:
 
 
 def test_packaged_line_has_no_modifier_or_ndc_error(stores_with):
-    found = check_files([OPD], store=stores_with(("opps",)), select=SI_EDITS, date_of_check=CHECK_DATE)
+    # RC602 too: 837I lines (SV2) carry no diagnosis pointer, the claim's diagnosis applies
+    found = check_files([OPD], store=stores_with(("opps",)), select=[*SI_EDITS, "RC602"], date_of_check=CHECK_DATE)
     rows = found.table.to_pylist()
     # J7050 (line 2) is packaged: only RC802's information; J0897 JZ with its NDC is clean
     assert [(r["line_number"], r["code"], r["severity"]) for r in rows] == [(2, "RC802", "info")]

@@ -138,6 +138,7 @@ SOURCES: dict[str, Source] = {s.id: s for s in (
     Source('NAHRI-FAQ', 'secondary', 'nahri.org', 'Cms publishes faq modifiers jw and jz', '', '', 'https://nahri.org/articles/cms-publishes-faq-modifiers-jw-and-jz'),
     Source('BRACCO', 'secondary', 'braccoreimbursement.com', 'Introducing the JZ modifier (not required on drugs packaged under OPPS)', '', '', 'https://braccoreimbursement.com/introducing-the-jz-modifier/'),
     Source('CMS-OPPS-ADDB', 'official', 'CMS', 'Hospital Outpatient PPS Quarterly Addenda Updates: Addendum B (OPPS payment by HCPCS code, status indicators)', '', 'quarterly', 'https://www.cms.gov/medicare/payment/prospective-payment-systems/hospital-outpatient-pps/quarterly-addenda-updates'),
+    Source('STEDI-SV2', 'secondary', 'stedi.com', 'X12 005010 SV2 Institutional Service segment reference (revenue code, procedure, charge, unit, quantity: no diagnosis pointer element)', '', '', 'https://stedi.com/edi/x12-005010/segment/SV2'),
     Source('IPMS-JZ', 'secondary', 'ipmscorp.com', 'Jz modifier', '', '', 'https://ipmscorp.com/jz-modifier/'),
     Source('QPRO-JZ', 'secondary', 'qpro.com', 'JZ modifier (blog post 37314)', '', '', 'https://www.qpro.com/blog/37314'),
     Source('RPM-JW', 'secondary', 'rheumatologypracticemanagement.com', '2842 you aware of the cms policy change regarding jw modifier use', '', '', 'http://rheumatologypracticemanagement.com/rpm-issues/2017/april-2017-vol-5-no-2/2842-you-aware-of-the-cms-policy-change-regarding-jw-modifier-use'),
