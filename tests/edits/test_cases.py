@@ -28,7 +28,8 @@ def _compare(expected: dict, row: dict) -> dict:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.key for c in CASES])
-def test_case(case, store):
+def test_case(case, store, stores_with):
+    store = stores_with(tuple(case.refdata)) if case.refdata else store
     batch, history = case_batches(case)
     found = _run(case, store, batch, history).table.to_pylist()
     assert all(r["code"] == case.edit for r in found)

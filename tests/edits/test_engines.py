@@ -26,7 +26,9 @@ def all_case_claims():
     return ClaimBatch.concat(batches), history, list(policies.values())
 
 
-def test_duckdb_and_spark_agree(all_case_claims, store):
+def test_duckdb_and_spark_agree(all_case_claims, stores_with):
+    # the mirror plus the OPPS Addendum B fixture (the cases of RC802 and the 837I SI cases need it)
+    store = stores_with(("opps",))
     batch, history, policies = all_case_claims
     kwargs = dict(store=store, policies=policies, history=history, date_of_check=dt.date(2025, 12, 15))
     on_duckdb = check(batch, engine="duckdb", **kwargs).table

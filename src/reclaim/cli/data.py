@@ -45,7 +45,7 @@ def import_(settings: Settings, folder: Path) -> None:
 
 
 @command.command("pull")
-@click.option("--dataset", type=click.Choice(["hcpcs", "asp", "mue", "icd10", "coverage"]), multiple=True,
+@click.option("--dataset", type=click.Choice(["hcpcs", "asp", "mue", "icd10", "coverage", "opps"]), multiple=True,
               help="Dataset(s) to download (default: hcpcs and asp).")
 @click.option("--release", metavar="ID", help="Release, e.g. 2026-01 / 2026-Q3 (quarterly) or FY2026 (ICD-10).")
 @click.option("--base-url", metavar="URL", hidden=True, help="Replace the publishers' host (mirrors, tests).")

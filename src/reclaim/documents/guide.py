@@ -42,7 +42,7 @@ _FORM_WORDS = {"injection", "infusion", "instillation", "inhalation solution", "
 DATASET_NAMES = {
     "hcpcs": "CMS HCPCS", "asp_pricing": "CMS ASP pricing", "ndc_crosswalk": "CMS ASP NDC-HCPCS crosswalk",
     "noc_crosswalk": "CMS ASP NOC crosswalk", "mue": "CMS NCCI MUE", "carc": "X12 CARC", "rarc": "X12 RARC",
-    "coverage": "CMS MCD coverage articles",
+    "coverage": "CMS MCD coverage articles", "opps_addendum_b": "CMS OPPS Addendum B",
     "hcpcs_code_tables": "CMS HCPCS record layout code tables (DERIVED)",
 }
 
@@ -104,6 +104,30 @@ class MueRow:
     mai_text: str | None
     rationale: str | None
     source: str
+
+
+@dataclass
+class OppsRow:
+    """The code's line in CMS OPPS Addendum B of the quarter in force (hospital outpatient)."""
+
+    quarter: str
+    effective_from: dt.date
+    effective_to: dt.date
+    status_indicator: str | None
+    meaning: str | None
+    apc: str | None
+    relative_weight: Decimal | None
+    payment_rate: Decimal | None
+    minimum_copay: Decimal | None
+    source: str
+
+
+#: what the SIs a drug carries mean for its payment (OPPS status indicators [NOR-SI])
+OPPS_SI_MEANING = {
+    "N": "packaged: no separate OPPS payment (paid within the APC of the service it goes with)",
+    "K": "separately payable non-pass-through drug or biological: paid at the APC rate",
+    "G": "pass-through drug or biological: paid separately at the APC rate",
+}
 
 
 @dataclass
@@ -194,6 +218,9 @@ class Guide:
     denials: list[Denial]
     warnings: list[str] = field(default_factory=list)
     sources: list[SourceFile] = field(default_factory=list)
+    #: hospital outpatient (837I): the code's OPPS Addendum B line, or why there is none
+    opps: OppsRow | None = None
+    opps_note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(dataclasses.asdict(self))
@@ -230,7 +257,7 @@ class _StoreFacts:
 
 
 _FACTS: "weakref.WeakKeyDictionary[Any, _StoreFacts]" = weakref.WeakKeyDictionary()
-_OPTIONAL_TABLES = ("asp_pricing", "ndc_crosswalk", "noc_crosswalk", "mue", "coverage_icd10")
+_OPTIONAL_TABLES = ("asp_pricing", "ndc_crosswalk", "noc_crosswalk", "mue", "coverage_icd10", "opps_addendum_b")
 
 
 def _facts(store: Any) -> _StoreFacts:
@@ -414,6 +441,24 @@ def _payment(store: Any, code: str, on: dt.date, crosswalk: list[dict[str, Any]]
                    row["notes"], covers, per_item, source), None
 
 
+def _opps(store: Any, code: str, on: dt.date, sources: _Sources) -> tuple[OppsRow | None, str | None]:
+    """The OPPS Addendum B line of the quarter in force on ``on``; never another quarter's."""
+    if "opps_addendum_b" not in _facts(store).loaded:
+        return None, ("no CMS OPPS Addendum B loaded: the hospital outpatient status indicator, APC and payment "
+                      "are not known (reclaim data pull --dataset opps)")
+    row = store.opps(code, on)
+    if row is None:
+        quarter = _quarter_in_force(store, "opps_addendum_b", on)
+        if quarter is None:
+            return None, _not_held(store, "opps_addendum_b", "OPPS Addendum B", on,
+                                   "pull the quarter of the date (reclaim data pull --dataset opps)")
+        return None, f"{code} has no line in CMS OPPS Addendum B {quarter}"
+    si = row["status_indicator"]
+    return OppsRow(row["release"], row["effective_from"], row["effective_to"], si, OPPS_SI_MEANING.get(si or ""),
+                   row["apc"], row["relative_weight"], row["payment_rate"], row["minimum_copay"],
+                   sources.label("opps_addendum_b", row["release"])), None
+
+
 def _mue(store: Any, code: str, on: dt.date, sources: _Sources) -> tuple[list[MueRow], str | None]:
     if "mue" not in _facts(store).loaded:
         return [], "no MUE table loaded (load the CMS NCCI MUE files with `reclaim data import`)"
@@ -560,6 +605,8 @@ def build_guide(store: Any, code: str, on: dt.date | None = None) -> Guide:
     payment = payment_note = ndc_note = ndc_source = None
     mue_rows: list[MueRow] = []
     mue_note = None
+    opps_row: OppsRow | None = None
+    opps_note = None
     ndcs: list[NdcRow] = []
     modifiers: list[ModifierInfo] = []
     related: list[RelatedCode] = []
@@ -590,6 +637,7 @@ def build_guide(store: Any, code: str, on: dt.date | None = None) -> Guide:
                                (per_pkg * limit).quantize(CENT, ROUND_HALF_UP) if per_pkg is not None and limit
                                else None))
         mue_rows, mue_note = _mue(store, code, on, sources)
+        opps_row, opps_note = _opps(store, code, on, sources)
         if is_drug:
             modifiers = _modifiers(store, row["release"], on, sources)
             related = _related(store, row, on)
@@ -603,7 +651,7 @@ def build_guide(store: Any, code: str, on: dt.date | None = None) -> Guide:
     source_files = list(sources.used.values())
     return Guide(code, row["kind"], on, row["long_description"], row["short_description"], hcpcs_source,
                  unit, unit_note, status, indicators, payment, payment_note, mue_rows, mue_note, ndcs, ndc_source, ndc_note,
-                 modifiers, related, diagnoses, diagnoses_note, denials, warnings, source_files)
+                 modifiers, related, diagnoses, diagnoses_note, denials, warnings, source_files, opps_row, opps_note)
 
 
 @dataclass

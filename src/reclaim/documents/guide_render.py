@@ -98,6 +98,16 @@ def sections(g: Guide) -> Iterator[Section]:
         else:
             yield Section("MUE", [g.mue_note or ""])
 
+        if g.opps:
+            o = g.opps
+            lines = [f"Status indicator {o.status_indicator or '-'}" + (f": {o.meaning}" if o.meaning else ""),
+                     f"APC {o.apc or '-'}; payment rate {money(o.payment_rate, 3) if o.payment_rate is not None else 'none'}"
+                     + (f"; minimum unadjusted copayment {money(o.minimum_copay)}" if o.minimum_copay is not None else "")
+                     + f" (quarter {o.quarter}: {o.effective_from} to {o.effective_to})"]
+            yield Section("Hospital outpatient (OPPS)", lines, None, [o.source])
+        elif g.opps_note:
+            yield Section("Hospital outpatient (OPPS)", [g.opps_note])
+
         if g.ndcs:
             yield Section("NDCs", [f"{len(g.ndcs)} NDC(s) map to {g.code}"],
                           [["NDC", "drug (labeler)", "size x qty", "units/item", "units/pkg", "ASP/pkg"]]

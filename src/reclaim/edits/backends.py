@@ -47,6 +47,11 @@ REF_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("release", "VARCHAR"), ("effective_from", "DATE"), ("effective_to", "DATE"), ("setting", "VARCHAR"),
         ("hcpcs", "VARCHAR"), ("mue_value", "DECIMAL(18,3)"), ("mai", "VARCHAR"),
     ],
+    # CMS OPPS Addendum B (reclaim.edits.opps): the status indicator of 837I lines
+    "opps_addendum_b": [
+        ("release", "VARCHAR"), ("effective_from", "DATE"), ("effective_to", "DATE"), ("hcpcs", "VARCHAR"),
+        ("status_indicator", "VARCHAR"), ("apc", "VARCHAR"), ("payment_rate", "DECIMAL(18,3)"),
+    ],
     "icd10": [
         ("release", "VARCHAR"), ("effective_from", "DATE"), ("effective_to", "DATE"), ("code", "VARCHAR"),
         ("short_description", "VARCHAR"), ("billable", "BOOLEAN"), ("source_format", "VARCHAR"),

@@ -24,7 +24,8 @@ columns of ``LINES`` plus ``modifiers`` (a list); a claim's ``source_format`` (x
 says which kind of file it came from. An optional ``history`` holds earlier claims
 of the same patients, ``policies`` names built-in policies or files (relative to the case
 file), and ``policy`` is an inline policy (give it a ``payer_ids`` entry and set the claims'
-``payer_id`` so it is chosen). :func:`build_batch` turns claims into a ClaimBatch.
+``payer_id`` so it is chosen). ``refdata: [opps]`` runs the case on the mirror plus the
+fixture folder ``tests/fixtures/refdata/opps`` (a dataset the mirror lacks). :func:`build_batch` turns claims into a ClaimBatch.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class Case:
     fixed: list[dict] | None = None
     policies: list[Policy] = field(default_factory=list)
     path: Path | None = None
+    #: fixture folders (tests/fixtures/refdata/<name>) imported on top of the mirror for this case
+    refdata: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -161,6 +164,7 @@ def load_cases(path: Path) -> list[Case]:
                 fixed=item.get("fixed"),
                 policies=policies,
                 path=path,
+                refdata=list(item.get("refdata", [])),
             )
         )
     return out

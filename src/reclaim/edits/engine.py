@@ -164,6 +164,14 @@ PREP: list[tuple[str, str, bool]] = [
                                      coalesce(CAST(e + INTERVAL 1 DAY AS DATE), DATE '9999-12-31')) AS valid_to FROM r)
      SELECT m.*, ri.d AS valid_from, ri.valid_to FROM ref_mue m JOIN ri ON ri.setting = m.setting AND ri.d = m.effective_from
      """, True),
+    # OPPS Addendum B: a quarter's status indicators are in force in that quarter only (as MUEs)
+    ("opps_dos", """
+     WITH r AS (SELECT effective_from AS d, max(effective_to) AS e FROM ref_opps_addendum_b GROUP BY ALL),
+     ri AS (SELECT d, least(coalesce(lead(d) OVER (ORDER BY d), DATE '9999-12-31'),
+                            coalesce(CAST(e + INTERVAL 1 DAY AS DATE), DATE '9999-12-31')) AS valid_to FROM r)
+     SELECT o.hcpcs, o.status_indicator, o.apc, o.payment_rate, o.release, ri.d AS valid_from, ri.valid_to
+     FROM ref_opps_addendum_b o JOIN ri ON ri.d = o.effective_from
+     """, True),
     # ICD-10-CM: the CDC list of the fiscal year (October 1; the April update from April 1) decides
     # where one is held; the partial CMS Section 111 list ('cms') only for dates no CDC release
     # covers. Intervals per list; only what RC601/RC603 read (98,000 codes: no descriptions)
@@ -417,6 +425,9 @@ PREP: list[tuple[str, str, bool]] = [
           -- billing units the NDC quantity on the line holds (of the drug code)
           """ + _NDC_MAX_UNITS + """ AS ndc_max_units,
           m.mue_value, m.mai,
+          -- 837I: the OPPS status indicator of the drug given in the Addendum B quarter in force
+          -- (NULL: not an institutional line, no quarter held covers the date, or the code is not in it)
+          coalesce(l.claim_type = 'institutional', false) AS institutional, o.status_indicator AS opps_si,
           -- the payment expected for the code billed (none for a code the NDC is not billed under)
           CAST(CASE WHEN NOT coalesce(k.code_swapped, false) THEN k.payment_limit * l.units END AS DECIMAL(18,2)) AS expected_payment,
           -- rounded before the coalesce: coalescing the 38-digit product with the charge is slow
@@ -429,6 +440,8 @@ PREP: list[tuple[str, str, bool]] = [
         LEFT JOIN mue_dos m ON m.hcpcs = l.procedure_code
              AND m.setting = l.mue_setting
              AND l.dos >= m.valid_from AND l.dos < m.valid_to
+        LEFT JOIN opps_dos o ON l.claim_type = 'institutional' AND o.hcpcs = coalesce(k.drug_code, l.procedure_code)
+             AND l.dos >= o.valid_from AND l.dos < o.valid_to
         """,
         True,
     ),

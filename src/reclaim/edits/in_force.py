@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .opps_notes import opps_note
+
 #: (dataset label, reference table, lines concerned, what goes unchecked, how to pull)
 _STRICT = (
     ("ASP pricing quarter", "ref_asp_pricing", "lf.is_drug",
@@ -79,6 +81,7 @@ def release_notes(backend: Any, codes: list[str], billing_state: str | None = No
                      f"{skipped} — pull the release of those dates ({pull})")
     if "icd10" in backend.ref_tables and ran & {"RC601", "RC603"}:
         notes += _icd10_note(backend)
+    notes += opps_note(backend, codes)  # 837I lines whose OPPS status indicator is not known
     for label, table, start, used, pull in _LENIENT:
         if table.removeprefix("ref_") not in backend.ref_tables:
             continue

@@ -73,6 +73,12 @@ def _mue_urls(release: str) -> list[str]:
             for setting in ("practitioner-services", "facility-outpatient-hospital-services", "dme-supplier-services")]
 
 
+def _opps_urls(release: str) -> list[str]:
+    """CMS OPPS quarterly Addendum B (the zip on the "Quarterly Addenda Updates" page)."""
+    year, month = _quarter_month(release)
+    return [f"https://www.cms.gov/files/zip/{_MONTHS[month - 1]}-{year}-opps-addendum-b.zip"]
+
+
 def _icd10_urls(release: str) -> list[str]:
     year = release.upper().removeprefix("FY")
     if not year.isdigit():
@@ -89,6 +95,7 @@ DATASETS: dict[str, Dataset] = {
     "hcpcs": Dataset("hcpcs", _hcpcs_urls, _current_quarter, "2026-01"),
     "asp": Dataset("asp", _asp_urls, _current_quarter, "2026-Q3"),
     "mue": Dataset("mue", _mue_urls, _current_quarter, "2026-Q3"),
+    "opps": Dataset("opps", _opps_urls, _current_quarter, "2026-Q3"),
     "icd10": Dataset("icd10", _icd10_urls,
                      lambda today: f"FY{today.year + (today.month >= 10)}", "FY2026"),
     "coverage": Dataset("coverage", _coverage_urls, lambda today: "current", "current"),

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from .. import __version__
 from ..errors import RefDataError, StoreNotBuiltError
-from . import asp, carc_rarc, claim_status, coverage, hcpcs, icd10, mue, pos
+from . import asp, carc_rarc, claim_status, coverage, hcpcs, icd10, mue, opps, pos
 from .files import Loaded, read_csv_rows, sha256_file, xlsx_header, xlsx_rows
 
 #: bump when a table's layout changes incompatibly; older stores must be rebuilt
@@ -44,6 +44,7 @@ TABLES: dict[str, pa.Schema] = {
     "rarc": carc_rarc.CODE_SCHEMA,
     "group_codes": carc_rarc.GROUP_SCHEMA,
     "mue": mue.SCHEMA,
+    "opps_addendum_b": opps.SCHEMA,
     **coverage.SCHEMAS,
     "place_of_service": pos.SCHEMA,
     **claim_status.TABLES,
@@ -65,6 +66,7 @@ EXPECTED = {
     "carc": "carc", "rarc": "rarc", "group_codes": "group_codes", "mue": "mue",
     "coverage": "coverage_icd10", "place_of_service": "place_of_service",
     "claim_status_categories": "claim_status_categories", "claim_status_codes": "claim_status_codes",
+    "opps_addendum_b": "opps_addendum_b",
 }
 
 Progress = Callable[[str, int, int], None]
@@ -80,6 +82,7 @@ DATASET_LABELS = {
     "coverage_icd10": "CMS MCD article ICD-10 codes", "coverage_icd10_groups": "CMS MCD article ICD-10 groups",
     "place_of_service": "CMS Place of Service codes",
     "claim_status_categories": "X12 Claim Status Category Codes", "claim_status_codes": "X12 Claim Status Codes",
+    "opps_addendum_b": "CMS OPPS Addendum B",
 }
 _PULL = {"hcpcs": "pull the current quarter (reclaim data pull --dataset hcpcs)",
          "asp_pricing": "pull the current quarter (reclaim data pull --dataset asp)",
@@ -90,7 +93,8 @@ _PULL = {"hcpcs": "pull the current quarter (reclaim data pull --dataset hcpcs)"
          "icd10_cms": "the CDC list (reclaim data pull --dataset icd10) replaces it",
          "mue_practitioner": "pull the current quarter (reclaim data pull --dataset mue)",
          "mue_outpatient_hospital": "pull the current quarter (reclaim data pull --dataset mue)",
-         "mue_dme": "pull the current quarter (reclaim data pull --dataset mue)"}
+         "mue_dme": "pull the current quarter (reclaim data pull --dataset mue)",
+         "opps_addendum_b": "pull the current quarter (reclaim data pull --dataset opps)"}
 _CODE_LISTS = {"carc", "rarc", "place_of_service", "claim_status_categories", "claim_status_codes"}
 _NO_PERIOD_SHOWN = {"hcpcs_code_tables", "group_codes"}
 
@@ -134,6 +138,8 @@ def recognize(path: Path) -> Callable[[Path], list[Loaded]] | str:
             return pos.load
         if mue.matches_xlsx(path):  # row 1 is the AMA notice, the header is row 2
             return mue.load
+        if opps.matches_xlsx(path):
+            return opps.load
         return f"xlsx with an unknown header ({', '.join(_short(h) for h in header[:4])}...)"
     if suffix == ".txt":
         with open(path, "rb") as handle:
@@ -159,6 +165,8 @@ def recognize(path: Path) -> Callable[[Path], list[Loaded]] | str:
             head = read_csv_rows(path, "latin-1")[:40]
         except RefDataError as exc:
             return str(exc)
+        if opps.matches(head):  # before ASP: both headers start with "HCPCS Code"
+            return opps.load
         kind = asp.kind_of(head)
         if kind:
             return lambda p, kind=kind: asp.load(p, kind)
@@ -279,7 +287,7 @@ def import_dir(folder: Path, store_path: Path, *, progress: Progress | None = No
             plan.append((path, found))
     if not plan:
         raise RefDataError(f"{folder}: no official reference file recognized in this folder",
-                           hint="Expected CMS HCPCS, ASP, ICD-10, CARC/RARC, MUE, MCD or POS files.")
+                           hint="Expected CMS HCPCS, ASP, ICD-10, CARC/RARC, MUE, MCD, POS or OPPS Addendum B files.")
     if bundled_icd10 and (packaged := icd10.bundled_tabular()) is not None:
         plan.append((packaged, lambda p: icd10.load_bundled()))
     errors: list[str] = []
@@ -555,6 +563,13 @@ class RefStore:
                            [table["release"], setting, code.strip().upper()])
         for row in rows:
             row["covers_dos"] = True if on is not None else None
+        return rows[0] if rows else None
+
+    def opps(self, code: str, on: dt.date | str | None = None) -> dict[str, Any] | None:
+        """The OPPS Addendum B row (SI, APC, payment rate) of ``code`` from the quarter in force on
+        ``on``; None when the code has no row that quarter or no quarter held covers the date
+        (``in_force("opps_addendum_b", on)`` is None): never another quarter's SI."""
+        rows = self._quarterly("opps_addendum_b", "hcpcs = ?", [code.strip().upper()], _as_date(on))
         return rows[0] if rows else None
 
     def loaded(self, table: str) -> bool:

@@ -151,6 +151,9 @@ RC602 = edit(
     doc="""
     ## What it checks
     Drug lines whose diagnosis pointers (SV107) are empty or point past the claim's diagnoses.
+    Institutional (837I) service lines (SV2) carry no diagnosis pointer: the claim's diagnoses
+    (HI, principal ABK) apply to every line, so an 837I drug line fails only on a claim without
+    diagnoses.
 
     ## Why it matters
     Coverage of a drug depends on the diagnosis it treats; a line without a valid pointer is
@@ -163,7 +166,8 @@ RC602 = edit(
     Point the line (SV107) to the diagnosis the drug treats, adding it to HI if missing.
 
     ## Source
-    ASC X12 5010 837P TR3 (005010X222A1), SV107 composite diagnosis code pointer [X12-RFI433];
+    ASC X12 5010 837P TR3 (005010X222A1), SV107 composite diagnosis code pointer [X12-RFI433]
+    the X12 005010 SV2 (837I service line) has no diagnosis pointer element [STEDI-SV2];
     CARC 11 and 16 (X12 CARC list 2025-12); domain-facts §9.2.
     """,
     sql="""
@@ -174,7 +178,9 @@ RC602 = edit(
     ), cand AS (
       SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, lf.at_risk, lf.dx_pointer_1
       FROM line_facts lf LEFT JOIN no_dx ON no_dx.claim_id = lf.claim_id
-      WHERE lf.is_drug AND (lf.dx_pointer_1 IS NULL OR lf.dx_pointer_1 <> 1 OR no_dx.claim_id IS NOT NULL)
+      WHERE lf.is_drug AND (no_dx.claim_id IS NOT NULL
+                            -- 837I lines have no pointer (SV2): the claim's diagnoses apply
+                            OR (NOT lf.institutional AND (lf.dx_pointer_1 IS NULL OR lf.dx_pointer_1 <> 1)))
     ), dx AS (
       SELECT d.claim_id, count(*) AS n
       FROM diagnoses d JOIN (SELECT DISTINCT claim_id FROM cand) c ON c.claim_id = d.claim_id

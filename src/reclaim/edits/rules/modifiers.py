@@ -20,7 +20,10 @@ RC301 = edit(
     of a separately payable code (one with an ASP payment limit on the date of service, not
     listed as exempt in the policy) that carry neither JZ nor JW, when the claim has no JW line
     for the same code and date. Rural health clinics and FQHCs (type of bill 71x/77x) are exempt.
-    The drug is the one the NDC says was given: a Prolia NDC billed as J1327 (no ASP row) is
+    On institutional (837I) claims the OPPS status indicator of the Addendum B quarter in force
+    decides: only separately payable drugs (SI K, G) need JW/JZ; a packaged drug (SI N...) does
+    not. Where no Addendum B quarter held covers the date, the line is judged as today and the run
+    says the SI was not known. The drug is the one the NDC says was given: a Prolia NDC billed as J1327 (no ASP row) is
     judged as J0897, in the same run as RC104's code finding.
 
     ## Why it matters
@@ -38,8 +41,9 @@ RC301 = edit(
 
     ## Source
     CMS JW/JZ policy (CY2023 PFS final rule; JZ required from 2023-07-01) [CGS-JZ] [HHS-CR13056]
-    [NAHRI-FAQ]; separately payable = a row in the CMS ASP pricing file in force (e.g. 2025-Q4).
-    The CMS files do not flag multi-dose containers: list such codes under `jw_jz.exempt_hcpcs`.
+    [NAHRI-FAQ]; separately payable = a row in the CMS ASP pricing file in force (e.g. 2025-Q4)
+    and, on 837I, OPPS status indicator G or K in CMS OPPS Addendum B of the quarter [CMS-OPPS-ADDB] (JW/JZ
+    applies to SI G and K [NAHRI-FAQ], not to packaged drugs [BRACCO]). The CMS files do not flag multi-dose containers: list such codes under `jw_jz.exempt_hcpcs`.
     """,
     sql="""
     WITH jw AS (
@@ -55,6 +59,8 @@ RC301 = edit(
       AND lf.is_drug AND lf.payment_limit IS NOT NULL AND x.hcpcs IS NULL
       AND NOT lf.has_jw AND NOT lf.has_jz AND jw.claim_id IS NULL
       AND NOT lf.rhc_fqhc_bill
+      -- 837I: separately payable under OPPS (SI G/K); an unknown SI is judged as before
+      AND (lf.opps_si IS NULL OR lf.opps_si IN ('G', 'K'))
     """,
 )
 
@@ -204,7 +210,9 @@ RC305 = edit(
     doc="""
     ## What it checks
     Under a policy whose `entity_340b.covered_entity` is true, separately payable drug lines
-    (an ASP payment limit on the date of service) without the entity's 340B modifier (TB).
+    (an ASP payment limit on the date of service) without the entity's 340B modifier (TB). On
+    837I the OPPS status indicator decides (SI K or G; packaged drugs, SI N, need none); where no
+    Addendum B quarter held covers the date the line is judged as today and the run says so.
 
     ## Why it matters
     From 2024-01-01 every 340B covered entity billing separately payable Part B drugs reports
@@ -219,7 +227,7 @@ RC305 = edit(
 
     ## Source
     CMS 340B modifier instructions (CY2024 OPPS) [ESS-HOSP] [FORVIS] [RXTRAIL]; CMS HCPCS
-    2025-10 (JG terminated 2024-12-31).
+    2025-10 (JG terminated 2024-12-31); CMS OPPS Addendum B of the quarter (status indicator) [CMS-OPPS-ADDB].
     """,
     sql="""
     SELECT lf.claim_id, lf.line_number, lf.procedure_code, """ + code_label() + """ AS code, lf.service_date, p.name AS policy,
@@ -227,6 +235,7 @@ RC305 = edit(
            lf.at_risk AS dollars_at_risk, p.modifier_340b AS fix_value
     FROM line_facts lf JOIN policies p ON p.policy_id = lf.policy_id
     WHERE p.covered_340b AND lf.is_drug AND lf.payment_limit IS NOT NULL
+      AND (lf.opps_si IS NULL OR lf.opps_si IN ('G', 'K'))
       -- a JG line is RC102's finding (JG ended 2024-12-31), not a missing modifier
       AND NOT lf.has_tb AND NOT lf.has_jg
     """,

@@ -17,7 +17,10 @@ RC401 = edit(
     ## What it checks
     Drug lines without an NDC where the claim's policy requires one: Medicaid on every drug
     line (`ndc.required: always`), Medicare and most commercial payers where the CMS
-    NDC-HCPCS crosswalk lists NDCs for the code on the date of service (`crosswalked`).
+    NDC-HCPCS crosswalk lists NDCs for the code on the date of service (`crosswalked`). On
+    institutional (837I) claims under `crosswalked`, a packaged drug (OPPS status indicator other
+    than K or G in the Addendum B quarter in force) needs none; where no quarter held covers the
+    date the line is judged as today and the run says the SI was not known.
 
     ## Why it matters
     Medicaid must collect manufacturer rebates on physician-administered drugs (Deficit
@@ -33,7 +36,7 @@ RC401 = edit(
 
     ## Source
     DRA 2005 §6002 / SSA §1927(a)(7) [SMDL-06-016] [MDCD-DRA]; 837P Loop 2410 [X12-RFI2151];
-    CMS ASP NDC-HCPCS crosswalk (quarter in force).
+    CMS ASP NDC-HCPCS crosswalk (quarter in force); CMS OPPS Addendum B (status indicator, 837I) [CMS-OPPS-ADDB].
     """,
     sql="""
     SELECT lf.claim_id, lf.line_number, lf.procedure_code, lf.service_date, p.name AS policy, lf.at_risk AS dollars_at_risk,
@@ -44,7 +47,8 @@ RC401 = edit(
     FROM line_facts lf JOIN policies p ON p.policy_id = lf.policy_id
     LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
     WHERE lf.is_drug AND NOT lf.has_ndc
-      AND (p.ndc_required = 'always' OR (p.ndc_required = 'crosswalked' AND lf.code_ndc_count > 0))
+      AND (p.ndc_required = 'always' OR (p.ndc_required = 'crosswalked' AND lf.code_ndc_count > 0
+                                         AND (lf.opps_si IS NULL OR lf.opps_si IN ('G', 'K'))))
     """,
 )
 

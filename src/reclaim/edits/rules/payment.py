@@ -29,7 +29,8 @@ RC801 = edit(
     ## Source
     CMS ASP pricing file, Payment Limit (ASP+6%) of the quarter in force on the date of service
     (e.g. 2025-Q4), never another quarter's: where no quarter held covers the date the line is
-    not compared and the run says so once;
+    not compared and the run says so once; on 837I only separately payable drugs (OPPS status
+    indicator G or K in Addendum B of the quarter [CMS-OPPS-ADDB]) are compared;
     domain-facts §5 [USC-1847A] [CMS-ASP].
     """,
     sql="""
@@ -39,5 +40,7 @@ RC801 = edit(
     FROM line_facts lf LEFT JOIN key_facts k ON k.fact_key = lf.fact_key
     WHERE lf.payment_limit IS NOT NULL AND lf.units > 0 AND NOT lf.has_jw AND lf.charge IS NOT NULL
       AND lf.charge < lf.expected_payment
+      -- 837I: a packaged drug (OPPS SI other than G/K) is not paid separately (RC802)
+      AND (lf.opps_si IS NULL OR lf.opps_si IN ('G', 'K'))
     """,
 )
