@@ -350,8 +350,13 @@ def store_upload(engine: Engine, uploads_dir: Path, user: User, kind: str, file_
     upload_id = uuid.uuid4().hex
     incoming = uploads_dir / ".incoming"
     work = incoming / upload_id
-    work.mkdir(parents=True)
-    (work / _OWNER).write_text(f"{socket.gethostname()} {os.getpid()}")
+    # the folder appears in .incoming with its owner already written (made beside, then renamed):
+    # another upload's recovery pass must never see it without one and take it for a dead one's
+    staging = uploads_dir / ".staging" / upload_id
+    staging.mkdir(parents=True)
+    (staging / _OWNER).write_text(f"{socket.gethostname()} {os.getpid()}")
+    incoming.mkdir(exist_ok=True)
+    staging.rename(work)
     row_written = False
     try:
         target = work / safe_name(display_name)
