@@ -51,7 +51,7 @@ def _counts(app) -> dict:
         open_items = conn.execute(select(func.count()).select_from(items)).scalar_one()
     folder = app.state.uploads_dir
     incoming = list((folder / ".incoming").iterdir()) if (folder / ".incoming").is_dir() else []
-    stored = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) if folder.is_dir() else []
+    stored = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name != ".incoming") if folder.is_dir() else []
     return {"states": states, "items": open_items, "incoming": incoming, "folders": stored}
 
 

@@ -308,6 +308,8 @@ def _recover_unfinished(engine: Engine, uploads_dir: Path) -> int:
         undone += 1
     if incoming.is_dir():
         for folder in incoming.iterdir():  # files a killed server was receiving
+            if folder.name.startswith(".new-") and time.time() - folder.stat().st_mtime < _STALE_SECONDS:
+                continue  # still being made (renamed once its owner is written)
             if not _owner_alive(folder):
                 shutil.rmtree(folder, ignore_errors=True)
     return undone
@@ -350,12 +352,11 @@ def store_upload(engine: Engine, uploads_dir: Path, user: User, kind: str, file_
     upload_id = uuid.uuid4().hex
     incoming = uploads_dir / ".incoming"
     work = incoming / upload_id
-    # the folder appears in .incoming with its owner already written (made beside, then renamed):
-    # another upload's recovery pass must never see it without one and take it for a dead one's
-    staging = uploads_dir / ".staging" / upload_id
+    # the folder gets its name with its owner already written (made as a hidden .new-<id>, then
+    # renamed): another upload's recovery pass must never take it for a dead server's
+    staging = incoming / f".new-{upload_id}"
     staging.mkdir(parents=True)
     (staging / _OWNER).write_text(f"{socket.gethostname()} {os.getpid()}")
-    incoming.mkdir(exist_ok=True)
     staging.rename(work)
     row_written = False
     try:
