@@ -30,10 +30,10 @@ import pyarrow.compute as pc
 
 from ...errors import InputFormatError
 from ..model import (ADJUSTMENTS, MONEY, PAYMENTS, PROVIDER_ADJUSTMENTS, QUANTITY, REMARKS, REMIT_CLAIMS,
-                     REMIT_LINES, TRANSACTIONS, FILES, RemitBatch)
-from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, first_with, keep_rows, rank_within
+                     REMIT_LINES, TRANSACTIONS, RemitBatch)
+from ._columns import Typed, ffill, ffill_position, first_per_key, first_with, keep_rows, rank_within
 from .envelope import envelope_columns, transaction_type
-from .ids import files_table, transaction_ids
+from .ids import transaction_ids
 from ._stream import StreamingReader
 from .tokenizer import SEGMENT_CODE, components, pick
 
@@ -387,15 +387,7 @@ class Reader835(StreamingReader):
         }).cast(PROVIDER_ADJUSTMENTS)
 
         self._balance(clp, ckey, ctxn, svc, skey, cpos, cas, plb, ppos, bpr, st_index, is835, st_all)
-        issues = self.issues.table(file_id, identity["path"])
-        self.issues = Issues()
-        if self.walker is not None:
-            self.walker.issues = self.issues
-        if self.on_issue is not None:
-            for row in issues.to_pylist():
-                self.on_issue(row)
-        files = FILES.empty_table() if self.files_emitted else files_table(identity)
-        self.files_emitted = True
+        files, issues = self._files_and_issues()
         return RemitBatch(tables={
             "files": files, "transactions": transactions, "payments": payments,
             "remit_claims": remit_claims, "remit_lines": remit_lines, "adjustments": adjustments,

@@ -32,11 +32,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import InputFormatError
-from ..model import (CLAIMS, DIAGNOSES, FILES, LINE_ADJUDICATIONS, LINES, MONEY, OTHER_PAYER_ADJUSTMENTS,
+from ..model import (CLAIMS, DIAGNOSES, LINE_ADJUDICATIONS, LINES, MONEY, OTHER_PAYER_ADJUSTMENTS,
                      OTHER_PAYERS, QUANTITY, TRANSACTIONS, ClaimBatch)
-from ._columns import Issues, Typed, ffill, ffill_position, first_per_key, first_with, join_present, keep_rows, rank_within
+from ._columns import Typed, ffill, ffill_position, first_per_key, first_with, join_present, keep_rows, rank_within
 from .envelope import envelope_columns, transaction_type
-from .ids import files_table, transaction_ids
+from .ids import transaction_ids
 from ._stream import StreamingReader
 from .tokenizer import SEGMENT_CODE, components
 
@@ -755,16 +755,8 @@ class Reader837(StreamingReader):
         return table.select(OTHER_PAYER_ADJUSTMENTS.names).cast(OTHER_PAYER_ADJUSTMENTS)
 
     def _batch(self, P, identity, transactions, claims, diagnoses, lines, cob=None) -> ClaimBatch:
-        issues = self.issues.table(identity["file_id"], identity["path"])
-        self.issues = Issues()
-        if self.walker is not None:
-            self.walker.issues = self.issues
+        files, issues = self._files_and_issues()
         self._forget_hl()
-        if self.on_issue is not None:
-            for row in issues.to_pylist():
-                self.on_issue(row)
-        files = FILES.empty_table() if self.files_emitted else files_table(identity)
-        self.files_emitted = True
         return ClaimBatch(tables={
             "files": files, "transactions": transactions, "claims": claims,
             "diagnoses": diagnoses, "lines": lines, "read_issues": issues, **(cob or {})})
