@@ -225,7 +225,9 @@ def spark_session():
             master = load_settings().spark_master
             builder = SparkSession.builder.master(master).appName("reclaim-check")
             if master.startswith("local"):
-                builder = builder.config("spark.driver.memory", "2g").config("spark.sql.shuffle.partitions", "4")
+                # local mode: the driver is the executor; 2g ran out of execution memory on the
+                # catalog's final join once the OPPS and coverage joins were added (seen in CI-like runs)
+                builder = builder.config("spark.driver.memory", "4g").config("spark.sql.shuffle.partitions", "4")
             _SPARK = (
                 builder
                 .config("spark.ui.enabled", "false")
